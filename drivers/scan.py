@@ -1,0 +1,33 @@
+"""The scan-source seam: how a driver hands scans and device status to the core.
+
+A source runs its own thread and calls `on_scan(ScanEvent)` for every code
+read and `on_status(DeviceStatus)` when its device comes or goes. Callbacks
+run on the driver's thread: receivers (the UI bridge, the CLI) hand them on
+to their own threads and never block the driver for long.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+from kiosk.domain import ScanEvent
+
+
+@dataclass(frozen=True)
+class DeviceStatus:
+    device: str  # "scanner" | "camera" | "reader" | "printer"
+    connected: bool
+    detail: str = ""  # for technicians: port, error; never personal data
+
+
+ScanCallback = Callable[[ScanEvent], None]
+StatusCallback = Callable[[DeviceStatus], None]
+
+
+class ScanSource(Protocol):
+    name: str
+
+    def start(self, on_scan: ScanCallback, on_status: StatusCallback | None = None) -> None: ...
+
+    def stop(self) -> None: ...

@@ -1,0 +1,213 @@
+"""The check-in service: a scan event in, a visit with its queue number out.
+
+parse → identify → check eligibility → write patient, visit, eligibility
+result and outbox row in ONE transaction → return what the UI renders.
+No Qt, no hardware. Each thread gets its own SQLite connection.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+from kiosk import documents, eligibility, outbox, store
+from kiosk.clock import SystemClock, iso_utc, vn_date
+from kiosk.documents import ParseError
+from kiosk.domain import Eligibility, PersonIdentity, ScanEvent
+from kiosk.errors import UnavailableError
+from kiosk.logs import event as log_event
+from kiosk.masking import mask_id
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Checkin:
+    """A visit, new or found again, in the shape the UI and `--json` use."""
+
+    visit_id: int
+    queue_number: int
+    visit_date: str
+    source: str
+    existing: bool
+    created_at: str
+    clock_synced: bool
+    patient: dict[str, Any]
+    eligibility: dict[str, Any]
+    flags: list[str] = field(default_factory=list)
+    ok: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("visit_id", "queue_number", "visit_date", "source", "existing",
+                                              "created_at", "clock_synced", "patient", "eligibility", "flags")}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A scan that did not become a visit: a message key for people, a detail for technicians."""
+
+    reason: str  # "unreadable" | "no_identity" | "storage"
+    detail: str
+    source: str
+    ok: bool = False
+
+    @property
+    def message_key(self) -> str:
+        return f"refused.{self.reason}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": self.reason, "detail": self.detail, "source": self.source}
+
+
+Outcome = Checkin | Refusal
+EligibilityCheck = Callable[[sqlite3.Connection, PersonIdentity, Any], Eligibility]
+
+
+class CheckinService:
+    def __init__(self, db_path: Path | str, *, facility_code: str, roster_key: bytes,
+                 rescan_window: timedelta = timedelta(minutes=10), clock=None):
+        self.db_path = Path(db_path)
+        self.facility_code = facility_code
+        self.roster_key = roster_key
+        self.rescan_window = rescan_window
+        self.clock = clock or SystemClock()
+        self._local = threading.local()
+        store.connect(self.db_path).conn.close()  # migrate once, up front
+
+    @property
+    def db(self):
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = store.connect(self.db_path, migrate_now=False)
+        return db
+
+    def handle(self, scan: ScanEvent) -> Outcome:
+        try:
+            doc = scan.document if scan.document is not None else documents.parse(scan.payload)
+        except ParseError as e:
+            log_event(log, "scan_refused", logging.WARNING, source=scan.source, reason="unreadable",
+                      field=e.field or "-", bytes=len(scan.payload))
+            return Refusal("unreadable", str(e), scan.source)
+        identity = documents.identity_of(doc)
+        try:
+            identity.key
+        except ValueError:
+            log_event(log, "scan_refused", logging.WARNING, source=scan.source, reason="no_identity")
+            return Refusal("no_identity", "document has no ID or social-insurance number", scan.source)
+        try:
+            return self._record(identity, scan.source, getattr(doc, "warnings", []))
+        except (sqlite3.Error, UnavailableError) as e:
+            log_event(log, "checkin_failed", logging.ERROR, source=scan.source, error=type(e).__name__)
+            return Refusal("storage", str(e), scan.source)
+
+    def _record(self, identity: PersonIdentity, source: str, warnings: list[str]) -> Checkin:
+        now = self.clock.now()
+        synced = self.clock.synchronised()
+        today = vn_date(now)
+        with store.transaction(self.db) as conn:
+            patient_id = _upsert_patient(conn, identity, now)
+            since = iso_utc(now - self.rescan_window)
+            row = conn.execute(
+                "SELECT id FROM visits WHERE patient_id = ? AND created_at >= ? AND status != 'cancelled' "
+                "ORDER BY id DESC LIMIT 1", [patient_id, since]).fetchone()
+            if row:
+                visit = _load(conn, row[0], existing=True)
+                log_event(log, "checkin_existing", visit_id=visit.visit_id, queue_number=visit.queue_number,
+                          source=source)
+                return visit
+            result = eligibility.check(conn, self.roster_key, identity, today, self.facility_code)
+            flags = list(warnings) + ([] if synced else ["clock_unsynced"])
+            (queue_number,) = conn.execute(
+                "SELECT coalesce(max(queue_number), 0) + 1 FROM visits WHERE visit_date = ?",
+                [today.isoformat()]).fetchone()
+            cur = conn.execute(
+                "INSERT INTO visits(patient_id, visit_date, queue_number, source, created_at, clock_synced, flags) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [patient_id, today.isoformat(), queue_number, source, iso_utc(now), int(synced), json.dumps(flags)])
+            visit_id = cur.lastrowid
+            conn.execute(
+                "INSERT INTO eligibility_results(visit_id, result_code, benefit_percent, reason, source, as_of, "
+                "card_masked, details, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [visit_id, result.result_code, result.benefit_percent, result.reason, result.source, result.as_of,
+                 result.card_number, json.dumps(result.details), iso_utc(now)])
+            outbox.enqueue(conn, "visit", visit_id, _upstream_payload(self.facility_code, visit_id, identity,
+                                                                       today.isoformat(), queue_number, source,
+                                                                       now, synced, result), now)
+            visit = _load(conn, visit_id, existing=False)
+        log_event(log, "checkin_new", visit_id=visit_id, queue_number=queue_number, source=source,
+                  result_code=result.result_code, clock_synced=synced)
+        return visit
+
+
+def _upsert_patient(conn: sqlite3.Connection, identity: PersonIdentity, now: datetime) -> int:
+    masked = mask_id(identity.id_number or identity.social_insurance_number)
+    stamp = iso_utc(now)
+    # The latest document read wins for display fields; identifiers are only filled in, never erased.
+    conn.execute(
+        "INSERT INTO patients(identity_key, document_kind, id_number, social_insurance_number, card_number, "
+        "full_name, date_of_birth, sex, address, masked_id, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(identity_key) DO UPDATE SET document_kind = excluded.document_kind, "
+        "full_name = excluded.full_name, date_of_birth = coalesce(excluded.date_of_birth, date_of_birth), "
+        "sex = coalesce(excluded.sex, sex), address = coalesce(excluded.address, address), "
+        "social_insurance_number = coalesce(excluded.social_insurance_number, social_insurance_number), "
+        "card_number = coalesce(excluded.card_number, card_number), updated_at = excluded.updated_at",
+        [identity.key, identity.document_kind, identity.id_number, identity.social_insurance_number,
+         identity.card_number, identity.full_name, identity.date_of_birth, identity.sex, identity.address,
+         masked, stamp, stamp])
+    return conn.execute("SELECT id FROM patients WHERE identity_key = ?", [identity.key]).fetchone()[0]
+
+
+def _upstream_payload(facility_code: str, visit_id: int, identity: PersonIdentity, visit_date: str,
+                      queue_number: int, source: str, now: datetime, synced: bool, result: Eligibility) -> dict:
+    return {
+        "visit_id": visit_id, "facility_code": facility_code, "visit_date": visit_date,
+        "queue_number": queue_number, "source": source, "created_at": iso_utc(now), "clock_synced": synced,
+        "patient": {"id_number": identity.id_number, "social_insurance_number": identity.social_insurance_number,
+                    "card_number": identity.card_number, "full_name": identity.full_name,
+                    "date_of_birth": identity.date_of_birth, "sex": identity.sex},
+        "eligibility": {"result_code": result.result_code, "benefit_percent": result.benefit_percent,
+                        "source": result.source, "as_of": result.as_of},
+    }
+
+
+_VISIT_SQL = """
+SELECT v.id, v.queue_number, v.visit_date, v.source, v.created_at, v.clock_synced, v.flags, v.status,
+       p.masked_id, p.full_name, p.date_of_birth, p.sex, p.document_kind,
+       e.result_code, e.benefit_percent, e.reason, e.source, e.as_of, e.card_masked
+FROM visits v JOIN patients p ON p.id = v.patient_id
+LEFT JOIN eligibility_results e ON e.id = (SELECT max(id) FROM eligibility_results WHERE visit_id = v.id)
+"""
+
+
+def _from_row(r: tuple, existing: bool) -> Checkin:
+    return Checkin(
+        visit_id=r[0], queue_number=r[1], visit_date=r[2], source=r[3], existing=existing, created_at=r[4],
+        clock_synced=bool(r[5]), flags=json.loads(r[6]),
+        patient={"masked_id": r[8], "full_name": r[9], "date_of_birth": r[10], "sex": r[11], "document_kind": r[12]},
+        eligibility={"result_code": r[13], "benefit_percent": r[14], "reason": r[15], "source": r[16],
+                     "as_of": r[17], "card_masked": r[18]},
+    )
+
+
+def _load(conn: sqlite3.Connection, visit_id: int, existing: bool) -> Checkin:
+    return _from_row(conn.execute(_VISIT_SQL + " WHERE v.id = ?", [visit_id]).fetchone(), existing)
+
+
+def visits_on(conn: sqlite3.Connection, visit_date: str) -> list[Checkin]:
+    rows = conn.execute(_VISIT_SQL + " WHERE v.visit_date = ? ORDER BY v.queue_number", [visit_date]).fetchall()
+    return [_from_row(r, existing=False) for r in rows]
+
+
+def service_from_config(cfg, clock=None) -> CheckinService:
+    """The check-in service as configured (database, facility, roster key, re-scan window)."""
+    from kiosk import roster
+    return CheckinService(cfg.database, facility_code=cfg["facility.code"],
+                          roster_key=roster.load_key(cfg["roster.key_file"]),
+                          rescan_window=timedelta(minutes=cfg["checkin.rescan_window_minutes"]), clock=clock)

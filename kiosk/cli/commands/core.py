@@ -1,0 +1,92 @@
+"""`kiosk db migrate`, `kiosk checkin`, `kiosk visits`, `kiosk config check`."""
+
+from __future__ import annotations
+
+from kiosk.cli import add_json, parse_date
+from kiosk.errors import UsageError
+
+
+def register(sub) -> None:
+    db = sub.add_parser("db", help="database maintenance")
+    dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    mig = dbsub.add_parser("migrate", help="apply pending schema migrations")
+    add_json(mig)
+    mig.set_defaults(func=db_migrate)
+
+    c = sub.add_parser("checkin", help="process a payload exactly as if it had been scanned; prints the visit")
+    c.add_argument("--payload", required=True, help="the scanned text (e.g. a CCCD QR)")
+    c.add_argument("--source", default="serial", choices=["serial", "camera", "chip", "manual"],
+                   help="which source it came from (default serial)")
+    add_json(c)
+    c.set_defaults(func=checkin)
+
+    v = sub.add_parser("visits", help="list the visits of a day (default today, Vietnam time)")
+    v.add_argument("--date", help="YYYY-MM-DD")
+    add_json(v)
+    v.set_defaults(func=visits)
+
+    cfg = sub.add_parser("config", help="configuration")
+    cfgsub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    chk = cfgsub.add_parser("check", help="validate the configuration and print the values in force")
+    add_json(chk)
+    chk.set_defaults(func=config_check)
+
+
+def db_migrate(ctx) -> int:
+    from kiosk import store
+    db = store.connect(ctx.config.database, migrate_now=False)
+    before = store.schema_version(db)
+    applied = store.migrate(db)
+    after = store.schema_version(db)
+    ctx.emit({"database": str(ctx.config.database), "from_version": before, "to_version": after,
+              "applied": applied},
+             f"database {ctx.config.database}: schema version {before} → {after}"
+             + (f" (applied {', '.join(map(str, applied))})" if applied else " (up to date)"))
+    return 0
+
+
+def describe_visit(v: dict, lang: str = "vi") -> str:
+    e = v["eligibility"]
+    p = v["patient"]
+    again = " (đã lấy số trước đó / existing visit)" if v.get("existing") else ""
+    pct = f" {e['benefit_percent']}%" if e.get("benefit_percent") else ""
+    return (f"Số thứ tự {v['queue_number']} — ngày {v['visit_date']}{again}\n"
+            f"  {p['full_name']}  ID {p['masked_id']}\n"
+            f"  BHYT [{e['result_code']}]{pct}: {e['reason']} (nguồn: {e['source']}, {e['as_of'] or 'n/a'})\n"
+            f"  visit {v['visit_id']}, source {v['source']}")
+
+
+def checkin(ctx) -> int:
+    from kiosk.checkin import service_from_config
+    from kiosk.domain import ScanEvent
+    service = service_from_config(ctx.config)
+    outcome = service.handle(ScanEvent(ctx.args.payload.encode("utf-8"), ctx.args.source))
+    if not outcome.ok:
+        raise UsageError(outcome.detail) if outcome.reason != "storage" else RuntimeError(outcome.detail)
+    data = outcome.to_json()
+    ctx.emit(data, lambda: describe_visit(data))
+    return 0
+
+
+def visits(ctx) -> int:
+    from kiosk.checkin import visits_on
+    from kiosk.clock import SystemClock, vn_date
+    day = parse_date(ctx.args.date, "--date") if ctx.args.date else vn_date(SystemClock().now())
+    rows = [v.to_json() for v in visits_on(ctx.db().conn, day.isoformat())]
+    for r in rows:
+        r.pop("existing")
+
+    def human() -> str:
+        if not rows:
+            return f"Không có lượt khám ngày {day.isoformat()} / no visits"
+        return "\n".join(f"{r['queue_number']:>4}  {r['patient']['masked_id']:<14} {r['patient']['full_name']:<30} "
+                         f"BHYT {r['eligibility']['result_code']}  {r['source']}" for r in rows)
+    ctx.emit(rows, human)
+    return 0
+
+
+def config_check(ctx) -> int:
+    cfg = ctx.config
+    ctx.emit({"source": cfg.source, "values": cfg.values},
+             lambda: f"configuration OK ({cfg.source})\n" + "\n".join(f"  {k} = {v!r}" for k, v in cfg.values.items()))
+    return 0

@@ -1,0 +1,188 @@
+"""Configuration: one TOML file, validated against a declared schema.
+
+Lookup order: ``--config`` → ``$KIOSK_CONFIG`` → ``/etc/kiosk/kiosk.toml`` →
+built-in defaults. ``--data-dir`` / ``$KIOSK_DATA_DIR`` override the data
+directory whatever the file says. Any unknown key or bad value raises
+:class:`ConfigError` naming the key and the expected form: the kiosk never
+starts half-configured.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from kiosk.errors import ConfigError
+
+SYSTEM_CONFIG = Path("/etc/kiosk/kiosk.toml")
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "tramyte-kiosk"
+
+
+@dataclass(frozen=True)
+class Key:
+    """One configuration key: its type, default, the form it must take and what it is for."""
+
+    section: str
+    name: str
+    default: Any
+    expected: str
+    doc: str
+    check: Callable[[Any], bool] = lambda v: True
+    kind: type | tuple[type, ...] = str
+
+    @property
+    def dotted(self) -> str:
+        return f"{self.section}.{self.name}"
+
+
+def _regex(pattern: str) -> Callable[[Any], bool]:
+    rx = re.compile(pattern)
+    return lambda v: bool(rx.fullmatch(v))
+
+
+def _between(lo: float, hi: float) -> Callable[[Any], bool]:
+    return lambda v: lo <= v <= hi
+
+
+def _one_of(*choices: str) -> Callable[[Any], bool]:
+    return lambda v: v in choices
+
+
+SCHEMA: tuple[Key, ...] = (
+    Key("facility", "code", "40999", "5 digits: province (2) + facility (3), e.g. \"40123\"",
+        "The station's KCB facility code, as on BHYT cards registered here.", _regex(r"\d{5}")),
+    Key("facility", "name", "Trạm Y tế xã Mẫu (demo)", "non-empty text",
+        "The station's name, shown on screen and tickets.", lambda v: bool(v.strip())),
+    Key("facility", "address", "Xã Mẫu, Nghệ An", "non-empty text",
+        "The station's address: the \"address of stay\" in patient-stay notifications.",
+        lambda v: bool(v.strip())),
+    Key("storage", "data_dir", "", "a directory path, or empty for the default",
+        "Where the database and all state live. Empty: `$XDG_DATA_HOME/tramyte-kiosk` "
+        "(`~/.local/share/tramyte-kiosk`). Overridden by `--data-dir` and `$KIOSK_DATA_DIR`."),
+    Key("storage", "database", "", "a file path, or empty for `<data_dir>/kiosk.db`",
+        "The SQLite database file. Relative paths are taken inside the data directory."),
+    Key("checkin", "rescan_window_minutes", 10, "an integer from 0 to 1440",
+        "A card scanned again within this many minutes returns the existing visit instead of a new queue number.",
+        _between(0, 1440), int),
+    Key("ui", "language", "vi", "\"vi\" or \"en\"", "Language of the screens.", _one_of("vi", "en")),
+    Key("ui", "result_timeout_seconds", 15, "a number from 1 to 600",
+        "How long the result screen stays before returning to the idle screen.",
+        _between(1, 600), (int, float)),
+    Key("scanner", "kind", "serial", "\"serial\", \"simulated\" or \"none\"",
+        "Which barcode scanner the kiosk reads.", _one_of("serial", "simulated", "none")),
+    Key("scanner", "port", "/dev/kiosk-scanner", "a device path",
+        "Serial port of the 2D scanner (a udev symlink such as `/dev/kiosk-scanner`, or `/dev/ttyACM0`).",
+        lambda v: bool(v.strip())),
+    Key("scanner", "baud", 9600, "an integer from 1200 to 921600", "Serial speed (8N1, no flow control).",
+        _between(1200, 921600), int),
+    Key("scanner", "frame_timeout_ms", 80, "an integer from 10 to 2000",
+        "A pause this long between bytes ends a scan that has no CR/LF suffix.", _between(10, 2000), int),
+    Key("camera", "enabled", False, "true or false", "Read QR codes with a camera as well.", kind=bool),
+    Key("camera", "index", 0, "an integer from 0 to 63", "OpenCV camera index (`/dev/videoN`).", _between(0, 63), int),
+    Key("reader", "name", "", "text, or empty for the first reader",
+        "PC/SC reader to use for chip cards: the first reader whose name contains this text."),
+    Key("upstream", "url", "", "an http:// or https:// URL, or empty when not provisioned",
+        "The provincial hub the kiosk syncs with.", lambda v: v == "" or bool(re.match(r"https?://", v))),
+    Key("upstream", "token_file", "/etc/kiosk/device-token", "a file path",
+        "File holding this device's bearer token for the hub."),
+    Key("upstream", "ca_file", "", "a file path, or empty for the system CAs",
+        "CA certificate(s) that the hub's TLS certificate must chain to."),
+    Key("roster", "key_file", "", "a file path, or empty for the demo key",
+        "The province's roster hashing key (HMAC-SHA256). Empty: a built-in demo key, "
+        "which only matches the demo roster."),
+)
+
+_BY_DOTTED = {k.dotted: k for k in SCHEMA}
+SECTIONS = tuple(dict.fromkeys(k.section for k in SCHEMA))
+
+
+@dataclass
+class Config:
+    values: dict[str, Any] = field(default_factory=dict)
+    source: str = "built-in defaults"
+
+    def __getitem__(self, dotted: str) -> Any:
+        return self.values[dotted]
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.values["storage.data_dir"])
+
+    @property
+    def database(self) -> Path:
+        db = self.values["storage.database"]
+        if not db:
+            return self.data_dir / "kiosk.db"
+        p = Path(db)
+        return p if p.is_absolute() else self.data_dir / p
+
+    def with_data_dir(self, data_dir: Path) -> "Config":
+        values = dict(self.values)
+        values["storage.data_dir"] = str(data_dir)
+        return Config(values, self.source)
+
+
+def _validate(dotted: str, value: Any) -> Any:
+    key = _BY_DOTTED.get(dotted)
+    if key is None:
+        raise ConfigError(f"unknown configuration key '{dotted}'")
+    kinds = key.kind if isinstance(key.kind, tuple) else (key.kind,)
+    # TOML booleans are ints in Python: refuse them where a number is expected.
+    if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+        raise ConfigError(f"{dotted}: expected {key.expected}, got {value!r}")
+    if not key.check(value):
+        raise ConfigError(f"{dotted}: expected {key.expected}, got {value!r}")
+    return value
+
+
+def parse_toml(text: str, source: str = "<string>") -> dict[str, Any]:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: not valid TOML ({e})") from None
+    flat: dict[str, Any] = {}
+    for section, body in raw.items():
+        if not isinstance(body, dict):
+            raise ConfigError(f"unknown configuration key '{section}' (keys live in sections such as [facility])")
+        for name, value in body.items():
+            if isinstance(value, dict):
+                raise ConfigError(f"unknown configuration key '{section}.{name}'")
+            flat[f"{section}.{name}"] = _validate(f"{section}.{name}", value)
+    return flat
+
+
+def find_config_file(explicit: str | None, env: dict[str, str]) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    if env.get("KIOSK_CONFIG"):
+        return Path(env["KIOSK_CONFIG"])
+    if SYSTEM_CONFIG.exists():
+        return SYSTEM_CONFIG
+    return None
+
+
+def load(explicit: str | None = None, data_dir: str | None = None, env: dict[str, str] | None = None) -> Config:
+    env = dict(os.environ) if env is None else env
+    values = {k.dotted: k.default for k in SCHEMA}
+    source = "built-in defaults"
+    path = find_config_file(explicit, env)
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as e:
+            raise ConfigError(f"cannot read configuration file {path}: {e.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: not UTF-8 text") from None
+        values.update(parse_toml(text, str(path)))
+        source = str(path)
+    chosen = data_dir or env.get("KIOSK_DATA_DIR") or values["storage.data_dir"]
+    values["storage.data_dir"] = str(Path(chosen).expanduser()) if chosen else str(default_data_dir())
+    return Config(values, source)

@@ -1,0 +1,42 @@
+"""`kiosk demo --headless`: the transcript a newcomer sees, and its screenshots."""
+
+import subprocess
+
+import pytest
+
+from tests.conftest import kiosk_cmd
+
+pytest.importorskip("PySide6")
+
+
+def test_headless_demo_transcript_and_screenshots(kiosk_env, tmp_path):
+    out_dir = tmp_path / "shots"
+    env = dict(kiosk_env)
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    res = subprocess.run(kiosk_cmd("demo", "--out", str(out_dir)), env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+    lines = res.stdout.splitlines()
+    first = next(i for i, l in enumerate(lines) if "queue number 1 — new visit" in l)
+    again = next(i for i, l in enumerate(lines) if "queue number 1 — same visit returned" in l)
+    refused = next(i for i, l in enumerate(lines) if l.startswith("scan: scan garbage → refused:"))
+    assert first < again < refused
+    assert "Vui lòng quét lại" in lines[refused]
+    assert "040195001234" not in res.stdout
+    names = {p.name for p in out_dir.glob("*.png")}
+    assert {"01-idle.png", "02-result.png"} <= names
+    assert all((out_dir / n).stat().st_size > 5000 for n in names)
+
+
+def test_font_has_every_vietnamese_glyph_shown(qapp):
+    from PySide6.QtGui import QFontMetrics
+
+    from kiosk import demo, i18n
+    from ui.app import apply_font
+    family = apply_font(qapp)
+    assert family in ("Noto Sans", "DejaVu Sans"), f"no Vietnamese-capable font installed (got {family})"
+    metrics = QFontMetrics(qapp.font())
+    text = "".join(m["vi"] for m in i18n.MESSAGES.values()) + demo.ELIGIBLE_CCCD + demo.EXPIRED_CCCD
+    missing = {c for c in text if not c.isspace() and not metrics.inFontUcs4(ord(c))}
+    assert not missing, f"glyphs missing from {family}: {sorted(missing)}"
