@@ -46,8 +46,6 @@ def parse(data: bytes | str) -> Document:
     return cccd.parse(text)
 
 
-def identity_of(doc: Document) -> PersonIdentity:
-    if isinstance(doc, CccdQr):
-        return PersonIdentity(document_kind=doc.kind, full_name=doc.full_name, date_of_birth=doc.date_of_birth,
-                              sex=doc.sex, id_number=doc.id_number, address=doc.address)
-    raise TypeError(f"no identity for document {type(doc).__name__}")
+def identity_of(doc) -> PersonIdentity:
+    """The person as the document states them. Every document type (QR, MRZ, chip read) has `identity()`."""
+    return doc.identity()

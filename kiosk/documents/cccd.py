@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from kiosk.documents.errors import ParseError
+from kiosk.domain import PersonIdentity
 
 KIND = "cccd_qr"
 _ID12 = re.compile(r"\d{12}")
@@ -31,6 +32,10 @@ class CccdQr:
     extra_fields: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     kind: str = KIND
+
+    def identity(self) -> PersonIdentity:
+        return PersonIdentity(document_kind=self.kind, full_name=self.full_name, date_of_birth=self.date_of_birth,
+                              sex=self.sex, id_number=self.id_number, address=self.address)
 
     def to_json(self) -> dict:
         return {
