@@ -1,0 +1,43 @@
+"""`kiosk audit verify` and `kiosk audit list`: the audit trail of access to personal data."""
+
+from __future__ import annotations
+
+from kiosk.cli import add_json
+from kiosk.errors import KioskError
+
+
+class AuditBroken(KioskError):
+    exit_code = 1
+
+
+def register(sub) -> None:
+    a = sub.add_parser("audit", help="the audit trail of access to personal data")
+    asub = a.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    v = asub.add_parser("verify", help="check the hash chain; names the first broken entry (exit 1 if broken)")
+    add_json(v)
+    v.set_defaults(func=verify)
+    ls = asub.add_parser("list", help="show audit entries (no personal data is stored in them)")
+    ls.add_argument("--since", type=int, default=0, metavar="SEQ", help="only entries after this sequence number")
+    ls.add_argument("--limit", type=int, default=50, help="at most this many entries (default 50)")
+    add_json(ls)
+    ls.set_defaults(func=list_entries)
+
+
+def verify(ctx) -> int:
+    from kiosk import audit
+    verdict = audit.verify(ctx.db().conn)
+    data = verdict.to_json()
+    if verdict.ok:
+        ctx.emit(data, f"audit log intact: {verdict.entries} entries, head {verdict.head or '(empty)'}")
+        return 0
+    ctx.emit(data, f"AUDIT LOG BROKEN at entry {verdict.first_broken}: {verdict.problem}")
+    return 1
+
+
+def list_entries(ctx) -> int:
+    from kiosk import audit
+    rows = [e.to_json() for e in audit.entries(ctx.db().conn, ctx.args.since, ctx.args.limit)]
+    ctx.emit(rows, lambda: "\n".join(
+        f"{r['seq']:>6} {r['at']} {r['actor']:<16} {r['action']:<13} {r['record_kind']}:{r['record_id']}  "
+        f"({r['purpose']})" for r in rows) or "no audit entries")
+    return 0

@@ -1,0 +1,145 @@
+"""The audit chain: appends, and tampering found at the right entry."""
+
+import json
+import subprocess
+from datetime import datetime
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from kiosk import audit, store
+from kiosk.clock import VN_TZ
+from tests.conftest import kiosk_cmd
+
+T0 = datetime(2026, 11, 26, 9, 0, tzinfo=VN_TZ)
+
+
+def _fill(db, n=8):
+    for i in range(n):
+        with store.transaction(db) as conn:
+            audit.record(conn, actor=f"staff{i % 3}", action=audit.ACTIONS[i % 6], record_kind="visit",
+                         record_id=i + 1, purpose="test", details={"i": i}, now=T0)
+
+
+def _tamper(db, sql, args=()):
+    conn = db.conn
+    conn.execute("DROP TRIGGER audit_log_no_update")
+    conn.execute("DROP TRIGGER audit_log_no_delete")
+    conn.execute(sql, args)
+
+
+@pytest.fixture
+def db(data_dir):
+    return store.connect(data_dir / "kiosk.db")
+
+
+def test_intact_chain_verifies_and_entries_go_to_the_outbox(db):
+    _fill(db, 5)
+    v = audit.verify(db.conn)
+    assert v.ok and v.entries == 5 and v.head.startswith("5:")
+    rows = db.execute("SELECT record_id, payload FROM outbox WHERE kind = 'audit' ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == [1, 2, 3, 4, 5]
+    assert json.loads(rows[4][1])["entry_hash"] == v.head.split(":")[1]
+
+
+def test_record_outside_a_transaction_commits_on_its_own(db):
+    audit.record(db.conn, actor="admin", action="exported", record_kind="patient", record_id=3, purpose="p")
+    assert not db.conn.in_transaction and audit.verify(db.conn).ok
+
+
+def test_audit_entry_rolls_back_with_its_transaction(db):
+    with pytest.raises(RuntimeError):
+        with store.transaction(db) as conn:
+            audit.record(conn, actor="a", action="viewed", record_kind="visit", record_id=1, purpose="p")
+            raise RuntimeError("the access failed")
+    assert audit.entries(db.conn) == [] and audit.verify(db.conn).ok
+
+
+def test_sql_update_and_delete_are_refused(db):
+    _fill(db, 2)
+    import sqlite3
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.conn.execute("UPDATE audit_log SET actor = 'x' WHERE seq = 1")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.conn.execute("DELETE FROM audit_log WHERE seq = 2")
+
+
+def test_unknown_action_refused(db):
+    with pytest.raises(ValueError):
+        audit.record(db.conn, actor="a", action="looked", record_kind="visit", record_id=1, purpose="p")
+
+
+FIELDS = ["at", "actor", "action", "record_kind", "record_id", "purpose", "details", "prev_hash", "entry_hash"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(2, 9), data=st.data())
+def test_editing_any_field_of_any_entry_is_found_at_that_entry(tmp_path_factory, n, data):
+    db = store.connect(tmp_path_factory.mktemp("a") / "k.db")
+    _fill(db, n)
+    target = data.draw(st.integers(1, n))
+    column = data.draw(st.sampled_from(FIELDS))
+    old = db.execute(f"SELECT {column} FROM audit_log WHERE seq = ?", [target]).fetchone()[0]
+    _tamper(db, f"UPDATE audit_log SET {column} = ? WHERE seq = ?", [old + "x", target])
+    v = audit.verify(db.conn)
+    assert not v.ok and v.first_broken == target, v
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(2, 9), data=st.data())
+def test_deleting_any_entry_is_found_at_that_entry(tmp_path_factory, n, data):
+    db = store.connect(tmp_path_factory.mktemp("a") / "k.db")
+    _fill(db, n)
+    target = data.draw(st.integers(1, n))
+    _tamper(db, "DELETE FROM audit_log WHERE seq = ?", [target])
+    v = audit.verify(db.conn)
+    assert not v.ok and v.first_broken == target, v
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(3, 9), data=st.data())
+def test_reordering_two_entries_is_found_at_the_first(tmp_path_factory, n, data):
+    db = store.connect(tmp_path_factory.mktemp("a") / "k.db")
+    _fill(db, n)
+    a = data.draw(st.integers(1, n - 1))
+    b = data.draw(st.integers(a + 1, n))
+    cols = [c for c in FIELDS]
+    ra = db.execute(f"SELECT {', '.join(cols)} FROM audit_log WHERE seq = ?", [a]).fetchone()
+    rb = db.execute(f"SELECT {', '.join(cols)} FROM audit_log WHERE seq = ?", [b]).fetchone()
+    sets = ", ".join(f"{c} = ?" for c in cols)
+    _tamper(db, f"UPDATE audit_log SET {sets} WHERE seq = ?", [*rb, a])
+    db.conn.execute(f"UPDATE audit_log SET {sets} WHERE seq = ?", [*ra, b])
+    v = audit.verify(db.conn)
+    assert not v.ok and v.first_broken == a, v
+
+
+def test_rewritten_chain_is_caught_by_the_recorded_head_and_hub_anchors(db):
+    _fill(db, 4)
+    anchors = {e.seq: e.entry_hash for e in audit.entries(db.conn)}
+    # An attacker rewrites entry 2 and recomputes every hash after it, but cannot change the hub's copy.
+    _tamper(db, "DELETE FROM audit_log WHERE seq >= 2")
+    prev = db.execute("SELECT entry_hash FROM audit_log WHERE seq = 1").fetchone()[0]
+    for seq in (2, 3, 4):
+        vals = [T0.isoformat(), "staff9", "viewed", "visit", str(seq), "test", "{}"]
+        h = audit.entry_hash(prev, seq, *vals)
+        db.conn.execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [seq, *vals, prev, h])
+        prev = h
+    assert audit.verify(db.conn).first_broken == 4  # the head in meta no longer matches
+    v = audit.verify(db.conn, anchors=anchors)
+    assert not v.ok and v.first_broken == 2
+
+
+def test_truncated_tail_is_found(db):
+    _fill(db, 5)
+    _tamper(db, "DELETE FROM audit_log WHERE seq >= 4")
+    v = audit.verify(db.conn)
+    assert not v.ok and v.first_broken == 4
+
+
+def test_cli_verify_names_the_broken_entry(db, kiosk_env):
+    _fill(db, 6)
+    ok = subprocess.run(kiosk_cmd("audit", "verify", "--json"), env=kiosk_env, capture_output=True, text=True)
+    assert ok.returncode == 0 and json.loads(ok.stdout)["ok"] is True
+    _tamper(db, "UPDATE audit_log SET purpose = 'nothing to see' WHERE seq = 3")
+    bad = subprocess.run(kiosk_cmd("audit", "verify"), env=kiosk_env, capture_output=True, text=True)
+    assert bad.returncode == 1 and "entry 3" in bad.stdout
