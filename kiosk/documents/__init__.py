@@ -1,49 +1,94 @@
 """Turn raw scanned bytes into a typed document, or a precise :class:`ParseError`.
 
-`parse()` detects the kind from the content; `identity_of()` gives the
-person as the document states them, for the check-in service.
+`parse()` detects the kind from the content (CCCD / Căn cước QR, BHYT QR in
+both layouts, TD1 MRZ); `identity_of()` gives the person as the document
+states them, for the check-in service. `render()` is the inverse of
+`parse()` (tests and simulators). See docs/documents.md.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Union
 
-from kiosk.documents import cccd
+from kiosk.documents import bhyt, cccd, mrz
+from kiosk.documents.bhyt import BhytQr
 from kiosk.documents.cccd import CccdQr
 from kiosk.documents.errors import ParseError
+from kiosk.documents.mrz import MrzTd1
+from kiosk.documents.tables import load_bhyt_groups
 from kiosk.domain import PersonIdentity
 
-__all__ = ["ParseError", "CccdQr", "Document", "parse", "decode", "identity_of", "MAX_PAYLOAD"]
+__all__ = ["ParseError", "CccdQr", "BhytQr", "MrzTd1", "Document", "parse", "decode", "identity_of", "render",
+           "load_bhyt_groups", "MAX_PAYLOAD"]
 
-Document = Union[CccdQr]
+Document = Union[CccdQr, BhytQr, MrzTd1]
 MAX_PAYLOAD = 64 * 1024
+# C0/C1 control characters other than tab and line breaks (which the MRZ uses): binary data, not text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_URL = re.compile(r"(?i)[a-z][a-z0-9+.-]{0,15}://|www\.")
 
 
 def decode(data: bytes | str) -> str:
-    """Strict UTF-8 (never guessed), NFC-normalised, scanner suffix removed."""
-    if isinstance(data, bytes):
+    """Strict UTF-8 (never guessed), NFC-normalised, scanner CR/LF and surrounding spaces removed."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        data = bytes(data)
         if len(data) > MAX_PAYLOAD:
             raise ParseError(f"payload: expected at most {MAX_PAYLOAD} bytes, got {len(data)}")
         try:
             data = data.decode("utf-8")
         except UnicodeDecodeError as e:
             raise ParseError(f"payload: expected UTF-8 text, invalid byte at offset {e.start}") from None
-    if len(data) > MAX_PAYLOAD:
-        raise ParseError(f"payload: expected at most {MAX_PAYLOAD} characters, got {len(data)}")
-    text = unicodedata.normalize("NFC", data).strip("\r\n").strip()
+    elif isinstance(data, str):
+        if len(data) > MAX_PAYLOAD:
+            raise ParseError(f"payload: expected at most {MAX_PAYLOAD} characters, got {len(data)}")
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise ParseError(f"payload: expected UTF-8 text, invalid character at offset {e.start}") from None
+    else:
+        raise ParseError(f"payload: expected bytes or text, got {type(data).__name__}")
+    m = _CONTROL.search(data)
+    if m:
+        raise ParseError(f"payload: expected text, found a control character at offset {m.start()} (binary data?)")
+    text = unicodedata.normalize("NFC", data.lstrip("\ufeff")).strip()
     if not text:
         raise ParseError("payload: empty")
-    if any(unicodedata.category(c) == "Cc" and c not in "\t" for c in text):
-        raise ParseError("payload: expected text, found control characters (binary data?)")
     return text
 
 
-def parse(data: bytes | str) -> Document:
-    text = decode(data)
+def kind_of(text: str) -> str:
+    """Which parser a decoded payload goes to; raises ParseError for content that is none of them."""
+    if _URL.match(text):
+        raise ParseError("payload: a web address (URL), expected a CCCD QR, a BHYT QR or an ID-card MRZ")
+    if mrz.looks_like(text):
+        return mrz.KIND
     if "|" not in text:
-        raise ParseError("payload: not a CCCD or BHYT QR (no '|' separated fields)")
-    return cccd.parse(text)
+        raise ParseError("payload: not a CCCD QR, BHYT QR or TD1 MRZ (expected '|'-separated fields or 3 MRZ lines)")
+    if "\n" in text or "\r" in text:
+        raise ParseError("payload: expected a QR as one line of '|'-separated fields, found a line break inside")
+    if bhyt.has_terminator(text):
+        return bhyt.KIND
+    head = text.split("|", bhyt.NEW_FIELDS + 1)
+    if not cccd.looks_like([f.strip() for f in head[:1]]) and bhyt.looks_like([f.strip() for f in head]):
+        return bhyt.KIND
+    return cccd.KIND
+
+
+_PARSERS = {cccd.KIND: cccd.parse, bhyt.KIND: bhyt.parse, mrz.KIND: mrz.parse}
+_RENDERERS = {CccdQr: cccd.render, BhytQr: bhyt.render, MrzTd1: mrz.render}
+
+
+def parse(data: bytes | str) -> Document:
+    """A typed document from raw scanned bytes, or ParseError naming the field and the expected form."""
+    text = decode(data)
+    return _PARSERS[kind_of(text)](text)
+
+
+def render(doc: Document) -> str:
+    """The payload text of a document: parse(render(doc)) == doc."""
+    return _RENDERERS[type(doc)](doc)
 
 
 def identity_of(doc) -> PersonIdentity:

@@ -1,23 +1,28 @@
 """The QR on the chip ID card (CCCD) and the Căn cước card.
 
-`ID12|OLD9|NAME|DOB ddmmyyyy|Nam/Nữ|ADDRESS|ISSUE ddmmyyyy[|extra...]`
-(see shared/reference/identity-documents.md §2). Fields are positional:
-never collapse empty ones.
+`ID12|OLD_ID|NAME|DOB ddmmyyyy|Nam/Nữ|ADDRESS|ISSUE ddmmyyyy[|extra…]`
+(shared/reference/identity-documents.md §2). Fields are positional: never
+collapse empty ones. The Căn cước card may carry up to four more fields
+(cancelled ID, parents' names; no verified sample), kept raw.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 
+from kiosk.documents import fields as F
 from kiosk.documents.errors import ParseError
 from kiosk.domain import PersonIdentity
 
 KIND = "cccd_qr"
+MIN_FIELDS, MAX_FIELDS = 7, 11
 _ID12 = re.compile(r"\d{12}")
-_ID9 = re.compile(r"\d{9}")
+_OLD_ID = re.compile(r"\d{9}|\d{12}")  # the old CMND (9); a Căn cước card may show an earlier 12-digit number
 _SEX = {"nam": "male", "nữ": "female"}
+_SEX_TEXT = {"male": "Nam", "female": "Nữ"}
+MAX_ADDRESS = 300
+MAX_EXTRA = 200
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,7 @@ class CccdQr:
 
     def identity(self) -> PersonIdentity:
         return PersonIdentity(document_kind=self.kind, full_name=self.full_name, date_of_birth=self.date_of_birth,
-                              sex=self.sex, id_number=self.id_number, address=self.address)
+                              sex=self.sex, id_number=self.id_number, address=self.address or None)
 
     def to_json(self) -> dict:
         return {
@@ -46,47 +51,41 @@ class CccdQr:
         }
 
 
-def parse_ddmmyyyy(text: str, field_name: str) -> str:
-    if not re.fullmatch(r"\d{8}", text):
-        raise ParseError(f"{field_name}: expected a date as ddmmyyyy, got {len(text)} characters", field_name)
-    try:
-        return date(int(text[4:]), int(text[2:4]), int(text[:2])).isoformat()
-    except ValueError:
-        raise ParseError(f"{field_name}: {text[:2]}/{text[2:4]}/{text[4:]} is not a calendar date", field_name) from None
-
-
-def id_number_warnings(id_number: str, date_of_birth: str | None, sex: str | None) -> list[str]:
-    """Codes for an ID number whose century/sex digit or birth year disagrees with the stated ones."""
-    warnings = []
-    g = int(id_number[3])
-    century = 1900 + 100 * (g // 2)
-    id_sex = "female" if g % 2 else "male"
-    if sex and sex != id_sex:
-        warnings.append("id_sex_mismatch")
-    if date_of_birth:
-        year = int(date_of_birth[:4])
-        if year != century + int(id_number[4:6]):
-            warnings.append("id_birth_year_mismatch")
-    return warnings
+def looks_like(fields: list[str]) -> bool:
+    return bool(fields) and bool(_ID12.fullmatch(fields[0]))
 
 
 def parse(text: str) -> CccdQr:
-    fields = [f.strip() for f in text.split("|")]
-    if not 7 <= len(fields) <= 11:
-        raise ParseError(f"CCCD QR: expected 7 to 11 fields separated by '|', got {len(fields)}")
-    id_number, old_id, name, dob, sex, address, issued = fields[:7]
+    fields = [f.strip() for f in text.split("|", MAX_FIELDS)]
+    if not MIN_FIELDS <= len(fields) <= MAX_FIELDS:
+        n = f"more than {MAX_FIELDS}" if len(fields) > MAX_FIELDS else str(len(fields))
+        raise ParseError(f"CCCD QR: expected {MIN_FIELDS} to {MAX_FIELDS} fields separated by '|', got {n}")
+    id_number, old_id, name, dob, sex, address, issued = fields[:MIN_FIELDS]
     if not _ID12.fullmatch(id_number):
-        raise ParseError("id_number: expected 12 digits", "id_number")
-    if old_id and not _ID9.fullmatch(old_id):
-        raise ParseError("old_id_number: expected 9 digits or empty", "old_id_number")
-    if not name or len(name) > 100:
-        raise ParseError("full_name: expected 1 to 100 characters", "full_name")
-    date_of_birth = parse_ddmmyyyy(dob, "date_of_birth")
-    sex_value = _SEX.get(sex.lower())
+        raise ParseError(f"id_number: expected 12 digits, got {F.shape(id_number) or 'nothing'}", "id_number")
+    if old_id and not _OLD_ID.fullmatch(old_id):
+        raise ParseError(f"old_id_number: expected 9 digits (or 12) or empty, got {F.shape(old_id)}", "old_id_number")
+    name = F.name(name, "full_name")
+    date_of_birth = F.ddmmyyyy(dob, "date_of_birth")
+    sex_value = _SEX.get(sex.casefold())
     if sex_value is None:
-        raise ParseError("sex: expected 'Nam' or 'Nữ'", "sex")
-    if len(address) > 300:
-        raise ParseError("address: expected at most 300 characters", "address")
-    issue_date = parse_ddmmyyyy(issued, "issue_date")
-    return CccdQr(id_number, old_id or None, name, date_of_birth, sex_value, address, issue_date,
-                  fields[7:], id_number_warnings(id_number, date_of_birth, sex_value))
+        raise ParseError(f"sex: expected 'Nam' or 'Nữ', got {F.shape(sex) or 'nothing'}", "sex")
+    address = F.free_text(address, "address", MAX_ADDRESS)
+    issue_date = F.ddmmyyyy(issued, "issue_date")
+    extras = fields[MIN_FIELDS:]
+    for i, extra in enumerate(extras, start=MIN_FIELDS):
+        F.free_text(extra, f"field {i}", MAX_EXTRA)
+    warnings = F.id_warnings(id_number, date_of_birth, sex_value)
+    if issue_date < date_of_birth:
+        warnings.append("issue_date_before_birth")
+    if not address:
+        warnings.append("address_missing")
+    return CccdQr(id_number, old_id or None, name, date_of_birth, sex_value, address, issue_date, extras, warnings)
+
+
+def render(doc: CccdQr) -> str:
+    """The QR text that parses back to `doc` (for tests and the simulators)."""
+    def dmy(iso: str) -> str:
+        return iso[8:10] + iso[5:7] + iso[:4]
+    return "|".join([doc.id_number, doc.old_id_number or "", doc.full_name, dmy(doc.date_of_birth),
+                     _SEX_TEXT[doc.sex], doc.address, dmy(doc.issue_date), *doc.extra_fields])
