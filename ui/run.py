@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 
 from kiosk.checkin import service_from_config
@@ -32,9 +31,12 @@ def run(cfg) -> int:
     for s in sources:
         s.start(bridge.on_scan, bridge.on_status)
     # SIGTERM from systemd: leave the event loop; every committed visit is already on disk.
-    signal.signal(signal.SIGTERM, lambda *_: app.quit())
+    # READY=1 and watchdog pings for kiosk-ui.service (no-op outside systemd).
+    from ui.systemd import SystemdHooks
+    hooks = SystemdHooks(app).install(window)
     window.showFullScreen()
     code = app.exec()
+    hooks.close()
     for s in sources:
         s.stop()
     bridge.shutdown()
