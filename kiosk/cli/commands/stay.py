@@ -1,0 +1,106 @@
+"""`kiosk stay start|list|receipt`: patient-stay notifications (kiosk/stay_notification.py)."""
+
+from __future__ import annotations
+
+from kiosk.cli import add_json
+
+
+def register(sub) -> None:
+    s = sub.add_parser("stay", help="patient-stay notifications (thông báo lưu trú)")
+    ss = s.add_subparsers(dest="stay_command", metavar="ACTION", required=True)
+
+    st = ss.add_parser("start", help="raise the notification for a visit's patient and queue it for the hub")
+    st.add_argument("visit_id", type=int, metavar="VISIT_ID")
+    st.add_argument("--reason", required=True, help="reason for the stay (lý do lưu trú)")
+    st.add_argument("--from", dest="stay_from", metavar="ISO",
+                    help="start of the stay (default now); without an offset it is Vietnam time")
+    st.add_argument("--until", metavar="ISO", help="expected end of the stay")
+    st.add_argument("--passport", metavar="NUMBER", help="passport number, for a patient without a personal ID number")
+    add_json(st)
+    st.set_defaults(func=start)
+
+    ls = ss.add_parser("list", help="every notification with its deadline and state")
+    ls.add_argument("--open", action="store_true", help="only those not yet acknowledged or receipted")
+    add_json(ls)
+    ls.set_defaults(func=list_)
+
+    r = ss.add_parser("receipt", help="record the receipt of a submission made by hand (VNeID, the portal)")
+    r.add_argument("notification_id", type=int, metavar="ID")
+    r.add_argument("text", metavar="TEXT", help="the receipt or case number")
+    add_json(r)
+    r.set_defaults(func=receipt)
+
+
+def _clock_note(synced: bool) -> str:
+    return "" if synced else ("\n  ! the system clock is NOT synchronised: the start time and deadline come from "
+                              "an untrusted clock — check them against a watch")
+
+
+def _left(seconds: int | None) -> str:
+    if seconds is None:
+        return "done"
+    sign = "overdue by " if seconds < 0 else ""
+    s = abs(seconds)
+    return f"{sign}{s // 3600}h{(s % 3600) // 60:02d}m" + ("" if sign else " left")
+
+
+def describe(n: dict) -> str:
+    trust = "" if n.get("deadline_trusted", True) else " (clock not synchronised: time left may be wrong)"
+    alarm = " ALARM" if n.get("alarm") else ""
+    extra = ""
+    if n["receipt_text"]:
+        extra += f"\n      receipt by hand: {n['receipt_text']} at {n['receipt_at']}"
+    if n["manual_reason"]:
+        extra += f"\n      needs manual submission: {n['manual_reason']}"
+    if "submitted_twice" in n["flags"]:
+        extra += "\n      ! submitted twice (hub and by hand): tell the police desk"
+    return (f"#{n['id']:<4} {n['state']:<16} visit {n['visit_id']:<5} {n['masked_id']:<14} {n['full_name']}\n"
+            f"      due {n['deadline_local']} — {_left(n.get('time_left_seconds'))}{alarm}{trust}; "
+            f"reason: {n['reason']}{extra}")
+
+
+def start(ctx) -> int:
+    from kiosk import stay_notification as sn
+    from kiosk.clock import SystemClock
+    cfg = ctx.config
+    clock = SystemClock()
+    begin = sn.parse_when(ctx.args.stay_from, "--from") if ctx.args.stay_from else None
+    until = sn.parse_when(ctx.args.until, "--until") if ctx.args.until else None
+    n = sn.start(ctx.db(), ctx.args.visit_id, ctx.args.reason, clock=clock, facility_code=cfg["facility.code"],
+                 address_of_stay=cfg["facility.address"], stay_from=begin, stay_until=until,
+                 passport_number=ctx.args.passport)
+    data = n.to_json(clock.now(), n.clock_synced)
+    ctx.emit(data, lambda: "stay notification raised and queued for the hub\n" + describe(data)
+             + _clock_note(n.clock_synced))
+    return 0
+
+
+def list_(ctx) -> int:
+    from kiosk import stay_notification as sn
+    from kiosk.clock import SystemClock
+    clock = SystemClock()
+    now, synced = clock.now(), clock.synchronised()
+    rows = [n.to_json(now, synced) for n in sn.list_all(ctx.db().conn, sn.OPEN_STATES if ctx.args.open else None)]
+
+    def human() -> str:
+        if not rows:
+            return "no stay notifications"
+        note = "" if synced else "\n(the system clock is not synchronised: times left are approximate)"
+        return "\n".join(describe(r) for r in rows) + note
+    ctx.emit(rows, human)
+    return 0
+
+
+def receipt(ctx) -> int:
+    from kiosk import stay_notification as sn
+    from kiosk.clock import SystemClock
+    clock = SystemClock()
+    n, outcome = sn.record_receipt(ctx.db(), ctx.args.notification_id, ctx.args.text, clock=clock)
+    data = n.to_json(clock.now(), clock.synchronised())
+    data["outcome"] = outcome
+    words = {"withdrawn": "receipt recorded; the queued notification was withdrawn from the outbox",
+             "recorded": "receipt recorded",
+             "kept_both": "receipt recorded; the notification had ALREADY been sent to the hub — both are kept "
+                          "and flagged: tell the police desk it was submitted twice"}[outcome]
+    ctx.emit(data, lambda: words + "\n" + describe(data))
+    return 0

@@ -1,0 +1,101 @@
+"""`kiosk sync run|once|status`: the outbox sender (sync/sender.py), in its own process."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import threading
+
+from kiosk.cli import add_json
+from kiosk.errors import UnavailableError
+
+
+def register(sub) -> None:
+    s = sub.add_parser("sync", help="send the outbox (visits, stay notifications) to the hub")
+    ss = s.add_subparsers(dest="sync_command", metavar="ACTION", required=True)
+    for name, helptext in (("run", "send forever: backoff with jitter, circuit breaker when the hub is down"),
+                           ("once", "one pass; exit 0 when the outbox is empty afterwards, 3 when records remain")):
+        p = ss.add_parser(name, help=helptext)
+        p.add_argument("--hub", metavar="URL", help="hub URL (default upstream.url)")
+        p.add_argument("--token-file", metavar="FILE", help="device token file (default upstream.token_file)")
+        p.add_argument("--batch", type=int, default=100, metavar="N", help="records per request (default 100)")
+        p.add_argument("--backoff-max", type=float, default=60.0, metavar="S",
+                       help="longest wait between retries, seconds (default 60)")
+        p.add_argument("--breaker-cooldown", type=float, default=30.0, metavar="S",
+                       help="how long the circuit stays open when the hub is down (default 30)")
+        add_json(p)
+        p.set_defaults(func=run if name == "run" else once)
+    st = ss.add_parser("status", help="queued records, oldest age, last success, last error")
+    add_json(st)
+    st.set_defaults(func=status)
+
+
+def _sender(ctx):
+    from kiosk.errors import UsageError
+    from sync.client import HubClient
+    from sync.sender import Sender, Settings
+    a = ctx.args
+    if not 1 <= a.batch <= 500:
+        raise UsageError("--batch: expected 1..500")
+    client = HubClient.from_config(ctx.config, a.hub, a.token_file)
+    settings = Settings(batch_size=a.batch, backoff_max=a.backoff_max, breaker_cooldown=a.breaker_cooldown,
+                        backoff_base=min(0.5, a.backoff_max))
+    return Sender(ctx.db(), client, settings=settings)
+
+
+def _lock(ctx):
+    """One sender per kiosk: an flock the kernel releases even on SIGKILL."""
+    path = ctx.config.data_dir / "sync.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise UnavailableError("another `kiosk sync` is already running for this data directory") from None
+    return fd
+
+
+def once(ctx) -> int:
+    fd = _lock(ctx)
+    try:
+        sender = _sender(ctx)
+        r = sender.once()
+        left = sender.remaining()
+    finally:
+        os.close(fd)
+    data = {"acknowledged": r.acknowledged, "replayed": r.replayed, "rejected": r.rejected,
+            "deferred": r.deferred, "requests": r.requests, "remaining": left, "error": r.error}
+    ctx.emit(data, f"sent: {r.acknowledged} acknowledged ({r.replayed} were replays), {r.rejected} need manual "
+                   f"submission, {left} remaining" + (f"; last error: {r.error}" if r.error else ""))
+    return 0 if left == 0 else 3
+
+
+def run(ctx) -> int:
+    fd = _lock(ctx)
+    sender = _sender(ctx)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"sync: sending to {sender.client.url}", flush=True)
+    try:
+        sender.run(stop)
+    finally:
+        os.close(fd)
+    return 0
+
+
+def status(ctx) -> int:
+    from kiosk.clock import SystemClock
+    from sync.sender import status as sync_status
+    s = sync_status(ctx.db(), SystemClock().now())
+
+    def human() -> str:
+        age = "-" if s["oldest_age_seconds"] is None else f"{s['oldest_age_seconds']} s"
+        return (f"queued {s['queued']} (in flight {s['in_flight']}), oldest {age}, "
+                f"needs manual {s['needs_manual']}, acknowledged {s['acknowledged']}\n"
+                f"last success: {s['last_success'] or 'never'}\n"
+                f"last error: {s['last_error'] or '-'}" + (f" ({s['last_error_at']})" if s['last_error_at'] else ""))
+    ctx.emit(s, human)
+    return 0

@@ -1,0 +1,225 @@
+"""The outbox sender: works the outbox in order, in its own process, until the hub has every record.
+
+A row's life: 'queued' → (claimed under the write lock, attempts+1) 'sent' →
+'acknowledged' on the hub's answer, or 'needs_manual' with the hub's reason
+when it is rejected for good. 'sent' means "may have reached the hub": a row
+goes back to 'queued' only when the hub surely did not get it (connection
+refused, 503). A row in 'sent' is resent with the same idempotency key, so a
+SIGKILL at any moment costs at most a replay, never a loss or a duplicate.
+
+Transactions here are short (claim, then record answers); the HTTP exchange
+happens outside them, so check-in never waits for the network.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from kiosk import stay_notification, store
+from kiosk.clock import SystemClock, iso_utc, parse_iso
+from kiosk.logs import event
+from sync.client import Answer, HubClient, HubUnavailable
+
+log = logging.getLogger(__name__)
+
+ACTIVE = ("queued", "sent")
+
+
+@dataclass
+class Settings:
+    batch_size: int = 100
+    backoff_base: float = 0.5  # seconds; doubled per consecutive failure, full jitter
+    backoff_max: float = 60.0
+    breaker_threshold: int = 5  # consecutive failures that open the circuit
+    breaker_cooldown: float = 30.0  # seconds the circuit stays open before one probe
+    in_flight_retry: float = 2.0  # a 409 row waits this long
+    idle_poll: float = 2.0  # `run`: how often to look at an empty outbox
+
+
+@dataclass
+class PassResult:
+    claimed: int = 0
+    acknowledged: int = 0
+    replayed: int = 0
+    rejected: int = 0
+    deferred: int = 0
+    error: str | None = None
+    requests: int = 0
+    rejected_ids: list[int] = field(default_factory=list)
+
+
+def set_status(conn, **values: str) -> None:
+    conn.executemany("INSERT INTO sync_status(key, value) VALUES (?, ?) "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value", list(values.items()))
+
+
+def status(db, now: datetime) -> dict:
+    """`kiosk sync status`: queued, oldest age, last success, last error (and the other states' counts)."""
+    c = db.conn
+    counts = dict(c.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
+    oldest = c.execute("SELECT min(created_at) FROM outbox WHERE state IN ('queued', 'sent')").fetchone()[0]
+    st = dict(c.execute("SELECT key, value FROM sync_status").fetchall())
+    return {
+        "queued": counts.get("queued", 0) + counts.get("sent", 0),
+        "in_flight": counts.get("sent", 0),
+        "oldest_age_seconds": int((now - parse_iso(oldest)).total_seconds()) if oldest else None,
+        "oldest_created_at": oldest,
+        "last_success": st.get("last_success_at"),
+        "last_error": st.get("last_error"),
+        "last_error_at": st.get("last_error_at"),
+        "acknowledged": counts.get("acknowledged", 0),
+        "needs_manual": counts.get("needs_manual", 0),
+        "withdrawn": counts.get("withdrawn", 0),
+    }
+
+
+class Sender:
+    def __init__(self, db, client: HubClient, *, clock=None, settings: Settings | None = None,
+                 rng: random.Random | None = None):
+        self.db = db
+        self.client = client
+        self.clock = clock or SystemClock()
+        self.settings = settings or Settings()
+        self.rng = rng or random.Random()
+        self.failures = 0  # consecutive transport failures
+        self.open_until = 0.0  # monotonic time the circuit stays open until
+
+    # --- one batch ---------------------------------------------------------------------------------
+    def claim(self, limit: int) -> list[tuple[int, str, int, str, str]]:
+        """Take the next due rows in outbox order and mark them 'sent' before anything leaves."""
+        now = iso_utc(self.clock.now())
+        with store.transaction(self.db) as conn:
+            rows = conn.execute(
+                "SELECT id, kind, record_id, idempotency_key, payload FROM outbox "
+                "WHERE state IN ('queued', 'sent') AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+                "ORDER BY id LIMIT ?", [now, limit]).fetchall()
+            if rows:
+                conn.executemany("UPDATE outbox SET state = 'sent', attempts = attempts + 1, last_attempt_at = ?, "
+                                 "next_attempt_at = NULL WHERE id = ?", [(now, r[0]) for r in rows])
+                stay_notification.mark_sent(conn, [r[2] for r in rows if r[1] == stay_notification.KIND], now)
+        return rows
+
+    def send_batch(self, limit: int | None = None) -> PassResult:
+        res = PassResult()
+        rows = self.claim(limit or self.settings.batch_size)
+        res.claimed = len(rows)
+        if not rows:
+            return res
+        items = []
+        for oid, kind, record_id, key, payload in rows:
+            items.append((kind, key, json.loads(payload)))
+        try:
+            res.requests += 1
+            if len(items) == 1:
+                answers = [self.client.send_one(*items[0])]
+            else:
+                answers = self.client.send_batch(items)
+        except HubUnavailable as e:
+            self._transport_failed(rows, e)
+            res.error = str(e)
+            return res
+        self._record(rows, answers, res)
+        return res
+
+    def _transport_failed(self, rows, e: HubUnavailable) -> None:
+        now = iso_utc(self.clock.now())
+        with store.transaction(self.db) as conn:
+            if e.delivered is False:
+                conn.executemany("UPDATE outbox SET state = 'queued', last_error = ? WHERE id = ? AND state = 'sent'",
+                                 [(str(e)[:300], r[0]) for r in rows])
+                stay_notification.mark_unsent(conn, [r[2] for r in rows if r[1] == stay_notification.KIND])
+            else:
+                conn.executemany("UPDATE outbox SET last_error = ? WHERE id = ?", [(str(e)[:300], r[0]) for r in rows])
+            set_status(conn, last_error=str(e)[:300], last_error_at=now)
+        self.failures += 1
+        event(log, "sync_failed", logging.WARNING, rows=len(rows), failures=self.failures,
+              delivered=e.delivered, status=e.status or "-")
+
+    def _record(self, rows, answers: list[Answer], res: PassResult) -> None:
+        now_dt = self.clock.now()
+        now = iso_utc(now_dt)
+        acks, stay_acks, rejects, defer = [], [], [], []
+        for (oid, kind, record_id, key, _), a in zip(rows, answers):
+            if a.accepted:
+                ref = str(a.body.get("id") or "")
+                acks.append((now, ref, oid))
+                res.replayed += a.replayed
+                if kind == stay_notification.KIND:
+                    stay_acks.append((record_id, ref))
+            elif a.permanent_rejection:
+                reason = f"hub rejected it ({a.status}): {a.body.get('detail') or a.body.get('error') or ''}"[:300]
+                rejects.append((oid, kind, record_id, reason))
+            else:
+                defer.append((oid, a.status))
+        retry_at = iso_utc(datetime.fromtimestamp(now_dt.timestamp() + self.settings.in_flight_retry, now_dt.tzinfo))
+        with store.transaction(self.db) as conn:
+            # Once the hub holds it, the kiosk needs no second copy of the personal data in the outbox.
+            conn.executemany("UPDATE outbox SET state = 'acknowledged', acknowledged_at = ?, hub_reference = ?, "
+                             "payload = '{}', last_error = NULL WHERE id = ?", acks)
+            stay_notification.mark_acknowledged(conn, stay_acks, now)
+            for oid, kind, record_id, reason in rejects:
+                conn.execute("UPDATE outbox SET state = 'needs_manual', last_error = ? WHERE id = ?", [reason, oid])
+                if kind == stay_notification.KIND:
+                    stay_notification.mark_needs_manual(conn, record_id, reason)
+            conn.executemany("UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?",
+                             [(retry_at, f"hub answered {st}", oid) for oid, st in defer])
+            if acks:
+                set_status(conn, last_success_at=now)
+        self.failures = 0
+        res.acknowledged += len(acks)
+        res.rejected += len(rejects)
+        res.rejected_ids += [r[0] for r in rejects]
+        res.deferred += len(defer)
+        event(log, "sync_batch", rows=len(rows), acknowledged=len(acks), replayed=res.replayed,
+              rejected=len(rejects), deferred=len(defer))
+
+    # --- passes --------------------------------------------------------------------------------------
+    def backoff(self) -> float:
+        s = self.settings
+        return self.rng.uniform(0, min(s.backoff_max, s.backoff_base * (2 ** min(self.failures, 30))))
+
+    def remaining(self) -> int:
+        return self.db.execute("SELECT count(*) FROM outbox WHERE state IN ('queued', 'sent')").fetchone()[0]
+
+    def once(self, max_failures: int = 3, sleep=time.sleep) -> PassResult:
+        """Send every due row; give up after `max_failures` consecutive transport failures."""
+        total = PassResult()
+        while True:
+            r = self.send_batch()
+            for f in ("claimed", "acknowledged", "replayed", "rejected", "deferred", "requests"):
+                setattr(total, f, getattr(total, f) + getattr(r, f))
+            total.rejected_ids += r.rejected_ids
+            if r.error:
+                total.error = r.error
+                if self.failures >= max_failures:
+                    return total
+                sleep(self.backoff())
+                continue
+            if r.claimed == 0:
+                return total
+
+    def run(self, stop: threading.Event | None = None) -> None:
+        """Forever: drain, back off with jitter on failures, open the circuit when the hub is down."""
+        stop = stop or threading.Event()
+        s = self.settings
+        while not stop.is_set():
+            if time.monotonic() < self.open_until:
+                stop.wait(min(1.0, self.open_until - time.monotonic()))
+                continue
+            probing = self.failures >= s.breaker_threshold
+            r = self.send_batch(1 if probing else None)
+            if r.error:
+                if self.failures >= s.breaker_threshold:
+                    cooldown = s.breaker_cooldown * self.rng.uniform(0.8, 1.2)
+                    self.open_until = time.monotonic() + cooldown
+                    event(log, "sync_circuit_open", logging.WARNING, seconds=round(cooldown, 1))
+                else:
+                    stop.wait(self.backoff())
+            elif r.claimed == 0:
+                stop.wait(s.idle_poll)
