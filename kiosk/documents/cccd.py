@@ -17,8 +17,8 @@ from kiosk.domain import PersonIdentity
 
 KIND = "cccd_qr"
 MIN_FIELDS, MAX_FIELDS = 7, 11
-_ID12 = re.compile(r"\d{12}")
-_OLD_ID = re.compile(r"\d{9}|\d{12}")  # the old CMND (9); a Căn cước card may show an earlier 12-digit number
+_ID12 = re.compile(r"\d{12}", re.ASCII)
+_OLD_ID = re.compile(r"\d{9}|\d{12}", re.ASCII)  # the old CMND (9); a Căn cước card may show an earlier 12-digit number
 _SEX = {"nam": "male", "nữ": "female"}
 _SEX_TEXT = {"male": "Nam", "female": "Nữ"}
 MAX_ADDRESS = 300

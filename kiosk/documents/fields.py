@@ -14,9 +14,9 @@ from kiosk.documents.errors import ParseError
 from kiosk.documents.tables import provinces
 
 MIN_YEAR, MAX_YEAR = 1900, 2199  # the ID's century digits 0–5
-_D8 = re.compile(r"\d{8}")
-_DMY = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
-_HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
+_D8 = re.compile(r"\d{8}", re.ASCII)
+_DMY = re.compile(r"(\d{2})/(\d{2})/(\d{4})", re.ASCII)
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2})+", re.ASCII)
 _NAME_PUNCT = frozenset(" '-.")
 
 
