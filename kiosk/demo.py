@@ -9,7 +9,8 @@ import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
-from kiosk import roster, store
+from kiosk import roster, roster_import, store
+from kiosk.eligibility.cards import minimise
 
 ELIGIBLE_CCCD = "040195001234|186543210|Trần Thị Lan Anh|12051995|Nữ|Xóm 3, Xã Nghi Phong, Huyện Nghi Lộc, Nghệ An|03062021"
 EXPIRED_CCCD = "040205004321||Lê Văn Bình|02092005|Nam|Khối 12, Phường Hưng Bình, Thành phố Vinh, Nghệ An|15082022"
@@ -36,12 +37,10 @@ def seed_roster(db, key: bytes, today: date, facility_code: str) -> int:
         for id_number, card, name, dob, group, level, from_days, to_days in ROSTER:
             vfrom = (today + timedelta(days=from_days)).isoformat()
             vto = (today + timedelta(days=to_days)).isoformat()
-            conn.execute(
-                "INSERT OR REPLACE INTO roster_cards(card_hash, id_hash, sin_hash, name_dob_hash, beneficiary_group, "
-                "benefit_level, province_code, facility_code, valid_from, valid_to, status) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active')",
-                [roster.card_hash(key, card), roster.id_hash(key, id_number), roster.sin_hash(key, card[-10:]),
-                 roster.name_dob_hash(key, name, dob), group, level, card[3:5], facility_code, vfrom, vto])
+            roster_import.upsert(conn, [minimise(key, {
+                "card_number": card, "id_number": id_number, "full_name": name, "date_of_birth": dob,
+                "beneficiary_group": group, "benefit_level": level, "facility_code": facility_code,
+                "valid_from": vfrom, "valid_to": vto, "status": "active"})])
         store.set_meta(conn, "roster.as_of", as_of.isoformat())
     return len(ROSTER)
 

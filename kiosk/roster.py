@@ -1,8 +1,15 @@
 """Keyed hashing of roster identifiers: the roster is looked up, never read.
 
-The roster on a device holds identifiers only as HMAC-SHA256 under the
-province's roster key, so a copied database is not a list of insured people.
-A lookup hashes what the patient presented with the same key.
+The roster on a device holds identifiers only as keyed hashes (HMAC-SHA256
+under the province's roster key), so a copied database is not a list of
+insured people. A lookup hashes what the patient presented with the same key.
+
+On disk a hash is its first 8 bytes as a signed 64-bit integer ("key64"):
+SQLite stores it in the row itself (no separate text), which keeps a
+3.4-million-card roster well under the SD card budget. 64 bits is plenty for
+an exact-match lookup at province scale (a chance collision between two of
+3.4 M cards is about 3 in 10 million, and a collision can only make one
+lookup find the wrong card, which the name/birth-date check then flags).
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from kiosk.errors import ConfigError
 # Only matches the demo roster; a provisioned device has its own key file.
 DEMO_KEY = b"tramyte-kiosk demo roster key - not for production"
 
+_digest = hmac.digest
+
 
 def load_key(key_file: str) -> bytes:
     if not key_file:
@@ -30,26 +39,45 @@ def load_key(key_file: str) -> bytes:
     return raw
 
 
-def _h(key: bytes, kind: str, value: str) -> str:
-    return hmac.new(key, f"{kind}:{value}".encode("utf-8"), hashlib.sha256).hexdigest()
+def _k(key: bytes, kind: bytes, value: str) -> int:
+    return int.from_bytes(_digest(key, kind + value.encode("utf-8"), "sha256")[:8], "big", signed=True)
 
 
-def id_hash(key: bytes, id_number: str) -> str:
-    return _h(key, "id", id_number.strip())
+def normalise_card(card_number: str) -> str:
+    return card_number.strip().upper()
 
 
-def card_hash(key: bytes, card_number: str) -> str:
-    return _h(key, "card", card_number.strip().upper())
+def card_key(key: bytes, card_number: str) -> int:
+    """The 15-character card code (GG L PP NNNNNNNNNN), case-insensitive."""
+    return _k(key, b"card:", normalise_card(card_number))
 
 
-def sin_hash(key: bytes, social_insurance_number: str) -> str:
-    return _h(key, "sin", social_insurance_number.strip())
+def id_key(key: bytes, id_number: str) -> int:
+    """The 12-digit personal identification number."""
+    return _k(key, b"id:", id_number.strip())
+
+
+def sin_key(key: bytes, social_insurance_number: str) -> int:
+    """The 10-digit social-insurance (BHXH) number: also the number printed on new cards."""
+    return _k(key, b"sin:", social_insurance_number.strip())
+
+
+def name_key(key: bytes, full_name: str) -> int:
+    return _k(key, b"name:", normalise_name(full_name))
+
+
+def birth_key(key: bytes, date_of_birth: str) -> int:
+    """ISO date `YYYY-MM-DD`, or `YYYY` when only the year is known."""
+    return _k(key, b"dob:", date_of_birth.strip())
 
 
 def normalise_name(name: str) -> str:
-    """NFC, case-folded, single spaces: the form the name/birth-date check compares."""
-    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+    """The form the name check compares: no diacritics (đ → d), case-folded, single spaces.
 
-
-def name_dob_hash(key: bytes, full_name: str, date_of_birth: str | None) -> str:
-    return _h(key, "name_dob", f"{normalise_name(full_name)}|{date_of_birth or ''}")
+    Diacritics are dropped on purpose: the chip MRZ and some scanners give the
+    name without them, and a kiosk must not call "LE VAN BINH" a different
+    person from "Lê Văn Bình".
+    """
+    text = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
+    return " ".join(text.casefold().split())

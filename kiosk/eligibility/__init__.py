@@ -1,61 +1,80 @@
 """BHYT eligibility from the local roster (offline-first).
 
 `check()` finds the card by the keyed hash of what the patient presented and
-applies the rules. Result codes are the national lookup's (000, 010, 110, …);
-situations that list lacks get the project's own K-codes (see
-docs/eligibility.md).
+applies the rules (`kiosk.eligibility.rules`, pure functions over dated rule
+data). Result codes are the national lookup's (000, 010, 110, …); situations
+that list lacks get the project's own K-codes (see docs/eligibility.md).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from kiosk import roster
 from kiosk.domain import Eligibility, PersonIdentity
+from kiosk.eligibility.cards import COLUMNS, STATUS_CODE, RosterCard, normalise_birth
+from kiosk.eligibility.rules import (CANNOT_VERIFY, CODES, NOT_YET_VALID, OTHER_PROVINCE, Decision, Facility,
+                                     Presented, RuleBook, decide, vn)
 from kiosk.masking import mask_id
 
-CANNOT_VERIFY = "K02"
-NOT_YET_VALID = "K01"
+__all__ = ["CANNOT_VERIFY", "NOT_YET_VALID", "OTHER_PROVINCE", "CODES", "RosterCard", "Facility", "Presented",
+           "Decision", "RuleBook", "decide", "check", "find_card", "presented", "roster_as_of", "from_roster",
+           "cannot_verify", "provenance"]
+
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM roster_cards"
+_REPLACED = STATUS_CODE["replaced"]
 
 
-@dataclass(frozen=True)
-class RosterCard:
-    card_hash: str
-    beneficiary_group: str | None
-    benefit_level: int | None
-    province_code: str | None
-    facility_code: str | None
-    valid_from: str | None
-    valid_to: str | None
-    five_year_date: str | None
-    living_area: str | None
-    status: str
-    replaced_by_hash: str | None
-    name_dob_hash: str | None
+@lru_cache(maxsize=1)
+def rule_book() -> RuleBook:
+    return RuleBook.load()
 
 
-_COLUMNS = ", ".join(RosterCard.__dataclass_fields__)
+@lru_cache(maxsize=64)
+def _rules_on(d: date):
+    return rule_book().for_date(d)
 
 
-def find_card(conn: sqlite3.Connection, key: bytes, identity: PersonIdentity) -> RosterCard | None:
-    """The roster card for this identity: by ID number, then card code, then BHXH number."""
+def _best(rows: list[tuple]) -> tuple | None:
+    # A person may have an old (replaced) card and a new one: prefer the one in force.
+    if not rows:
+        return None
+    return max(rows, key=lambda r: (r[13] == 0, r[13] != _REPLACED, r[10] or 0))
+
+
+def find_card(conn: sqlite3.Connection, key: bytes, *, card_number: str | None = None,
+              id_number: str | None = None, social_insurance_number: str | None = None) -> RosterCard | None:
+    """The roster card by card code (15 characters) or printed 10-digit number, ID number, or BHXH number."""
     probes = []
-    if identity.id_number:
-        probes.append(("id_hash", roster.id_hash(key, identity.id_number)))
-    if identity.card_number:
-        probes.append(("card_hash", roster.card_hash(key, identity.card_number)))
-    if identity.social_insurance_number:
-        probes.append(("sin_hash", roster.sin_hash(key, identity.social_insurance_number)))
+    if card_number:
+        c = roster.normalise_card(card_number)
+        probes.append(("sin_key", roster.sin_key(key, c)) if c.isdigit() else ("card_key", roster.card_key(key, c)))
+    if id_number:
+        probes.append(("id_key", roster.id_key(key, id_number)))
+    if social_insurance_number:
+        probes.append(("sin_key", roster.sin_key(key, social_insurance_number)))
     for column, value in probes:
-        # Prefer the active card when a person has an old and a new one.
-        row = conn.execute(
-            f"SELECT {_COLUMNS} FROM roster_cards WHERE {column} = ? "
-            "ORDER BY status = 'active' DESC, valid_to DESC LIMIT 1", [value]).fetchone()
+        row = _best(conn.execute(f"{_SELECT} WHERE {column} = ?", [value]).fetchall())
         if row:
-            return RosterCard(*row)
+            return RosterCard.from_row(row)
     return None
+
+
+def card_by_key(conn: sqlite3.Connection, card_key: int) -> RosterCard | None:
+    row = _best(conn.execute(f"{_SELECT} WHERE card_key = ?", [card_key]).fetchall())
+    return RosterCard.from_row(row) if row else None
+
+
+def presented(key: bytes, identity: PersonIdentity) -> Presented:
+    """Hash what the document said, for the name and birth-date check (a year-only birth date is not checked)."""
+    name = roster.name_key(key, identity.full_name) if identity.full_name and identity.full_name.strip() else None
+    dob = normalise_birth(identity.date_of_birth)
+    births = None
+    if dob and len(dob) == 10:
+        births = frozenset({roster.birth_key(key, dob), roster.birth_key(key, dob[:4])})
+    return Presented(name, births)
 
 
 def roster_as_of(conn: sqlite3.Connection) -> str | None:
@@ -63,38 +82,55 @@ def roster_as_of(conn: sqlite3.Connection) -> str | None:
     return row[0] if row else None
 
 
-def check(conn: sqlite3.Connection, key: bytes, identity: PersonIdentity, visit_date: date,
-          facility_code: str) -> Eligibility:
-    card = find_card(conn, key, identity)
+def from_roster(decision: Decision, as_of: str | None, masked: str | None) -> Eligibility:
+    """A roster decision as an answer; `provenance()` says where it came from for screens and paper."""
+    return Eligibility(decision.result_code, decision.benefit_percent, decision.reason, "roster", as_of, masked,
+                       dict(decision.details))
+
+
+def cannot_verify(as_of: str | None, why: str = "không có trong danh sách, chưa tra cứu trực tuyến được",
+                  masked: str | None = None) -> Eligibility:
+    """K02: a legitimate answer; the visit proceeds as pending and a later online check updates it."""
+    return Eligibility(CANNOT_VERIFY, None, f"Chưa xác minh được thẻ BHYT lúc này ({why})", "none", as_of, masked)
+
+
+def provenance(e: Eligibility) -> str:
+    """"theo danh sách ngày dd/mm/yyyy" or "tra cứu trực tuyến lúc hh:mm" (Vietnam time), or not verified."""
+    if e.source == "roster" and e.as_of:
+        return f"theo danh sách ngày {vn(date.fromisoformat(e.as_of[:10]))}"
+    if e.source == "gateway" and e.as_of:
+        from kiosk.clock import VN_TZ, parse_iso
+        return f"tra cứu trực tuyến lúc {parse_iso(e.as_of).astimezone(VN_TZ):%H:%M}"
+    return "chưa xác minh được" + (f" (danh sách ngày {vn(date.fromisoformat(e.as_of[:10]))})" if e.as_of else "")
+
+
+def check(conn: sqlite3.Connection, key: bytes, identity: PersonIdentity, visit_date: date, facility_code: str,
+          *, admitted_on: date | None = None, commune_station: bool = True) -> Eligibility:
+    """Offline answer from the roster: a decision, or "cannot verify now" (K02) when the card is not on it."""
     as_of = roster_as_of(conn)
+    card = find_card(conn, key, card_number=identity.card_number, id_number=identity.id_number,
+                     social_insurance_number=identity.social_insurance_number)
     if card is None:
-        return Eligibility(CANNOT_VERIFY, None, "Chưa xác minh được thẻ BHYT lúc này (không có trong danh sách)",
-                           "none", as_of)
-    masked = mask_id(identity.card_number or identity.social_insurance_number or identity.id_number)
-    return decide(card, identity, visit_date, facility_code, key, as_of, masked)
+        return cannot_verify(as_of, masked=_masked(identity))
+    replacement = card_by_key(conn, card.replaced_by_key) if card.replaced_by_key is not None else None
+    decision = decide(card, presented(key, identity), visit_date, Facility(facility_code, commune_station),
+                      _rules_on(visit_date), admitted_on=admitted_on, replacement=replacement)
+    return from_roster(decision, as_of, _masked(identity))
 
 
-def decide(card: RosterCard, identity: PersonIdentity, visit_date: date, facility_code: str, key: bytes,
-           as_of: str | None, masked: str) -> Eligibility:
-    def result(code: str, percent: int | None, reason: str) -> Eligibility:
-        return Eligibility(code, percent, reason, "roster", as_of, masked)
-
-    if card.status == "revoked":
-        return result("110", 0, "Thẻ đã bị thu hồi")
-    if card.status.startswith("decreased"):
-        return result("120", 0, "Thẻ đã báo giảm")
-    if card.name_dob_hash and card.name_dob_hash != roster.name_dob_hash(key, identity.full_name,
-                                                                          identity.date_of_birth):
-        return result("060", 0, "Họ tên hoặc ngày sinh không khớp với thẻ")
-    day = visit_date.isoformat()
-    if card.valid_from and day < card.valid_from:
-        return result(NOT_YET_VALID, 0, f"Thẻ chưa đến hạn sử dụng (từ {_vn(card.valid_from)})")
-    if card.valid_to and day > card.valid_to:
-        return result("010", 0, f"Thẻ đã hết hạn ngày {_vn(card.valid_to)}")
-    # At a commune station every level is paid in full (see docs/eligibility.md).
-    return result("000", 100, "Thẻ hợp lệ, hưởng 100% tại trạm y tế xã")
+def _masked(identity: PersonIdentity) -> str:
+    return mask_id(identity.card_number or identity.social_insurance_number or identity.id_number)
 
 
-def _vn(iso: str) -> str:
-    y, m, d = iso.split("-")
-    return f"{d}/{m}/{y}"
+def matched_card(conn: sqlite3.Connection, key: bytes, identity: PersonIdentity) -> dict | None:
+    """What the roster holds about the matched card that is not personal: group, level, dates, facility, status."""
+    card = find_card(conn, key, card_number=identity.card_number, id_number=identity.id_number,
+                     social_insurance_number=identity.social_insurance_number)
+    if card is None:
+        return None
+    iso = lambda d: d.isoformat() if d else None  # noqa: E731
+    return {"beneficiary_group": card.beneficiary_group, "benefit_level": card.benefit_level,
+            "province_code": card.province_code, "facility_code": card.facility_code,
+            "valid_from": iso(card.valid_from), "valid_to": iso(card.valid_to),
+            "five_year_date": iso(card.five_year_date), "living_area": card.living_area, "status": card.status,
+            "replaced": card.replaced_by_key is not None}
