@@ -98,6 +98,19 @@ SCHEMA: tuple[Key, ...] = (
     Key("roster", "key_file", "", "a file path, or empty for the demo key",
         "The province's roster hashing key (HMAC-SHA256). Empty: a built-in demo key, "
         "which only matches the demo roster."),
+    Key("gateway", "url", "", "an http:// or https:// URL, or empty (no account of its own)",
+        "The BHXH gateway, when this station has its own account (usually the provincial hub holds it). "
+        "Empty: eligibility is offline-only on this device.", lambda v: v == "" or bool(re.match(r"https?://", v))),
+    Key("gateway", "username", "", "text, e.g. \"40123_BV\"", "The facility's gateway account (facility code + `_BV`)."),
+    Key("gateway", "password_file", "/etc/kiosk/gateway-password", "a file path",
+        "File holding the gateway account's password (plain, or its MD5 hex)."),
+    Key("gateway", "staff_name", "", "text", "Name of the staff member the gateway is told does the lookups "
+        "(mandatory for the gateway)."),
+    Key("gateway", "staff_id_number", "", "12 digits, or empty", "That staff member's ID number.",
+        _regex(r"(\d{12})?")),
+    Key("gateway", "timeout_seconds", 5, "a number from 1 to 60",
+        "Longest wait for one gateway call; after it the answer is \"cannot verify now\".",
+        _between(1, 60), (int, float)),
 )
 
 _BY_DOTTED = {k.dotted: k for k in SCHEMA}
