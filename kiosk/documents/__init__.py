@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Union
 
 from kiosk.documents import bhyt, cccd, mrz
@@ -25,6 +26,8 @@ __all__ = ["ParseError", "CccdQr", "BhytQr", "MrzTd1", "Document", "parse", "dec
 
 Document = Union[CccdQr, BhytQr, MrzTd1]
 MAX_PAYLOAD = 64 * 1024
+MAX_DECOMPOSED = 16 * 1024  # no document is near this long; NFC of longer decomposed text is not worth the time
+MAX_MARKS = 8  # Vietnamese needs at most 2 combining marks on a letter
 # C0/C1 control characters other than tab and line breaks (which the MRZ uses): binary data, not text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _URL = re.compile(r"(?i)[a-z][a-z0-9+.-]{0,15}://|www\.")
@@ -52,10 +55,34 @@ def decode(data: bytes | str) -> str:
     m = _CONTROL.search(data)
     if m:
         raise ParseError(f"payload: expected text, found a control character at offset {m.start()} (binary data?)")
-    text = unicodedata.normalize("NFC", data.lstrip("\ufeff")).strip()
+    data = data.lstrip("\ufeff")
+    if not unicodedata.is_normalized("NFC", data):
+        # NFC sorts each run of combining marks (quadratic in the run): bound the runs before normalising.
+        if len(data) > MAX_DECOMPOSED:
+            raise ParseError(f"payload: expected at most {MAX_DECOMPOSED} characters of decomposed (NFD) text, "
+                             f"got {len(data)}")
+        m = _mark_runs().search(data)
+        if m:
+            raise ParseError(f"payload: expected text, found more than {MAX_MARKS} combining marks in a row at "
+                             f"offset {m.start()}")
+        data = unicodedata.normalize("NFC", data)
+    text = data.strip()
     if not text:
         raise ParseError("payload: empty")
     return text
+
+
+@lru_cache(maxsize=1)
+def _mark_runs() -> re.Pattern:
+    """Runs of more than MAX_MARKS characters with a non-zero combining class (built once, ~40 ms)."""
+    marks = [c for c in range(0x110000) if unicodedata.combining(chr(c))]
+    ranges, start, prev = [], marks[0], marks[0]
+    for c in marks[1:] + [-1]:
+        if c != prev + 1:
+            ranges.append(f"\\U{start:08x}-\\U{prev:08x}")
+            start = c
+        prev = c
+    return re.compile(f"[{''.join(ranges)}]{{{MAX_MARKS + 1},}}")
 
 
 def kind_of(text: str) -> str:

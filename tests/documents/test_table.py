@@ -166,6 +166,9 @@ CASES = [
      Err("not a CCCD QR, BHYT QR or TD1 MRZ")),
     ("vcard", "BEGIN:VCARD\nVERSION:3.0\nFN:Someone\nEND:VCARD", Err("not a CCCD QR")),
     ("three-fields", "a|b|c", Err("expected 7 to 11 fields")),
+    ("combining-mark-flood", "a" + "\u0323\u0301" * 5000 + "|" * 6, Err("combining marks in a row")),
+    ("long-decomposed-text", cccd(address=unicodedata.normalize("NFD", "Xóm ") * 5000),
+     Err("characters of decomposed (NFD) text")),
     ("payload-over-64-kib", b"0" * (64 * 1024 + 1), Err("at most 65536 bytes")),
 ]
 
