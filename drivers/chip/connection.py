@@ -1,0 +1,108 @@
+"""Connections only send and receive bytes. Everything else is a processor above them.
+
+`PcscConnection` goes through pyscard (pcscd); `CountingConnection` wraps
+any connection to count APDUs and bytes for the CLI and the benchmark.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Protocol
+
+from drivers.chip.errors import CardRemoved, ProtocolError, ReaderUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class Connection(Protocol):
+    def transmit(self, apdu: bytes) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+class CountingConnection:
+    def __init__(self, inner: Connection):
+        self.inner = inner
+        self.apdus = 0
+        self.bytes = 0
+
+    def transmit(self, apdu: bytes) -> bytes:
+        self.apdus += 1
+        self.bytes += len(apdu)
+        out = self.inner.transmit(apdu)
+        self.bytes += len(out)
+        return out
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def reset_counts(self) -> None:
+        self.apdus = self.bytes = 0
+
+
+def list_readers() -> list[str]:
+    try:
+        from smartcard.System import readers
+        from smartcard.Exceptions import ListReadersException
+        from smartcard.pcsc.PCSCExceptions import EstablishContextException
+    except ImportError as e:
+        raise ReaderUnavailable(f"pyscard is not installed ({e.name})") from None
+    try:
+        return [str(r) for r in readers()]
+    except (ListReadersException, EstablishContextException) as e:
+        raise ReaderUnavailable(f"the PC/SC service (pcscd) is not reachable: {e}") from None
+
+
+def choose_reader(name: str = "") -> str:
+    names = list_readers()
+    if not names:
+        raise ReaderUnavailable("no smart-card reader is connected")
+    for n in names:
+        if name.lower() in n.lower():
+            return n
+    raise ReaderUnavailable(f"no reader matching {name!r} (connected: {', '.join(names)})")
+
+
+class PcscConnection:
+    """One card session on a named reader (pyscard, T=1 or T=0)."""
+
+    def __init__(self, reader_name: str = "", wait_seconds: float = 0.0):
+        from smartcard.System import readers
+        from smartcard.Exceptions import CardConnectionException, NoCardException
+        self._exc = (CardConnectionException, NoCardException)
+        self.reader_name = choose_reader(reader_name)
+        reader = next(r for r in readers() if str(r) == self.reader_name)
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                self.conn = reader.createConnection()
+                self.conn.connect()
+                break
+            except self._exc as e:
+                if time.monotonic() >= deadline:
+                    raise ReaderUnavailable(f"no card on reader {self.reader_name!r}: {_short(e)}") from None
+                time.sleep(0.2)
+
+    @property
+    def atr(self) -> bytes:
+        return bytes(self.conn.getATR())
+
+    def transmit(self, apdu: bytes) -> bytes:
+        try:
+            data, sw1, sw2 = self.conn.transmit(list(apdu))
+        except self._exc as e:
+            raise CardRemoved(f"the card left the reader: {_short(e)}") from None
+        except Exception as e:  # pyscard raises bare errors for e.g. oversize APDUs
+            raise ProtocolError(f"transmit failed: {_short(e)}") from None
+        return bytes(data) + bytes([sw1, sw2])
+
+    def close(self) -> None:
+        try:
+            self.conn.disconnect()
+        except Exception:  # already gone
+            pass
+
+
+def _short(e: Exception) -> str:
+    return str(e).splitlines()[0][:120] if str(e) else type(e).__name__
