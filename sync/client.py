@@ -97,6 +97,8 @@ class HubClient:
     # transport
     def request(self, method: str, path: str, **kw: Any) -> requests.Response:
         kw.setdefault("timeout", self.timeout)
+        # Per request: a session-level `verify` path loses to $REQUESTS_CA_BUNDLE in requests' env merge.
+        kw.setdefault("verify", self.session.verify)
         try:
             r = self.session.request(method, self.url + path, **kw)
         except requests.exceptions.SSLError as e:

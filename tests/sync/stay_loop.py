@@ -1,0 +1,23 @@
+"""Child process for the stay power-cut test: check in patients and raise stay notifications until killed."""
+
+import sys
+from datetime import timedelta
+
+from kiosk import stay_notification as sn
+from kiosk.checkin import CheckinService
+from kiosk.clock import SystemClock
+from kiosk.domain import ScanEvent
+from kiosk.roster import DEMO_KEY
+
+db_path, start = sys.argv[1], int(sys.argv[2])
+service = CheckinService(db_path, facility_code="40123", roster_key=DEMO_KEY, rescan_window=timedelta(0))
+clock = SystemClock()
+i = start
+print("ready", flush=True)
+while True:
+    name = "".join("abcdeghikl"[int(d)] for d in str(i)).capitalize()
+    v = service.handle(ScanEvent(f"0402010{i % 100000:05d}||Người Lưu {name}|01011990|Nam|Xã Thử|03062021".encode(),
+                                 "serial"))
+    assert v.ok, v
+    sn.start(service.db, v.visit_id, "theo dõi", clock=clock, facility_code="40123", address_of_stay="Trạm xã Thử")
+    i += 1

@@ -1,0 +1,166 @@
+"""The hub's contract over real HTTP: auth, idempotency (replay, 422, 409), batches, stats, validation."""
+
+import json
+import subprocess
+import threading
+import uuid
+
+import pytest
+import requests
+from hypothesis import given, settings, strategies as st
+
+from sync import hub as hubmod
+from sync.client import HubAuthError, HubClient, HubUnavailable
+from tests.conftest import kiosk_cmd
+from tests.sync.conftest import start_hub
+
+
+def visit_body(i=1, **kw):
+    b = {"visit_id": i, "facility_code": "40123", "visit_date": "2026-11-26", "queue_number": i,
+         "created_at": "2026-11-26T02:30:00Z", "source": "serial", "clock_synced": True,
+         "patient": {"id_number": "040195001234", "full_name": "Trần Thị Lan Anh"}}
+    b.update(kw)
+    return b
+
+
+def stats(h):
+    out = subprocess.run(kiosk_cmd("hub", "stats", "--db", str(h.db), "--json"), capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout)
+
+
+def test_auth_required(hub):
+    r = requests.post(hub.url + "/v1/visits", json=visit_body(), headers={"Idempotency-Key": "a"}, timeout=5)
+    assert r.status_code == 401
+    with pytest.raises(HubAuthError, match="refused this device's token"):
+        HubClient(hub.url, "wrong-token").send_one("visit", "k", visit_body())
+    assert requests.get(hub.url + "/v1/health", timeout=5).json()["status"] == "ok"
+
+
+def test_missing_idempotency_key_is_400(hub):
+    r = requests.post(hub.url + "/v1/visits", json=visit_body(), timeout=5,
+                      headers={"Authorization": f"Bearer {hub.token}"})
+    assert r.status_code == 400 and r.json()["error"] == "idempotency_key_required"
+
+
+def test_replay_returns_original_answer_and_counts(hub):
+    c = HubClient(hub.url, hub.token)
+    key = str(uuid.uuid4())
+    first = c.send_one("visit", key, visit_body())
+    again = c.send_one("visit", key, visit_body())
+    assert first.status == 201 and not first.replayed
+    assert (again.status, again.body, again.replayed) == (201, first.body, True)
+    other = c.send_one("visit", str(uuid.uuid4()), visit_body(2))
+    assert other.body["id"] != first.body["id"]
+    assert stats(hub) == {"visits": 2, "stay_notifications": 0, "replays_answered": 1}
+
+
+def test_same_key_different_body_is_422(hub):
+    c = HubClient(hub.url, hub.token)
+    c.send_one("visit", "k-1", visit_body())
+    a = c.send_one("visit", "k-1", visit_body(queue_number=9))
+    assert a.status == 422 and a.permanent_rejection and a.body["error"] == "idempotency_key_reused"
+    assert stats(hub)["visits"] == 1
+
+
+def test_key_in_flight_is_409(tmp_path):
+    h = start_hub(tmp_path / "slow", "--delay", "1.0")
+    try:
+        c1, c2 = HubClient(h.url, h.token), HubClient(h.url, h.token)
+        answers = {}
+        t = threading.Thread(target=lambda: answers.setdefault("first", c1.send_one("visit", "k", visit_body())))
+        t.start()
+        import time
+        time.sleep(0.4)
+        second = c2.send_one("visit", "k", visit_body())
+        t.join()
+        assert second.status == 409 and not second.permanent_rejection
+        assert answers["first"].status == 201
+        assert c2.send_one("visit", "k", visit_body()).replayed  # once done, a replay
+    finally:
+        h.stop()
+
+
+def test_keys_are_per_device(hub, tmp_path):
+    from tests.sync.conftest import enrol
+    other = enrol(hub.db, "kiosk-2", tmp_path / "k2.token")
+    a = HubClient(hub.url, hub.token).send_one("visit", "same", visit_body())
+    b = HubClient(hub.url, other).send_one("visit", "same", visit_body())
+    assert a.status == b.status == 201 and not b.replayed and a.body["id"] != b.body["id"]
+
+
+def test_batch_each_item_keeps_its_key_and_answer(hub):
+    c = HubClient(hub.url, hub.token)
+    c.send_one("visit", "old", visit_body(1))
+    bad_stay = {"notification_id": 1, "facility_code": "40123", "full_name": "X", "reason": "r",
+                "address_of_stay": "A", "stay_from": "2026-11-26T02:00:00Z", "deadline_at": "2026-11-26T16:00:00Z",
+                "created_at": "2026-11-26T02:00:00Z", "id_number": "040195001234", "sex": "female"}
+    answers = c.send_batch([("visit", "old", visit_body(1)), ("visit", "new", visit_body(2)),
+                            ("stay_notification", "bad", bad_stay)])
+    assert [(a.idempotency_key, a.status, a.replayed) for a in answers] == \
+        [("old", 201, True), ("new", 201, False), ("bad", 400, False)]
+    assert "statutory" in answers[2].body["detail"]
+    assert stats(hub) == {"visits": 2, "stay_notifications": 0, "replays_answered": 1}
+
+
+def test_drop_after_commit_then_replay(tmp_path):
+    h = start_hub(tmp_path / "drop", "--drop-after-commit", "1.0")
+    try:
+        c = HubClient(h.url, h.token)
+        with pytest.raises(HubUnavailable) as e:
+            c.send_one("visit", "k", visit_body())
+        assert e.value.delivered is None  # may have been received: the row stays 'sent'
+        again = c.send_one("visit", "k", visit_body())  # replays are not dropped (nothing new committed)
+        assert again.replayed and again.status == 201
+        assert stats(h)["visits"] == 1
+    finally:
+        h.stop()
+
+
+def test_hub_down_is_exit_3(tmp_path, kiosk_env):
+    tok = tmp_path / "tok"
+    tok.write_text("x")
+    subprocess.run(kiosk_cmd("checkin", "--payload", "040195001234||A B|12051995|Nữ|X|03062021"), env=kiosk_env,
+                   check=True, capture_output=True)
+    r = subprocess.run(kiosk_cmd("sync", "once", "--hub", "http://127.0.0.1:9", "--token-file", str(tok),
+                                 "--backoff-max", "0.01"), capture_output=True, text=True, env=kiosk_env)
+    assert r.returncode == 3 and "1 remaining" in r.stdout
+    st = json.loads(subprocess.run(kiosk_cmd("sync", "status", "--json"), capture_output=True, text=True,
+                                   env=kiosk_env).stdout)
+    assert st["queued"] == 1 and st["in_flight"] == 0 and "cannot reach the hub" in st["last_error"]
+    assert st["last_success"] is None and st["oldest_age_seconds"] >= 0
+
+
+@given(st.dictionaries(st.sampled_from(sorted(hubmod.STAY_FIELDS | {"sex", "visit_id", "queue_number"})),
+                       st.one_of(st.none(), st.integers(), st.text(max_size=20), st.booleans()), max_size=14),
+       st.sampled_from(["visit", "stay_notification"]))
+@settings(max_examples=300)
+def test_validate_never_crashes(body, kind):
+    try:
+        rid = hubmod.validate(kind, body)
+    except hubmod.BadRequest:
+        return
+    assert isinstance(rid, int) and rid > 0
+
+
+@given(st.text(max_size=30), st.integers(0, 10_000))
+def test_parse_range_total(header, size):
+    try:
+        r = hubmod.parse_range(header, size)
+    except ValueError:
+        return
+    if r is not None:
+        start, end = r
+        assert 0 <= start <= end < size
+
+
+@pytest.mark.parametrize("header, size, want", [("bytes=0-", 10, (0, 9)), ("bytes=5-", 10, (5, 9)),
+                                                ("bytes=-3", 10, (7, 9)), ("bytes=2-4", 10, (2, 4)),
+                                                ("bytes=2-400", 10, (2, 9)), ("items=1-2", 10, None)])
+def test_parse_range_table(header, size, want):
+    assert hubmod.parse_range(header, size) == want
+
+
+def test_parse_range_unsatisfiable():
+    with pytest.raises(ValueError):
+        hubmod.parse_range("bytes=10-", 10)
