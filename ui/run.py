@@ -4,18 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from drivers.sources import build_sources
 from kiosk.checkin import service_from_config
-
-
-def make_scanner(cfg):
-    kind = cfg["scanner.kind"]
-    if kind == "serial":
-        from drivers.serial_scanner import SerialScanner
-        return SerialScanner(cfg["scanner.port"], cfg["scanner.baud"], cfg["scanner.frame_timeout_ms"] / 1000)
-    if kind == "simulated":
-        from drivers.simulated import SimulatedScanner
-        return SimulatedScanner()
-    return None
 
 
 def run(cfg) -> int:
@@ -27,7 +17,7 @@ def run(cfg) -> int:
     apply_font(app)
     bridge = CheckinBridge(service_from_config(cfg))
     window = KioskWindow(bridge, cfg["facility.name"], cfg["ui.language"], cfg["ui.result_timeout_seconds"])
-    sources = [s for s in (make_scanner(cfg),) if s is not None]
+    sources = build_sources(cfg)  # scanner (serial/hid/simulated) and camera, by configuration
     for s in sources:
         s.start(bridge.on_scan, bridge.on_status)
     # SIGTERM from systemd: leave the event loop; every committed visit is already on disk.
