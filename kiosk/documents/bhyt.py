@@ -168,6 +168,9 @@ def parse(text: str) -> BhytQr:
     if not _CHECK.fullmatch(check_string):
         warnings.append("bhyt_check_string_unusual")
 
+    if F.has_digit(full_name) or F.has_digit(guardian_name):
+        warnings.append("name_has_digits")
+
     issuing_place = None
     layout = "old" if len(fields) == OLD_FIELDS else "new"
     if layout == "new":

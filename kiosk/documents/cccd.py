@@ -78,6 +78,8 @@ def parse(text: str) -> CccdQr:
     warnings = F.id_warnings(id_number, date_of_birth, sex_value)
     if issue_date < date_of_birth:
         warnings.append("issue_date_before_birth")
+    if F.has_digit(name):
+        warnings.append("name_has_digits")
     if not address:
         warnings.append("address_missing")
     return CccdQr(id_number, old_id or None, name, date_of_birth, sex_value, address, issue_date, extras, warnings)
