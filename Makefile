@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 export PYTHON VENV
 
-.PHONY: setup demo test test-slow bench clean
+.PHONY: setup demo test test-slow bench clean dist test-deploy
 
 setup:
 	@bash deploy/bootstrap.sh
@@ -19,6 +19,15 @@ test: setup
 # Soak and scale runs (`-m slow`); not part of `make test`.
 test-slow: setup
 	@bash tests/run.sh -m slow
+
+# The application wheel for devices, its checksum, and the deploy/ bundle (docs/deploy.md).
+dist: setup
+	@bash deploy/dist.sh
+
+# Provisioning end to end: a Debian 13 root filesystem, provision.sh, kiosk doctor,
+# the Ansible playbook through a chroot connection (as root; installs its own tools).
+test-deploy: setup
+	@bash tests/deploy/run.sh
 
 clean:
 	rm -rf demo-out .pytest_cache build dist *.egg-info

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the suite: start what the tests need, then pytest. Extra arguments go to pytest.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 VENV=${VENV:-.venv}
 export QT_QPA_PLATFORM=offscreen
 export PYTHONDONTWRITEBYTECODE=1

@@ -1,0 +1,127 @@
+"""Static checks of deploy/: shellcheck on every shell script, systemd-analyze verify on every unit,
+ansible-playbook --syntax-check and ansible-lint on the playbooks.
+
+The tools come from Debian (`make test-deploy` installs them); without them these skip with a reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+ANSIBLE = DEPLOY / "ansible"
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if not path:
+        pytest.skip(f"{name} is not installed (make test-deploy installs it)")
+    return path
+
+
+def shell_scripts() -> list[Path]:
+    skip = {".git", ".venv", "node_modules", "build", "dist", ".hypothesis", ".pytest_cache"}
+    found = []
+    for dirpath, dirnames, filenames in os.walk(ROOT):
+        dirnames[:] = [d for d in dirnames if d not in skip]
+        for name in filenames:
+            p = Path(dirpath) / name
+            if name.endswith(".sh"):
+                found.append(p)
+                continue
+            try:
+                with p.open("rb") as f:
+                    head = f.readline(80)
+            except OSError:
+                continue
+            if head.startswith(b"#!") and (b"bash" in head or head.rstrip().endswith(b"/sh")):
+                found.append(p)
+    return sorted(found)
+
+
+def test_the_deploy_scripts_are_found():
+    names = {p.relative_to(ROOT).as_posix() for p in shell_scripts()}
+    assert {"deploy/provision.sh", "deploy/bin/kiosk-release", "deploy/dist.sh", "tests/deploy/run.sh"} <= names
+
+
+@pytest.mark.parametrize("script", shell_scripts(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_shellcheck(script):
+    sc = _tool("shellcheck")
+    r = subprocess.run([sc, "-x", str(script)], capture_output=True, text=True, cwd=script.parent)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_units_verify(tmp_path):
+    """systemd-analyze verify with the unit's binaries replaced by stubs (the real paths are
+    verified inside the provisioned root filesystem by test_rootfs.py)."""
+    sa = _tool("systemd-analyze")
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    for b in ("kiosk", "cage"):
+        (stubs / b).write_text("#!/bin/sh\n")
+        (stubs / b).chmod(0o755)
+    units = tmp_path / "units"
+    (units / "kiosk-ui.service.d").mkdir(parents=True)
+
+    def stubbed(text: str) -> str:
+        return text.replace("/opt/kiosk/current/bin/kiosk", str(stubs / "kiosk")).replace("/usr/bin/cage", str(stubs / "cage"))
+    names = []
+    for src in sorted((DEPLOY / "systemd").glob("kiosk-*.*")):
+        if src.suffix in (".service", ".timer"):
+            (units / src.name).write_text(stubbed(src.read_text()))
+            names.append(str(units / src.name))
+    assert len(names) == 6
+    r = subprocess.run([sa, "verify", "--man=no", *names], capture_output=True, text=True)
+    assert r.returncode == 0 and not r.stderr.strip(), r.stderr
+    # ... and kiosk-ui with the cage drop-in.
+    (units / "kiosk-ui.service.d" / "cage.conf").write_text(stubbed((DEPLOY / "systemd" / "kiosk-ui-cage.conf").read_text()))
+    r = subprocess.run([sa, "verify", "--man=no", str(units / "kiosk-ui.service")], capture_output=True, text=True)
+    assert r.returncode == 0 and not r.stderr.strip(), r.stderr
+
+
+def test_verify_catches_a_broken_unit(tmp_path):
+    sa = _tool("systemd-analyze")
+    bad = tmp_path / "kiosk-bad.service"
+    bad.write_text("[Service]\nType=notify\nExecStart=/nonexistent/kiosk run\nWatchdogSec=soon\n")
+    r = subprocess.run([sa, "verify", "--man=no", str(bad)], capture_output=True, text=True)
+    assert r.returncode != 0 or r.stderr.strip()
+
+
+def test_the_units_say_what_the_issue_asks():
+    ui = (DEPLOY / "systemd" / "kiosk-ui.service").read_text()
+    for line in ("Type=notify", "WatchdogSec=", "Restart=always", "After=pcscd.socket", "User=kiosk"):
+        assert line in ui
+    sync = (DEPLOY / "systemd" / "kiosk-sync.service").read_text()
+    assert "After=network-online.target time-sync.target" in sync and "Restart=on-failure" in sync
+    assert "kiosk roster sync" in (DEPLOY / "systemd" / "kiosk-roster-sync.service").read_text()
+    assert "kiosk retention run" in (DEPLOY / "systemd" / "kiosk-retention.service").read_text()
+
+
+def _ansible_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["ANSIBLE_CONFIG"] = str(ANSIBLE / "ansible.cfg")
+    env["ANSIBLE_LOCAL_TEMP"] = "/tmp/.ansible-local"
+    env.pop("ANSIBLE_VAULT_PASSWORD_FILE", None)
+    return env
+
+
+def test_playbook_syntax():
+    ap = _tool("ansible-playbook")
+    r = subprocess.run([ap, "--syntax-check", "site.yml", "rollback.yml"], cwd=ANSIBLE, env=_ansible_env(),
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_ansible_lint():
+    al = _tool("ansible-lint")
+    env = _ansible_env()
+    env["ANSIBLE_LINT_NODEPS"] = "1"  # offline: no collection downloads
+    r = subprocess.run([al, "--offline", "-p", "site.yml", "rollback.yml"], cwd=ANSIBLE, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
