@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
-EXTRAS=${KIOSK_EXTRAS:-ui,chip,camera,dev}
+EXTRAS=${KIOSK_EXTRAS:-ui,chip,camera,hid,print,dev}
 
 mapfile -t wanted < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' deploy/apt-packages.txt | grep -v '^$')
 missing=()

@@ -1,23 +1,27 @@
-"""The kiosk window: renders check-in outcomes from the core, sends scans to it.
+"""The bridge between drivers, the core and the screens.
 
 Threads: drivers call back on their own threads; `CheckinBridge` moves each
 scan to a worker QThread, which runs the check-in service (SQLite I/O) and
-sends the outcome back to the GUI thread by a queued signal. Nothing here
-touches hardware or the database on the GUI thread.
+sends the outcome back to the GUI thread by a queued signal. Desk work
+(console queries, services, printing) runs on a second worker thread, so a
+slow printer never delays the next check-in. Nothing here touches hardware
+or the database on the GUI thread.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+from datetime import datetime
+from typing import Any, Callable
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from drivers.scan import DeviceStatus
-from kiosk.checkin import CheckinService, Outcome
+from kiosk.checkin import CheckinService, Outcome, Refusal  # noqa: F401  (Outcome re-exported)
+from kiosk.clock import VN_TZ
 from kiosk.domain import ScanEvent
-from kiosk.i18n import t
 from kiosk.logs import event
 
 log = logging.getLogger(__name__)
@@ -35,8 +39,18 @@ def apply_font(app) -> str:
     return app.font().family()
 
 
+def chip_photo(document) -> bytes | None:
+    """The face image a chip read carries (DG2), if any; kept in memory only, for the console."""
+    for attr in ("photo", "face_image", "dg2_image"):
+        value = getattr(document, attr, None)
+        if isinstance(value, (bytes, bytearray)) and value:
+            return bytes(value)
+    return None
+
+
 class _Worker(QObject):
     outcome = Signal(object)
+    photo = Signal(int, bytes)
 
     def __init__(self, service: CheckinService):
         super().__init__()
@@ -48,27 +62,66 @@ class _Worker(QObject):
             result = self.service.handle(scan)
         except Exception:  # a bug must not kill the kiosk; the log says where
             log.exception("event=checkin_crashed source=%s", scan.source)
-            from kiosk.checkin import Refusal
             result = Refusal("storage", "internal error", scan.source)
+        if result.ok and scan.document is not None:
+            photo = chip_photo(scan.document)
+            if photo:
+                self.photo.emit(result.visit_id, photo)
         self.outcome.emit(result)
 
 
+class _DeskWorker(QObject):
+    done = Signal(int, object, object)
+
+    def __init__(self, service: CheckinService):
+        super().__init__()
+        self.service = service
+
+    @Slot(int, object)
+    def run(self, job: int, fn) -> None:
+        try:
+            result, error = fn(self.service), None
+        except Exception as e:  # handed back to the screen that asked, which says what to do
+            if not hasattr(e, "reason"):
+                log.exception("event=desk_job_failed")
+            result, error = None, e
+        self.done.emit(job, result, error)
+
+
 class CheckinBridge(QObject):
-    """Receives driver callbacks on any thread; runs check-ins on a worker thread."""
+    """Receives driver callbacks on any thread; runs check-ins and desk work on worker threads."""
 
     scanned = Signal(object)
     outcome = Signal(object)
     status = Signal(object)
+    reading = Signal(str, float)  # a chip read started/progressing: source, fraction done
+    photo = Signal(int, bytes)  # visit_id, chip face image (console only, memory only)
+    visits_changed = Signal()
+    _job = Signal(int, object)
 
-    def __init__(self, service: CheckinService):
+    def __init__(self, service: CheckinService, *, printer=None, voice=None):
         super().__init__()
+        self.service = service
+        self.printer = printer
+        self.voice = voice
         self._thread = QThread()
         self._thread.setObjectName("checkin-worker")
         self._worker = _Worker(service)
         self._worker.moveToThread(self._thread)
         self.scanned.connect(self._worker.handle)
         self._worker.outcome.connect(self.outcome)
+        self._worker.outcome.connect(lambda _o: self.visits_changed.emit())
+        self._worker.photo.connect(self.photo)
         self._thread.start()
+        self._desk_thread = QThread()
+        self._desk_thread.setObjectName("desk-worker")
+        self._desk = _DeskWorker(service)
+        self._desk.moveToThread(self._desk_thread)
+        self._job.connect(self._desk.run)
+        self._desk.done.connect(self._job_done)
+        self._desk_thread.start()
+        self._ids = itertools.count(1)
+        self._callbacks: dict[int, Callable[[Any, Exception | None], None]] = {}
 
     # Driver callbacks: emitting a signal is thread-safe; the slot runs on the worker.
     def on_scan(self, scan: ScanEvent) -> None:
@@ -77,142 +130,60 @@ class CheckinBridge(QObject):
     def on_status(self, status: DeviceStatus) -> None:
         self.status.emit(status)
 
+    def on_reading(self, source: str = "chip", fraction: float = 0.0) -> None:
+        self.reading.emit(source, float(fraction))
+
+    # Desk work: `fn(service)` runs on the desk thread; `callback(result, error)` on the GUI thread.
+    def submit(self, fn: Callable[[CheckinService], Any], callback: Callable[[Any, Exception | None], None]) -> int:
+        job = next(self._ids)
+        self._callbacks[job] = callback
+        self._job.emit(job, fn)
+        return job
+
+    @Slot(int, object, object)
+    def _job_done(self, job: int, result, error) -> None:
+        cb = self._callbacks.pop(job, None)
+        if cb is not None:
+            cb(result, error)
+
+    def issue_ticket(self, checkin, service, lang: str, facility: str, callback, *, staff_id: int | None = None,
+                     reprint: bool = False) -> int:
+        """Record the service on the visit, then print its ticket: (service, printed, printer error reason)."""
+        printer = self.printer
+
+        def job(svc: CheckinService):
+            from kiosk import desk, store
+            now = svc.clock.now()
+            with store.transaction(svc.db) as conn:
+                if service is not None:
+                    desk.add_service(conn, checkin.visit_id, service.code, staff_id, now)
+            printed, reason = None, None
+            if printer is not None:
+                from drivers.printer import PrinterError, Ticket
+                from ui.common import T, tr
+                label = service.label(lang) if service is not None else ""
+                ticket = Ticket(facility, checkin.queue_number, label,
+                                datetime.fromisoformat(checkin.created_at.replace("Z", "+00:00"))
+                                .astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M"),
+                                heading=T(lang, tr("Queue number")))
+                try:
+                    printed = printer.print_ticket(ticket)
+                    with store.transaction(svc.db) as conn:
+                        desk.record_print(conn, checkin.visit_id, staff_id, now, reprint=reprint)
+                except PrinterError as e:
+                    reason = e.reason if e.reason in ("offline", "paper_out") else "offline"
+                    event(log, "ticket_not_printed", logging.WARNING, reason=e.reason)
+            return service, printed, reason
+
+        def done(result, error):
+            self.visits_changed.emit()
+            callback(result, error)
+        return self.submit(job, done)
+
     def shutdown(self) -> None:
-        self._thread.quit()
-        self._thread.wait(3000)
+        for t in (self._thread, self._desk_thread):
+            t.quit()
+            t.wait(3000)
 
 
-def _label(text: str = "", size: int = 18, bold: bool = False, name: str = "") -> QLabel:
-    lab = QLabel(text)
-    lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    lab.setWordWrap(True)
-    font = lab.font()
-    font.setPointSize(size)
-    font.setBold(bold)
-    lab.setFont(font)
-    if name:
-        lab.setObjectName(name)
-    return lab
-
-
-class IdleScreen(QWidget):
-    def __init__(self, facility_name: str, lang: str):
-        super().__init__()
-        layout = QVBoxLayout(self)
-        self.facility = _label(facility_name, 16, name="facility")
-        self.title = _label(t("idle.title", lang), 30, True, name="title")
-        self.prompt = _label(t("idle.prompt", lang), 20, name="prompt")
-        self.status = _label("", 12, name="status")
-        for w in (self.facility, self.title, self.prompt, self.status):
-            layout.addWidget(w)
-
-
-class ResultScreen(QWidget):
-    def __init__(self, lang: str):
-        super().__init__()
-        self.lang = lang
-        layout = QVBoxLayout(self)
-        self.heading = _label("", 18, name="heading")
-        self.queue_number = _label("", 64, True, name="queue_number")
-        self.name = _label("", 22, True, name="name")
-        self.masked_id = _label("", 18, name="masked_id")
-        self.bhyt = _label("", 18, name="bhyt")
-        self.note = _label("", 12, name="note")
-        for w in (self.heading, self.queue_number, self.name, self.masked_id, self.bhyt, self.note):
-            layout.addWidget(w)
-
-    def show_outcome(self, outcome: Outcome) -> None:
-        lang = self.lang
-        if not outcome.ok:
-            self.setStyleSheet("background: #fff3e0;")
-            self.heading.setText(t("refused.title", lang))
-            self.queue_number.setText("")
-            self.name.setText("")
-            self.masked_id.setText("")
-            self.bhyt.setText(t(outcome.message_key, lang))
-            self.note.setText("")
-            return
-        self.setStyleSheet("background: #e8f5e9;")
-        self.heading.setText(t("result.existing" if outcome.existing else "result.queue", lang))
-        self.queue_number.setText(str(outcome.queue_number))
-        self.name.setText(outcome.patient["full_name"])
-        self.masked_id.setText(f"{t('result.id', lang)}: {outcome.patient['masked_id']}")
-        self.bhyt.setText(f"{t('result.bhyt', lang)}: {eligibility_words(outcome.eligibility, lang)}")
-        self.note.setText("" if outcome.clock_synced else t("clock.unsynced", lang))
-
-    def clear(self) -> None:
-        for w in (self.heading, self.queue_number, self.name, self.masked_id, self.bhyt, self.note):
-            w.setText("")
-
-
-def eligibility_words(e: dict, lang: str) -> str:
-    code = e.get("result_code") or ""
-    if code in {"000", "001", "002", "003", "004"}:
-        head = t("eligibility.covered", lang, percent=e.get("benefit_percent") or 0)
-    elif code.startswith("K0") and e.get("source") == "none":
-        head = t("eligibility.pending", lang)
-    else:
-        head = t("eligibility.not_covered", lang)
-    reason = e.get("reason") or ""
-    if e.get("source") == "roster":
-        when = t("eligibility.source.roster", lang, date=_vn_date(e.get("as_of")))
-    elif e.get("source") == "gateway":
-        when = t("eligibility.source.gateway", lang, time=(e.get("as_of") or "")[11:16])
-    else:
-        when = t("eligibility.source.none", lang)
-    return f"{head} — {reason} ({when})"
-
-
-def _vn_date(iso: str | None) -> str:
-    if not iso:
-        return "?"
-    y, m, d = iso[:10].split("-")
-    return f"{d}/{m}/{y}"
-
-
-class KioskWindow(QWidget):
-    """The patient-facing window: idle ⇄ result, fed by a CheckinBridge."""
-
-    def __init__(self, bridge: CheckinBridge, facility_name: str, lang: str = "vi",
-                 result_timeout_s: float = 15.0):
-        super().__init__()
-        self.setWindowTitle(facility_name)
-        self.bridge = bridge
-        self.idle = IdleScreen(facility_name, lang)
-        self.result = ResultScreen(lang)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.idle)
-        self.stack.addWidget(self.result)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.stack)
-        self.lang = lang
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(int(result_timeout_s * 1000))
-        self._timer.timeout.connect(self.show_idle)
-        self.last_outcome: Outcome | None = None
-        bridge.outcome.connect(self.on_outcome)
-        bridge.status.connect(self.on_status)
-
-    @property
-    def current(self) -> str:
-        return "idle" if self.stack.currentWidget() is self.idle else "result"
-
-    @Slot(object)
-    def on_outcome(self, outcome: Outcome) -> None:
-        self.last_outcome = outcome
-        self.result.show_outcome(outcome)
-        self.stack.setCurrentWidget(self.result)
-        self._timer.start()
-
-    @Slot(object)
-    def on_status(self, status: DeviceStatus) -> None:
-        event(log, "device_status", device=status.device, connected=status.connected)
-        if status.device == "scanner":
-            self.idle.status.setText("" if status.connected else t("scanner.disconnected", self.lang))
-
-    @Slot()
-    def show_idle(self) -> None:
-        self.result.clear()  # nothing about the last patient stays on screen
-        self.stack.setCurrentWidget(self.idle)
+from ui.patient import KioskWindow, eligibility_words  # noqa: E402,F401  (the window, for ui.run and ui.demo)

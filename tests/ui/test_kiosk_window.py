@@ -1,55 +1,167 @@
-"""The kiosk window driven through its real bridge and worker thread (pytest-qt)."""
+"""The patient flow driven through the real bridge and worker threads (pytest-qt)."""
+
+import threading
 
 import pytest
 
 pytest.importorskip("PySide6")
 
-from drivers.simulated import SimulatedScanner  # noqa: E402
+from drivers.scan import DeviceStatus  # noqa: E402
 from kiosk import demo  # noqa: E402
-from ui.app import CheckinBridge, KioskWindow  # noqa: E402
+from tests.ui.ui_text import visible_text  # noqa: E402
+
+FULL_IDS = ("040195001234", "040205004321", "040088007777", "4012345678")
 
 
-@pytest.fixture
-def kiosk(qtbot, service):
-    bridge = CheckinBridge(service)
-    window = KioskWindow(bridge, "Trạm Y tế xã Thử", "vi", result_timeout_s=0.5)
-    qtbot.addWidget(window)
-    window.show()
-    scanner = SimulatedScanner()
-    scanner.start(bridge.on_scan, bridge.on_status)
-    yield window, scanner
-    scanner.stop()
-    bridge.shutdown()
-
-
-def test_scan_shows_result_with_masked_id_then_idle(qtbot, kiosk):
-    window, scanner = kiosk
+def test_qr_result_service_ticket_then_idle(qtbot, kiosk, scanner, printer):
+    window = kiosk
     assert window.current == "idle"
     assert "Quét mã QR" in window.idle.prompt.text()
     scanner.scan(demo.ELIGIBLE_CCCD)
     qtbot.waitUntil(lambda: window.current == "result", timeout=5000)
-    assert window.result.queue_number.text() == "1"
-    assert "********1234" in window.result.masked_id.text()
-    assert "040195001234" not in window.result.masked_id.text()
     assert window.result.name.text() == "Trần Thị Lan Anh"
+    assert window.result.masked_id.text() == "Số định danh: ********1234"
+    assert "Được hưởng BHYT 100%" == window.result.bhyt.text()
+    assert "Theo danh sách BHYT ngày" in window.result.source.text()
+    assert [b.text() for b in window.result.service_buttons] == ["Khám bệnh", "Tiêm chủng", "Khám thai"]
+    window.result.service_buttons[1].click()
+    qtbot.waitUntil(lambda: window.current == "ticket", timeout=5000)
+    assert window.ticket.queue_number.text() == "1"
+    assert window.ticket.service.text() == "Tiêm chủng"
+    assert len(printer.printed) == 1 and printer.printed[0].stat().st_size > 1000
     qtbot.waitUntil(lambda: window.current == "idle", timeout=3000)
     assert window.result.name.text() == "" and window.result.masked_id.text() == ""
+    assert window.ticket.queue_number.text() == ""
 
 
-def test_garbage_shows_a_readable_refusal(qtbot, kiosk):
-    window, scanner = kiosk
-    scanner.scan(demo.GARBAGE)
-    qtbot.waitUntil(lambda: window.current == "result", timeout=5000)
-    assert "Vui lòng quét lại" in window.result.bhyt.text()
-    assert window.result.queue_number.text() == ""
-
-
-def test_checkin_runs_off_the_gui_thread(qtbot, kiosk, service, monkeypatch):
-    import threading
-    window, scanner = kiosk
-    seen = []
-    real = service.handle
-    monkeypatch.setattr(service, "handle", lambda s: (seen.append(threading.current_thread()), real(s))[1])
+def test_service_is_recorded_on_the_visit(qtbot, kiosk, scanner, seeded):
+    from kiosk import desk
     scanner.scan(demo.ELIGIBLE_CCCD)
-    qtbot.waitUntil(lambda: window.current == "result", timeout=5000)
+    qtbot.waitUntil(lambda: kiosk.current == "result", timeout=5000)
+    kiosk.result.service_buttons[2].click()
+    qtbot.waitUntil(lambda: kiosk.current == "ticket", timeout=5000)
+    row = desk.get_row(seeded.db.conn, kiosk.last_ticket[0].visit_id)
+    assert row.services == ["kham_thai"]
+
+
+@pytest.mark.parametrize("payload, words", [
+    (demo.EXPIRED_CCCD, ("Không được hưởng BHYT", "hết hạn")),
+    (demo.UNKNOWN_CCCD, ("Chưa kiểm tra được BHYT", "kiểm tra lại sau")),
+    (demo.BHYT_QR, ("Chưa kiểm tra được BHYT", "")),
+])
+def test_bhyt_answers_in_plain_words(qtbot, kiosk, scanner, payload, words):
+    scanner.scan(payload)
+    qtbot.waitUntil(lambda: kiosk.current == "result", timeout=5000)
+    assert words[0] in kiosk.result.bhyt.text()
+    assert words[1] in kiosk.result.reason.text()
+    assert kiosk.result.source.text()
+
+
+def test_garbage_shows_what_to_do_next(qtbot, kiosk, scanner):
+    scanner.scan(demo.GARBAGE)
+    qtbot.waitUntil(lambda: kiosk.current == "error", timeout=5000)
+    assert kiosk.error.heading.text() == "Không đọc được mã này"
+    assert "gặp nhân viên tiếp đón" in kiosk.error.next_step.text()
+    qtbot.waitUntil(lambda: kiosk.current == "idle", timeout=3000)
+
+
+@pytest.mark.parametrize("reason", ["expired", "storage", "no_identity", "chip_failed", "chip_unsupported",
+                                    "device_unplugged", "printer_offline", "printer_paper_out"])
+def test_every_error_screen_says_what_to_do(qtbot, kiosk, reason):
+    from ui.patient import ERRORS
+    for lang in ("vi", "en"):
+        kiosk.set_language(lang)
+        kiosk.show_error(reason)
+        assert kiosk.current == "error"
+        assert kiosk.error.heading.text() and kiosk.error.next_step.text()
+        assert kiosk.error.next_step.text() != ERRORS[reason][1] or lang == "en"
+        assert kiosk.error.ok.text()
+
+
+def test_printer_out_of_paper_keeps_the_number_on_screen(qtbot, kiosk, scanner, printer):
+    printer.paper_out = True
+    scanner.scan(demo.ELIGIBLE_CCCD)
+    qtbot.waitUntil(lambda: kiosk.current == "result", timeout=5000)
+    kiosk.result.service_buttons[0].click()
+    qtbot.waitUntil(lambda: kiosk.current == "ticket", timeout=5000)
+    assert kiosk.ticket.queue_number.text() == "1"
+    assert kiosk.ticket.printer_note.text() == "Máy in phiếu hết giấy"
+    assert "nhớ số" in kiosk.ticket.hint.text()
+    assert printer.printed == []
+
+
+def test_chip_reading_progress_then_reader_unplugged(qtbot, kiosk, bridge):
+    bridge.on_status(DeviceStatus("reader", True))
+    bridge.on_reading("chip", 0.5)
+    qtbot.waitUntil(lambda: kiosk.current == "reading", timeout=3000)
+    assert kiosk.reading.progress.value() == 50
+    assert "Giữ yên thẻ" in kiosk.reading.hint.text()
+    bridge.on_status(DeviceStatus("reader", False, "unplugged"))
+    qtbot.waitUntil(lambda: kiosk.current == "error", timeout=3000)
+    assert kiosk.error.reason == "device_unplugged"
+    kiosk.show_idle()
+    assert kiosk.idle.status.isVisibleTo(kiosk) and "quét mã QR" in kiosk.idle.status.text()
+
+
+def test_qr_of_chip_card_invites_a_verified_read_which_can_be_skipped(qtbot, kiosk, bridge, scanner):
+    bridge.on_status(DeviceStatus("reader", True))
+    scanner.scan(demo.ELIGIBLE_CCCD)
+    qtbot.waitUntil(lambda: kiosk.current == "verify", timeout=5000)
+    kiosk.verify.skip.click()
+    assert kiosk.current == "result"
+
+
+def test_language_toggle_and_reset_after_patient(qtbot, kiosk, scanner):
+    kiosk.idle.lang_button.click()
+    assert kiosk.lang == "en" and kiosk.idle.title.text() == "Welcome"
+    assert kiosk.idle.lang_button.text() == "Tiếng Việt"
+    scanner.scan(demo.ELIGIBLE_CCCD)
+    qtbot.waitUntil(lambda: kiosk.current == "result", timeout=5000)
+    assert kiosk.result.bhyt.text() == "Covered by health insurance at 100%"
+    assert kiosk.result.service_buttons[0].text() == "General check-up"
+    kiosk.result.cancel.click()
+    assert kiosk.current == "idle" and kiosk.lang == "vi" and kiosk.idle.title.text() == "Xin chào"
+
+
+def test_idle_timeout_clears_an_abandoned_result(qtbot, bridge, scanner):
+    from ui.app import KioskWindow
+    w = KioskWindow(bridge, "Trạm", "vi", result_timeout_s=0.3, idle_timeout_s=0.4)
+    qtbot.addWidget(w)
+    w.show()
+    scanner.scan(demo.ELIGIBLE_CCCD)
+    qtbot.waitUntil(lambda: w.current == "result", timeout=5000)
+    qtbot.waitUntil(lambda: w.current == "idle", timeout=3000)
+    assert "Trần" not in visible_text(w)
+
+
+def test_no_full_id_number_ever_on_the_patient_side(qtbot, kiosk, scanner, bridge):
+    """Every screen the patient flow reaches, in both languages: only masked IDs."""
+    seen = []
+    bridge.on_status(DeviceStatus("reader", True))
+    for payload in (demo.ELIGIBLE_CCCD, demo.EXPIRED_CCCD, demo.UNKNOWN_CCCD, demo.BHYT_QR, demo.GARBAGE):
+        kiosk.last_outcome = None
+        scanner.scan(payload)
+        qtbot.waitUntil(lambda: kiosk.last_outcome is not None, timeout=5000)
+        for lang in ("vi", "en"):
+            kiosk.set_language(lang)
+            seen.append(visible_text(kiosk, include_hidden_pages=True))
+        if kiosk.current == "verify":
+            kiosk.verify.skip.click()
+        if kiosk.current == "result":
+            kiosk.result.service_buttons[0].click()
+            qtbot.waitUntil(lambda: kiosk.current == "ticket", timeout=5000)
+            seen.append(visible_text(kiosk, include_hidden_pages=True))
+        kiosk.show_idle()
+    text = "\n".join(seen)
+    assert "********1234" in text  # the check can see IDs at all
+    for full in FULL_IDS:
+        assert full not in text
+
+
+def test_checkin_runs_off_the_gui_thread(qtbot, kiosk, scanner, seeded, monkeypatch):
+    seen = []
+    real = seeded.handle
+    monkeypatch.setattr(seeded, "handle", lambda s: (seen.append(threading.current_thread()), real(s))[1])
+    scanner.scan(demo.ELIGIBLE_CCCD)
+    qtbot.waitUntil(lambda: kiosk.current == "result", timeout=5000)
     assert seen and seen[0] is not threading.main_thread()

@@ -1,0 +1,218 @@
+"""Queue tickets on ESC/POS thermal printers, with Vietnamese rendered as a raster image.
+
+Printer code pages for Vietnamese (CP1258, TCVN-3) are unreliable across
+cheap thermal printers, so the whole ticket is drawn with a TrueType font
+into a 1-bit image as wide as the paper and sent with ESC/POS raster
+commands (python-escpos). `SimulatedPrinter` writes the same image as a PNG,
+for the demo and tests. Printing is slow I/O: never call it on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.logs import event
+
+log = logging.getLogger(__name__)
+
+FONT_PATHS = (
+    "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+)
+BOLD_FONT_PATHS = (
+    "/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+)
+
+
+class PrinterError(Exception):
+    """`reason`: "offline" (unplugged/not found), "paper_out", "error"."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What goes on paper: no name and no ID number — a ticket is left on chairs and floors."""
+
+    facility: str
+    queue_number: int
+    service: str
+    issued_at: str  # already formatted local time, e.g. "26/11/2026 08:05"
+    heading: str = "Số thứ tự"
+    footer: str = ""
+
+
+def _font(paths: tuple[str, ...], size: int):
+    from PIL import ImageFont
+    for p in paths:
+        if os.path.exists(p):
+            return ImageFont.truetype(p, size)
+    return ImageFont.load_default(size)
+
+
+def _wrap(draw, text: str, font, width: int) -> list[str]:
+    words, lines, line = text.split(), [], ""
+    for w in words:
+        trial = f"{line} {w}".strip()
+        if draw.textlength(trial, font=font) <= width or not line:
+            line = trial
+        else:
+            lines.append(line)
+            line = w
+    if line:
+        lines.append(line)
+    return lines
+
+
+def render_ticket(ticket: Ticket, width_px: int = 384):
+    """The ticket as a 1-bit PIL image `width_px` wide (384 dots = 58 mm paper at 203 dpi)."""
+    from PIL import Image, ImageDraw
+    scale = width_px / 384
+    margin = int(12 * scale)
+    inner = width_px - 2 * margin
+    blocks = [
+        (ticket.facility, _font(BOLD_FONT_PATHS, int(24 * scale))),
+        (ticket.heading, _font(FONT_PATHS, int(26 * scale))),
+        (str(ticket.queue_number), _font(BOLD_FONT_PATHS, int(150 * scale))),
+        (ticket.service, _font(BOLD_FONT_PATHS, int(30 * scale))),
+        (ticket.issued_at, _font(FONT_PATHS, int(22 * scale))),
+    ]
+    if ticket.footer:
+        blocks.append((ticket.footer, _font(FONT_PATHS, int(20 * scale))))
+    probe = ImageDraw.Draw(Image.new("1", (1, 1)))
+    laid: list[tuple[str, object, int]] = []
+    height = margin
+    for text, font in blocks:
+        for line in _wrap(probe, text, font, inner):
+            top, bottom = font.getbbox(line)[1], font.getbbox(line)[3]
+            laid.append((line, font, height - top))
+            height += (bottom - top) + int(10 * scale)
+        height += int(8 * scale)
+    height += margin + int(40 * scale)  # room before the cutter
+    img = Image.new("1", (width_px, height), 1)
+    draw = ImageDraw.Draw(img)
+    for line, font, y in laid:
+        w = draw.textlength(line, font=font)
+        draw.text(((width_px - w) / 2, y), line, font=font, fill=0)
+    return img
+
+
+class SimulatedPrinter:
+    """Writes each ticket as `ticket-<n>.png`; `paper_out`/`connected` let tests make it fail."""
+
+    name = "simulated printer"
+
+    def __init__(self, out_dir: Path | str, width_px: int = 384):
+        self.out_dir = Path(out_dir)
+        self.width_px = width_px
+        self.paper_out = False
+        self.connected = True
+        self.printed: list[Path] = []
+        self._lock = threading.Lock()
+
+    def status(self) -> tuple[bool, str]:
+        if not self.connected:
+            return False, "offline"
+        return True, "paper_out" if self.paper_out else "ok"
+
+    def print_ticket(self, ticket: Ticket) -> Path:
+        with self._lock:
+            if not self.connected:
+                raise PrinterError("offline", "simulated printer unplugged")
+            if self.paper_out:
+                raise PrinterError("paper_out", "simulated printer out of paper")
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            path = self.out_dir / f"ticket-{ticket.queue_number}-{len(self.printed) + 1}.png"
+            render_ticket(ticket, self.width_px).save(path)
+            self.printed.append(path)
+        event(log, "ticket_printed", printer="simulated", queue_number=ticket.queue_number)
+        return path
+
+
+class EscposPrinter:
+    """A USB or serial ESC/POS printer through python-escpos; opened per ticket (survives replugging)."""
+
+    def __init__(self, kind: str, *, usb_vendor_id: int = 0x0416, usb_product_id: int = 0x5011,
+                 port: str = "/dev/kiosk-printer", baud: int = 9600, width_px: int = 384):
+        self.kind = kind
+        self.name = f"{kind} printer"
+        self.usb_ids = (usb_vendor_id, usb_product_id)
+        self.port, self.baud, self.width_px = port, baud, width_px
+        self._lock = threading.Lock()
+
+    def _open(self):
+        try:
+            from escpos import printer as escpos_printer
+        except ImportError as e:
+            raise PrinterError("offline", f"python-escpos is not installed ({e.name})") from None
+        try:
+            if self.kind == "usb":
+                p = escpos_printer.Usb(*self.usb_ids, profile="default")
+            else:
+                p = escpos_printer.Serial(devfile=self.port, baudrate=self.baud, timeout=2, profile="default")
+            p.open()  # python-escpos 3 opens lazily; open now so "unplugged" is told apart
+            return p
+        except Exception as e:  # escpos raises USBNotFoundError, SerialException, usb.core errors...
+            raise PrinterError("offline", type(e).__name__) from None
+
+    def status(self) -> tuple[bool, str]:
+        with self._lock:
+            try:
+                p = self._open()
+            except PrinterError:
+                return False, "offline"
+            try:
+                paper = p.paper_status()  # 2 ok, 1 near end, 0 out; not every printer answers
+                return True, {0: "paper_out", 1: "paper_low"}.get(paper, "ok")
+            except Exception:
+                return True, "unknown"
+            finally:
+                _close(p)
+
+    def print_ticket(self, ticket: Ticket) -> None:
+        img = render_ticket(ticket, self.width_px)
+        with self._lock:
+            p = self._open()
+            try:
+                try:
+                    if p.paper_status() == 0:
+                        raise PrinterError("paper_out")
+                except PrinterError:
+                    raise
+                except Exception:
+                    pass  # no status answer: print anyway
+                p.image(img, impl="bitImageRaster")
+                p.cut()
+            except PrinterError:
+                raise
+            except Exception as e:
+                raise PrinterError("error", type(e).__name__) from None
+            finally:
+                _close(p)
+        event(log, "ticket_printed", printer=self.kind, queue_number=ticket.queue_number)
+
+
+def _close(p) -> None:
+    try:
+        p.close()
+    except Exception:
+        pass
+
+
+def printer_from_config(cfg):
+    kind = cfg["printer.kind"]
+    if kind == "simulated":
+        return SimulatedPrinter(cfg.data_dir / "tickets", cfg["printer.paper_width_px"])
+    if kind in ("usb", "serial"):
+        return EscposPrinter(kind, usb_vendor_id=cfg["printer.usb_vendor_id"],
+                             usb_product_id=cfg["printer.usb_product_id"], port=cfg["printer.port"],
+                             baud=cfg["printer.baud"], width_px=cfg["printer.paper_width_px"])
+    return None

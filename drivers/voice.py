@@ -1,0 +1,81 @@
+"""Calling queue numbers aloud, offline: espeak-ng's Vietnamese voice in a background thread.
+
+`call(12)` returns at once; a worker thread runs `espeak-ng -v vi` one
+announcement at a time. If espeak-ng is missing or fails, the kiosk stays
+silent and logs it — calling aloud is a convenience, never in the way.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import shutil
+import subprocess
+import threading
+
+from kiosk.logs import event
+
+log = logging.getLogger(__name__)
+
+
+def phrase(number: int, room: str = "phòng khám", lang: str = "vi") -> str:
+    if lang == "en":
+        return f"Number {number}, please go to the {room}"
+    return f"Mời số {number} vào {room}"
+
+
+class Voice:
+    def __init__(self, voice: str = "vi", room: str = "phòng khám", *, command: str | None = None,
+                 speed: int = 140, runner=subprocess.run):
+        self.voice, self.room, self.speed = voice, room, speed
+        self.command = command or shutil.which("espeak-ng")
+        self._runner = runner
+        self._queue: queue.Queue[str | None] = queue.Queue(maxsize=20)
+        self.spoken: list[str] = []
+        self._thread = threading.Thread(target=self._run, name="voice", daemon=True)
+        self._thread.start()
+
+    @property
+    def available(self) -> bool:
+        return self.command is not None
+
+    def call(self, number: int) -> bool:
+        """Queue the announcement; False (and silence) when the voice is unavailable or backed up."""
+        if not self.available:
+            return False
+        try:
+            self._queue.put_nowait(phrase(number, self.room))
+        except queue.Full:
+            return False
+        return True
+
+    def _run(self) -> None:
+        while (text := self._queue.get()) is not None:
+            try:
+                self._runner([self.command, "-v", self.voice, "-s", str(self.speed), text],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=20, check=True)
+                self.spoken.append(text)
+                event(log, "voice_called")
+            except (OSError, subprocess.SubprocessError) as e:
+                event(log, "voice_failed", logging.WARNING, error=type(e).__name__)
+            finally:
+                self._queue.task_done()
+
+    def wait(self, timeout: float = 10) -> None:
+        """Tests: wait until everything queued has been spoken (or failed)."""
+        import time
+        end = time.monotonic() + timeout
+        while self._queue.unfinished_tasks and time.monotonic() < end:
+            time.sleep(0.02)
+
+    def close(self) -> None:
+        try:
+            self._queue.put_nowait(None)
+        except queue.Full:
+            pass
+
+
+def voice_from_config(cfg) -> Voice | None:
+    if not cfg["voice.enabled"]:
+        return None
+    return Voice(cfg["voice.voice"], cfg["voice.room"])

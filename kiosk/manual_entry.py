@@ -1,0 +1,90 @@
+"""Manual entry at the desk when a card cannot be read: the same field rules as the parsers.
+
+`manual_document(...)` returns a document the check-in service takes through
+`ScanEvent(source="manual", document=...)`; the visit is flagged
+`manual_entry` (and `foreign_passport` for a passport). No Qt.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kiosk.documents import fields as F
+from kiosk.documents.errors import ParseError
+from kiosk.domain import PersonIdentity
+
+KINDS = ("id_number", "bhyt", "passport")
+_ID12 = re.compile(r"\d{12}")
+_BHYT15 = re.compile(r"[A-Z]{2}[1-5]\d{12}")
+_BHXH10 = re.compile(r"\d{10}")
+_PASSPORT = re.compile(r"[A-Z0-9]{6,9}")
+_COUNTRY = re.compile(r"[A-Z]{3}")
+
+
+@dataclass(frozen=True)
+class PassportIdentity(PersonIdentity):
+    """A foreigner identified by passport: keyed by nationality and number (no Vietnamese ID)."""
+
+    passport_number: str = ""
+    nationality: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"passport:{self.nationality}:{self.passport_number}"
+
+
+@dataclass(frozen=True)
+class ManualDocument:
+    kind: str
+    number: str
+    full_name: str
+    date_of_birth: str | None
+    sex: str | None
+    nationality: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def identity(self) -> PersonIdentity:
+        common = dict(full_name=self.full_name, date_of_birth=self.date_of_birth, sex=self.sex)
+        if self.kind == "id_number":
+            return PersonIdentity(document_kind="manual_id", id_number=self.number, **common)
+        if self.kind == "bhyt":
+            if len(self.number) == 15:
+                return PersonIdentity(document_kind="manual_bhyt", card_number=self.number,
+                                      social_insurance_number=self.number[-10:], **common)
+            return PersonIdentity(document_kind="manual_bhyt", social_insurance_number=self.number, **common)
+        return PassportIdentity(document_kind="manual_passport", passport_number=self.number,
+                                nationality=self.nationality or "", **common)
+
+
+def manual_document(kind: str, number: str, full_name: str, date_of_birth: str = "", sex: str = "",
+                    nationality: str = "") -> ManualDocument:
+    """Validate what the receptionist typed; ParseError names the field that is wrong."""
+    if kind not in KINDS:
+        raise ParseError(f"kind: expected one of {', '.join(KINDS)}", "kind")
+    number = "".join((number or "").split()).upper()
+    name = F.name(full_name or "", "full_name")
+    dob = F.dd_mm_yyyy(date_of_birth.strip(), "date_of_birth") if (date_of_birth or "").strip() else None
+    sex_value = {"male": "male", "female": "female", "nam": "male", "nữ": "female", "": None}.get(
+        (sex or "").strip().casefold(), "?")
+    if sex_value == "?":
+        raise ParseError("sex: expected male or female", "sex")
+    warnings = ["manual_entry"]
+    if kind == "id_number":
+        if not _ID12.fullmatch(number):
+            raise ParseError(f"id_number: expected 12 digits, got {F.shape(number) or 'nothing'}", "id_number")
+        warnings += F.id_warnings(number, dob, sex_value)
+    elif kind == "bhyt":
+        if not (_BHYT15.fullmatch(number) or _BHXH10.fullmatch(number)):
+            raise ParseError("card_number: expected 15 characters (2 letters, then 13 digits) or a 10-digit "
+                             f"social-insurance number, got {F.shape(number) or 'nothing'}", "card_number")
+    else:
+        nat = (nationality or "").strip().upper()
+        if not _PASSPORT.fullmatch(number):
+            raise ParseError(f"passport_number: expected 6 to 9 letters or digits, got {F.shape(number) or 'nothing'}",
+                             "passport_number")
+        if not _COUNTRY.fullmatch(nat):
+            raise ParseError("nationality: expected a 3-letter country code (ICAO), e.g. FRA", "nationality")
+        warnings.append("foreign_passport")
+        return ManualDocument(kind, number, name, dob, sex_value, nat, warnings)
+    return ManualDocument(kind, number, name, dob, sex_value, None, warnings)
