@@ -155,6 +155,15 @@ SCHEMA: tuple[Key, ...] = (
         _one_of("default", "zxing", "zbar", "opencv")),
     Key("reader", "name", "", "text, or empty for the first reader",
         "PC/SC reader to use for chip cards: the first reader whose name contains this text."),
+    Key("reader", "extended_length", "auto", "\"auto\", \"yes\" or \"no\"",
+        "Extended-length APDUs (a whole data group per command): `auto` tries them and falls back to short "
+        "APDUs when the reader refuses (e.g. ACR122U).", _one_of("auto", "yes", "no")),
+    Key("reader", "csca_dir", "/etc/kiosk/csca", "a directory path",
+        "Trusted CSCA certificates (PEM or DER) for passive authentication of the chip; a document signer "
+        "no certificate here issued is reported as `no_trust_anchor`."),
+    Key("reader", "card_wait_seconds", 10, "a number from 0 to 300",
+        "How long `kiosk read-card` waits for a card to be placed (again) before giving up.",
+        _between(0, 300), (int, float)),
     Key("upstream", "url", "", "an http:// or https:// URL, or empty when not provisioned",
         "The provincial hub the kiosk syncs with.", lambda v: v == "" or bool(re.match(r"https?://", v))),
     Key("upstream", "token_file", "/etc/kiosk/device-token", "a file path",

@@ -1,7 +1,8 @@
 """Test PKI for the emulator: a CSCA and a document signer, generated (never real keys).
 
-`TestPki.generate()` makes a fresh pair; `save(dir)` writes `csca.pem` (what a
-kiosk trust folder holds), `ds.pem` and `ds.key.pem`; `load(dir)` reads them back.
+`TestPki.generate()` makes a fresh pair; `save(dir)` writes `csca/csca.pem`
+(`dir/csca` is a trust folder for `reader.csca_dir`), `ds.pem` and
+`ds.key.pem`; `load(dir)` reads them back.
 """
 
 from __future__ import annotations
@@ -51,15 +52,16 @@ class TestPki:
     def save(self, folder: str | Path) -> Path:
         p = Path(folder)
         p.mkdir(parents=True, exist_ok=True)
-        (p / "csca.pem").write_bytes(self.csca_cert.public_bytes(serialization.Encoding.PEM))
+        (p / "csca").mkdir(exist_ok=True)
+        (p / "csca" / "csca.pem").write_bytes(self.csca_cert.public_bytes(serialization.Encoding.PEM))
         (p / "ds.pem").write_bytes(self.ds_cert.public_bytes(serialization.Encoding.PEM))
         (p / "ds.key.pem").write_bytes(self.ds_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-        return p / "csca.pem"
+        return p / "csca"
 
     @classmethod
     def load(cls, folder: str | Path) -> "TestPki":
         p = Path(folder)
-        return cls(x509.load_pem_x509_certificate((p / "csca.pem").read_bytes()), None,
+        return cls(x509.load_pem_x509_certificate((p / "csca" / "csca.pem").read_bytes()), None,
                    x509.load_pem_x509_certificate((p / "ds.pem").read_bytes()),
                    serialization.load_pem_private_key((p / "ds.key.pem").read_bytes(), None))

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Start pcscd with the vsmartcard-vpcd virtual reader for the chip tests (idempotent).
+# CI runs this as root on a machine without systemd, so pcscd is started directly.
+# The vpcd driver listens on 127.0.0.1:35963 (CHANNELID 0x8C7B in /etc/reader.conf.d/vpcd);
+# the card emulator (`kiosk card-sim`) connects to it as a vpcd client.
+set -uo pipefail
+
+SOCK=/run/pcscd/pcscd.comm
+have_reader() {
+    "${VENV:-.venv}/bin/python" - <<'PY' 2>/dev/null
+import sys
+from smartcard.System import readers
+sys.exit(0 if any("Virtual PCD" in str(r) for r in readers()) else 1)
+PY
+}
+
+if ! command -v pcscd >/dev/null && [[ ! -x /usr/sbin/pcscd ]]; then
+    echo "pcscd.sh: pcscd is not installed (apt-get install pcscd vsmartcard-vpcd)" >&2
+    exit 1
+fi
+if [[ ! -e /usr/lib/pcsc/drivers/serial/libifdvpcd.so ]] && ! ls /usr/lib/*/pcsc/drivers/serial/libifdvpcd.so >/dev/null 2>&1; then
+    echo "pcscd.sh: the vsmartcard-vpcd driver is not installed (apt-get install vsmartcard-vpcd)" >&2
+    exit 1
+fi
+
+if pgrep -x pcscd >/dev/null && [[ -S $SOCK ]] && have_reader; then
+    exit 0  # already up with the virtual reader
+fi
+if [[ $(id -u) -ne 0 ]]; then
+    echo "pcscd.sh: pcscd is not running with the Virtual PCD reader and only root can start it" >&2
+    exit 1
+fi
+if pgrep -x pcscd >/dev/null; then
+    # running, but without the vpcd reader (e.g. started before the driver was installed): ask it to rescan
+    /usr/sbin/pcscd --hotplug >/dev/null 2>&1 || true
+    sleep 1
+    have_reader && exit 0
+fi
+mkdir -p /run/pcscd
+if ! pgrep -x pcscd >/dev/null; then
+    rm -f "$SOCK"
+    /usr/sbin/pcscd  # daemonizes; no --auto-exit: the tests need it for the whole run
+fi
+for _ in $(seq 1 50); do
+    if [[ -S $SOCK ]] && have_reader; then
+        echo "pcscd.sh: pcscd is up with the Virtual PCD reader (vpcd on 127.0.0.1:35963)"
+        exit 0
+    fi
+    sleep 0.1
+done
+echo "pcscd.sh: pcscd did not come up with the Virtual PCD reader within 5 s" >&2
+exit 1
