@@ -88,8 +88,8 @@ class RuleBook:
     def for_date(self, d: date) -> RuleSet:
         params: dict[str, Any] = {}
         sources = []
-        for start, entry in self.rules:
-            if start <= d:
+        for i, (start, entry) in enumerate(self.rules):
+            if start <= d or i == 0:  # before the first entry: the earliest known rules
                 params.update({k: v for k, v in entry.items() if k not in ("from", "source")})
                 sources.append(entry.get("source", ""))
         levels = _latest(self.levels, d)
@@ -176,7 +176,8 @@ def _replaced(card, presented, visit_date, facility, rules, admitted_on, replace
         return Decision("003", _percent(level, True, facility, rules),
                         "Thẻ cũ hết hạn, đã cấp thẻ mới (chưa có trong danh sách: xem thẻ mới)",
                         {"replaced": True, "level": level})
-    d = _coverage(replacement, visit_date, facility, rules, admitted_on)
+    # The new card answers for itself (its own status and dates); identity was checked on the old one.
+    d = decide(replacement, Presented(), visit_date, facility, rules, admitted_on=admitted_on)
     if not d.usable:
         return Decision(d.result_code, d.benefit_percent, "Thẻ mới: " + d.reason,
                         {**d.details, "replaced": True, **_new_card(replacement)})

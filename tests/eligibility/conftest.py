@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+import pytest
+
+from kiosk import store
+from kiosk.roster import DEMO_KEY
+
+
+@pytest.fixture
+def db(data_dir):
+    return store.connect(data_dir / "kiosk.db")
+
+
+@pytest.fixture
+def key():
+    return DEMO_KEY
