@@ -93,7 +93,9 @@ def payload(rng: random.Random, long: bool = False) -> str:
 def qr_modules(text: str, error: str = "m") -> np.ndarray:
     """The code's modules with a 4-module quiet zone: 0 dark, 255 light."""
     # UTF-8 byte mode without ECI, as on CCCD cards (segno would pick Latin-1 for "Lê Khánh Tâm").
-    q = segno.make_qr(text, error=error, boost_error=False, encoding="utf-8")
+    # Byte mode always: segno picks Kanji mode when the UTF-8 bytes happen to be valid Shift-JIS pairs
+    # ("ể0" → e1bb 8330), which reads back as other text.
+    q = segno.make_qr(text, error=error, boost_error=False, encoding="utf-8", mode="byte")
     m = np.array(q.matrix, dtype=np.uint8)
     m = np.pad(m, 4, constant_values=0)
     return np.where(m == 1, 0, 255).astype(np.uint8)
@@ -286,8 +288,11 @@ def render(category: str, size: tuple[int, int], texts: list[str], rng: np.rando
 def samples(seed: int = 1, singles: int = 10, sequences: int = 2, seq_len: int = 8,
             categories=CATEGORIES, resolutions=RESOLUTIONS) -> Iterator[Sample]:
     """Every sample of the corpus, one at a time (deterministic for a seed)."""
-    for ci, category in enumerate(categories):
-        for ri, size in enumerate(resolutions):
+    for category in categories:
+        # Seeds depend on the category and size, not on which ones this run asked for.
+        ci = CATEGORIES.index(category)
+        for size in resolutions:
+            ri = [r for r, _ in enumerate(RESOLUTIONS) if RESOLUTIONS[r] == tuple(size)][0] if tuple(size) in RESOLUTIONS else 9
             for k in range(singles + sequences):
                 s = seed * 1_000_003 + ci * 10_007 + ri * 1_009 + k
                 prng, nrng = random.Random(s), np.random.default_rng(s)

@@ -8,15 +8,16 @@ from drivers.decoders.base import QR, Decoded, DecoderUnavailable, to_gray, uniq
 
 
 class ZxingDecoder:
-    """`fast=True`: one resolution, no inverted retry — the pipeline's first pass."""
+    """`fast=True`: one resolution, no retries (inverted codes only with `invert=True`) — the pipeline's passes."""
 
-    def __init__(self, fast: bool = False):
+    def __init__(self, fast: bool = False, invert: bool = False):
         try:
             import zxingcpp
         except ImportError as e:  # pragma: no cover - depends on the install
             raise DecoderUnavailable(f"zxing-cpp is not installed ({e})") from None
         self._z = zxingcpp
         self.fast = fast
+        self.invert = invert  # for fast=True; the thorough mode always tries inverted codes
         self.name = "zxing-fast" if fast else "zxing"
         # QR only: with every format on, zxing-cpp reports bogus ITF/DataBar codes in noise.
         self._formats = zxingcpp.BarcodeFormat.QRCode
@@ -25,8 +26,9 @@ class ZxingDecoder:
         gray = np.ascontiguousarray(to_gray(frame))
         z = self._z
         if self.fast:
+            # zxing-cpp retries inverted only when the normal pass finds nothing.
             found = z.read_barcodes(gray, formats=self._formats, try_rotate=False, try_downscale=False,
-                                    try_invert=False)
+                                    try_invert=self.invert)
         else:
             found = z.read_barcodes(gray, formats=self._formats, try_rotate=True, try_downscale=True,
                                     try_invert=True)

@@ -17,7 +17,7 @@ FPS = 10
 
 
 def qr_image(text: str, module_px: int = 5) -> np.ndarray:
-    q = segno.make_qr(text, error="m", encoding="utf-8")
+    q = segno.make_qr(text, error="m", encoding="utf-8", mode="byte")  # segno may pick Kanji mode for UTF-8 bytes
     m = np.pad(np.array(q.matrix, dtype=np.uint8), 4)
     img = np.where(m == 1, 0, 255).astype(np.uint8)
     return cv2.resize(img, (img.shape[1] * module_px, img.shape[0] * module_px), interpolation=cv2.INTER_NEAREST)
