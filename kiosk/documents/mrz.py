@@ -22,6 +22,8 @@ KIND = "mrz_td1"
 LINE = 30
 LIFETIME = "991231"
 CARD_AGES = (14, 25, 40, 60)  # a CCCD / Căn cước card expires on the birthday at one of these ages
+LIFETIME_FROM_AGE = 58
+FIRST_ISSUE_YEAR = 2016  # the first cards carrying the 12-digit ID
 _CHARS = re.compile(r"[A-Z0-9<]*", re.ASCII)
 _ID12 = re.compile(r"\d{12}", re.ASCII)
 _YYMMDD = re.compile(r"\d{6}", re.ASCII)
@@ -118,18 +120,18 @@ def parse(text: str, today: date | None = None) -> MrzTd1:
 
     warnings: list[str] = []
     yy, mm, dd = _yymmdd(dob_raw, "date_of_birth")
+    expiry_year = None
+    if expiry_raw != LIFETIME:
+        eyy, emm, edd = _yymmdd(expiry_raw, "expiry_date")
+        # Card issue rules: 12-digit ID cards exist from 2016, so the expiry is the first such year from 2016 on.
+        expiry_year = FIRST_ISSUE_YEAR + (eyy - FIRST_ISSUE_YEAR) % 100
     if id_number is not None:
         birth_year = F.id_century(id_number) + yy  # the ID's century digit decides
     else:
-        this_year = (today or date.today()).year  # no ID: the latest year not in the future
-        birth_year = this_year - (this_year - yy) % 100
+        birth_year = _birth_year_without_id(yy, expiry_year, today or date.today())
     date_of_birth = F.real_date(birth_year, mm, dd, "date_of_birth")
-
     expiry_date = None
-    if expiry_raw != LIFETIME:
-        eyy, emm, edd = _yymmdd(expiry_raw, "expiry_date")
-        # Cards expire at 14/25/40/60 (or never): the expiry falls within a century after birth.
-        expiry_year = birth_year + (eyy - birth_year) % 100
+    if expiry_year is not None:
         expiry_date = F.real_date(expiry_year, emm, edd, "expiry_date")
         if not _at_card_age(date_of_birth, expiry_date):
             warnings.append("mrz_expiry_not_at_card_age")
@@ -143,6 +145,18 @@ def parse(text: str, today: date | None = None) -> MrzTd1:
     if l2[15:18] != "VNM":
         warnings.append("mrz_nationality_not_vnm")
     return MrzTd1(document_number, id_number, date_of_birth, sex, expiry_date, surname, given_names, True, warnings)
+
+
+def _birth_year_without_id(yy: int, expiry_year: int | None, today: date) -> int:
+    """No ID to give the century: the year that puts the expiry at a card age, else the latest plausible one."""
+    if expiry_year is not None:
+        for age in CARD_AGES:
+            if (expiry_year - age) % 100 == yy:
+                return expiry_year - age
+        latest = min(today.year, expiry_year)
+    else:
+        latest = today.year - LIFETIME_FROM_AGE  # a lifetime card is issued within two years before 60
+    return latest - (latest - yy) % 100
 
 
 def _at_card_age(dob: str, expiry: str) -> bool:
