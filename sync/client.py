@@ -21,6 +21,9 @@ from kiosk.errors import UnavailableError, UsageError
 USER_AGENT = "tramyte-kiosk-sync/1"
 
 
+SINGLE_PATHS = {"visit": "/v1/visits", "stay_notification": "/v1/stay-notifications", "audit": "/v1/audit-entries"}
+
+
 class HubUnavailable(UnavailableError):
     def __init__(self, message: str, delivered: bool | None = None, status: int | None = None):
         super().__init__(message)
@@ -142,7 +145,7 @@ class HubClient:
 
     # writes
     def send_one(self, kind: str, key: str, body: dict[str, Any]) -> Answer:
-        path = {"visit": "/v1/visits", "stay_notification": "/v1/stay-notifications"}[kind]
+        path = SINGLE_PATHS[kind]
         r = self.request("POST", path, json=body, headers={"Idempotency-Key": key})
         if r.status_code >= 500:
             raise HubUnavailable(f"the hub answered {r.status_code}", delivered=False if r.status_code == 503 else None,

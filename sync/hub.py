@@ -40,7 +40,8 @@ from kiosk.logs import event
 log = logging.getLogger(__name__)
 
 API_VERSION = "1"
-KINDS = {"visit": "visits", "stay_notification": "stay_notifications"}
+KINDS = {"visit": "visits", "stay_notification": "stay_notifications", "audit": "audit_entries"}
+PATHS = {"/v1/visits": "visit", "/v1/stay-notifications": "stay_notification", "/v1/audit-entries": "audit"}
 MAX_BODY = 8 * 1024 * 1024
 MAX_BATCH = 500
 
@@ -55,6 +56,9 @@ CREATE TABLE IF NOT EXISTS visits (
     id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL, idempotency_key TEXT NOT NULL, record_id INTEGER NOT NULL,
     payload TEXT NOT NULL, received_at TEXT NOT NULL, UNIQUE (device_id, idempotency_key));
 CREATE TABLE IF NOT EXISTS stay_notifications (
+    id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL, idempotency_key TEXT NOT NULL, record_id INTEGER NOT NULL,
+    payload TEXT NOT NULL, received_at TEXT NOT NULL, UNIQUE (device_id, idempotency_key));
+CREATE TABLE IF NOT EXISTS audit_entries (
     id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL, idempotency_key TEXT NOT NULL, record_id INTEGER NOT NULL,
     payload TEXT NOT NULL, received_at TEXT NOT NULL, UNIQUE (device_id, idempotency_key));
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -104,7 +108,16 @@ def _need(cond: bool, message: str) -> None:
 
 def validate(kind: str, body: Any) -> int:
     """Check a record against the contract; returns the kiosk's own id for it."""
+    _need(kind in KINDS, f"unknown record kind {kind!r} (expected one of {', '.join(KINDS)})")
     _need(isinstance(body, dict), "the body must be a JSON object")
+    if kind == "audit":
+        # A copy of one entry of the kiosk's hash-chained audit trail (issue 10); no personal data in it.
+        seq = body.get("seq")
+        _need(isinstance(seq, int) and not isinstance(seq, bool) and seq > 0, "seq: expected a positive integer")
+        for k in ("entry_hash", "prev_hash"):
+            _need(isinstance(body.get(k), str) and bool(re.fullmatch(r"[0-9a-f]{64}", body[k])),
+                  f"{k}: expected 64 hex digits")
+        return seq
     _need(isinstance(body.get("facility_code"), str) and bool(_FACILITY.fullmatch(body["facility_code"])),
           "facility_code: expected 5 digits")
     _need(isinstance(body.get("created_at"), str) and bool(_ISO_DT.fullmatch(body["created_at"])),
@@ -278,7 +291,7 @@ class HubStore:
                     cur = c.execute(f"INSERT INTO {KINDS[kind]}(device_id, idempotency_key, record_id, payload, "
                                     "received_at) VALUES (?, ?, ?, ?, ?)",
                                     [device_id, key, record_id, canonical(body).decode("utf-8"), at])
-                    status, resp = 201, {"id": f"{'V' if kind == 'visit' else 'S'}{cur.lastrowid}",
+                    status, resp = 201, {"id": f"{kind[0].upper()}{cur.lastrowid}",
                                          "kind": kind, "received_at": at}
                 # A rejection is remembered too: the same request gets the same answer.
                 c.execute("INSERT INTO idempotency(device_id, key, kind, request_hash, status, response, created_at) "
@@ -529,7 +542,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if path == "/v1/eligibility":
             return self._eligibility()
-        kind = {"/v1/visits": "visit", "/v1/stay-notifications": "stay_notification"}.get(path)
+        kind = PATHS.get(path)
         if kind is None and path != "/v1/batch":
             self._read_and_discard()
             return self._error(404, "not_found", f"no such resource: {path}")
@@ -610,9 +623,10 @@ def _batch_items(body: Any) -> list[tuple[str, str, Any]]:
         raise BadRequest(f"a batch holds 1..{MAX_BATCH} items")
     out, seen = [], set()
     for i, it in enumerate(items):
-        if not isinstance(it, dict) or it.get("kind") not in KINDS or not isinstance(it.get("idempotency_key"), str) \
+        # An unknown kind is that item's 400 (from validate), not the whole batch's.
+        if not isinstance(it, dict) or not isinstance(it.get("kind"), str) or not isinstance(it.get("idempotency_key"), str) \
                 or not 1 <= len(it["idempotency_key"]) <= 200 or "body" not in it:
-            raise BadRequest(f"items[{i}]: expected {{kind: visit|stay_notification, idempotency_key, body}}")
+            raise BadRequest(f"items[{i}]: expected {{kind, idempotency_key, body}}")
         if it["idempotency_key"] in seen:
             raise BadRequest(f"items[{i}]: idempotency_key repeated within the batch")
         seen.add(it["idempotency_key"])

@@ -188,7 +188,7 @@ def _answer_card(body: dict, new: bool = False) -> RosterCard:
     number = str(body.get("maTheMoi" if new else "maThe") or body.get("maThe") or "").strip().upper()
     level = int(number[2]) if len(number) == 15 and number[2].isdigit() else None
     area = str(body.get("maKV") or "").strip().upper() or None
-    return RosterCard(0, None, None, None, None, number[:2] if len(number) == 15 else None, level,
+    return RosterCard(0, number[:5] or None, None, None, None, number[:2] if len(number) == 15 else None, level,
                       number[3:5] if len(number) == 15 else None, str(body.get(f"maDKBD{suffix}") or "") or None,
                       _day(body.get(f"gtTheTu{suffix}")), _day(body.get(f"gtTheDen{suffix}")),
                       _day(body.get("ngayDu5Nam")), area if area in ("K1", "K2", "K3") else None, "active", None)

@@ -50,7 +50,7 @@ class DownloadPlan:
     latest_version: int | None
     up_to_date: bool
     files: list[RosterFile] = field(default_factory=list)
-    resumed_bytes: int = 0  # bytes not fetched again thanks to Range
+    resumed_bytes: int = 0  # bytes of partial files kept and resumed with Range
 
 
 def _sha256(path: Path) -> str:
@@ -65,7 +65,7 @@ def fetch_file(client: HubClient, url_path: str, sha256: str, size: int, dest: P
                chunk_size: int = 1 << 16) -> tuple[Path, int]:
     """Fetch one file to `dest`, resuming `dest.part` if present; returns (path, bytes resumed)."""
     if dest.exists() and dest.stat().st_size == size and _sha256(dest) == sha256:
-        return dest, size
+        return dest, 0  # already complete from an earlier run
     part = dest.with_name(dest.name + ".part")
     have = part.stat().st_size if part.exists() else 0
     if have > size:

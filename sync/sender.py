@@ -22,11 +22,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from kiosk import stay_notification, store
+from kiosk.datakey import unseal_tree as _unseal
 from kiosk.clock import SystemClock, iso_utc, parse_iso
 from kiosk.logs import event
-from sync.client import Answer, HubClient, HubUnavailable
+from sync.client import SINGLE_PATHS, Answer, HubClient, HubUnavailable
 
 log = logging.getLogger(__name__)
+
+
+def unseal_tree(body):
+    """The payload as the hub must receive it: personal values sealed at rest are opened here, in memory."""
+    return _unseal(None, body)
 
 ACTIVE = ("queued", "sent")
 
@@ -113,10 +119,10 @@ class Sender:
             return res
         items = []
         for oid, kind, record_id, key, payload in rows:
-            items.append((kind, key, json.loads(payload)))
+            items.append((kind, key, unseal_tree(json.loads(payload))))
         try:
             res.requests += 1
-            if len(items) == 1:
+            if len(items) == 1 and items[0][0] in SINGLE_PATHS:
                 answers = [self.client.send_one(*items[0])]
             else:
                 answers = self.client.send_batch(items)

@@ -52,8 +52,10 @@ def test_sigkilled_sender_against_flaky_hub_delivers_exactly_once(tmp_path, kios
         db = sqlite3.connect(data / "kiosk.db")
         remaining = lambda: db.execute("SELECT count(*) FROM outbox WHERE state IN ('queued', 'sent')").fetchone()[0]
         while kills < KILLS:
-            p = subprocess.Popen(cmd, env=kiosk_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.15, 0.6))
+            p = subprocess.Popen(cmd, env=kiosk_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            first = p.stdout.readline()
+            assert first.startswith(b"sync: sending"), (kills, first, p.stderr.read())  # the kill lands mid-work
+            time.sleep(rng.uniform(0.0, 0.4))
             p.send_signal(signal.SIGKILL)
             p.wait()
             assert p.returncode == -signal.SIGKILL  # it was still running: a real kill, not a finished process
