@@ -1,8 +1,13 @@
-"""`kiosk demo`: the kiosk on simulated devices, on screen or headless with a transcript and screenshots."""
+"""`kiosk demo`: the kiosk on simulated devices, on screen or headless with a transcript and screenshots.
+
+Headless, it walks every screen of the patient flow and of the receptionist
+console and saves each as a PNG (`--out DIR`); `docs/screens/` is made this way.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -12,6 +17,9 @@ from kiosk import demo as demo_data
 from kiosk import i18n
 from kiosk.checkin import service_from_config
 from kiosk.clock import SystemClock, vn_date
+
+DEMO_STAFF = ("Nguyễn Thị Mai", "040190000111", "1234")  # invented; the demo's administrator and PIN
+DEMO_RECEPTIONIST = ("Phạm Văn Nam", "040188000222", "5678")
 
 
 def has_display() -> bool:
@@ -29,13 +37,51 @@ def _wait(app, predicate: Callable[[], bool], timeout: float) -> bool:
 
 
 def _describe(outcome, lang: str) -> str:
-    from ui.app import eligibility_words
+    from ui.patient import eligibility_words
     if not outcome.ok:
         return f"refused: {i18n.t(outcome.message_key, lang)} [{outcome.detail}]"
     again = "same visit returned (existing)" if outcome.existing else "new visit"
     return (f"queue number {outcome.queue_number} — {again}; {outcome.patient['full_name']} "
             f"{outcome.patient['masked_id']}; BHYT {outcome.eligibility['result_code']}: "
             f"{eligibility_words(outcome.eligibility, lang)}")
+
+
+def seed_staff(service, clock) -> None:
+    from kiosk import staff, store
+    with store.transaction(service.db) as conn:
+        if not staff.list_staff(conn):
+            staff.add(conn, *DEMO_STAFF, clock.now(), is_admin=True)
+            staff.add(conn, *DEMO_RECEPTIONIST, clock.now())
+
+
+def build(cfg, lang: str, *, headless: bool, result_timeout: float | None = None):
+    """The demo's parts: service, bridge, simulated devices, both windows."""
+    from drivers.printer import SimulatedPrinter
+    from drivers.simulated import SimulatedScanner
+    from kiosk.desk import parse_services
+    from ui.app import CheckinBridge, KioskWindow
+    from ui.console import ConsoleWindow
+
+    clock = SystemClock()
+    service = service_from_config(cfg, clock)
+    n = demo_data.seed_roster(service.db, demo_data.roster_key(cfg), vn_date(clock.now()), cfg["facility.code"])
+    seed_staff(service, clock)
+    printer = SimulatedPrinter(cfg.data_dir / "tickets", cfg["printer.paper_width_px"])
+    from drivers.voice import voice_from_config
+    bridge = CheckinBridge(service, printer=printer, voice=voice_from_config(cfg))
+    services = parse_services(cfg["ui.services"])
+    timeout = result_timeout if result_timeout is not None else (2.0 if headless else cfg["ui.result_timeout_seconds"])
+    window = KioskWindow(bridge, cfg["facility.name"], lang, timeout, services=services,
+                         idle_timeout_s=cfg["ui.idle_timeout_seconds"], diagonal_in=cfg["ui.screen_diagonal_inches"])
+    console = ConsoleWindow(bridge, lang=lang, services=services, facility_code=cfg["facility.code"],
+                            facility_name=cfg["facility.name"], facility_address=cfg["facility.address"],
+                            lock_seconds=cfg["ui.console_lock_seconds"], max_attempts=cfg["staff.max_pin_attempts"],
+                            lockout_minutes=cfg["staff.lockout_minutes"],
+                            diagonal_in=cfg["ui.screen_diagonal_inches"], export_dir=cfg.data_dir / "exports",
+                            voice=bridge.voice)
+    scanner = SimulatedScanner("serial")
+    scanner.start(bridge.on_scan, bridge.on_status)
+    return clock, service, bridge, printer, scanner, window, console, n, timeout
 
 
 def run(cfg, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO = sys.stdout,
@@ -45,28 +91,22 @@ def run(cfg, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO = sys.s
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtWidgets import QApplication, QPushButton, QVBoxLayout, QWidget
 
-    from drivers.simulated import SimulatedScanner
-    from ui.app import CheckinBridge, KioskWindow, apply_font
+    from ui.app import apply_font
 
     demo_dir = cfg.data_dir / "demo"
     demo_data.reset_dir(demo_dir)
     cfg = cfg.with_data_dir(demo_dir)
-    clock = SystemClock()
-    service = service_from_config(cfg, clock)
-    n = demo_data.seed_roster(service.db, demo_data.roster_key(cfg), vn_date(clock.now()), cfg["facility.code"])
 
     def say(line: str) -> None:
         print(line, file=stdout, flush=True)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     font = apply_font(app)
-    bridge = CheckinBridge(service)
-    timeout = result_timeout if result_timeout is not None else (2.0 if headless else cfg["ui.result_timeout_seconds"])
-    window = KioskWindow(bridge, cfg["facility.name"], lang, timeout)
-    window.resize(800, 480)
-    scanner = SimulatedScanner("serial")
-    scanner.start(bridge.on_scan, bridge.on_status)
+    clock, service, bridge, printer, scanner, window, console, n, timeout = build(
+        cfg, lang, headless=headless, result_timeout=result_timeout)
     say(f"demo: {cfg['facility.name']} — data in {demo_dir}, demo roster of {n} cards, font {font}")
+    say(f"demo: console sign-in — {DEMO_STAFF[0]} (administrator), PIN {DEMO_STAFF[2]}; "
+        f"tickets as PNG in {printer.out_dir}")
     if not clock.synchronised():
         say("demo: note — the system clock is not synchronised; visits are flagged clock_unsynced")
 
@@ -82,50 +122,177 @@ def run(cfg, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO = sys.s
             button = QPushButton(label)
             button.clicked.connect(lambda _=False, p=payload: scanner.scan(p))
             lay.addWidget(button)
+        paper = QPushButton("Printer: toggle out of paper")
+        paper.clicked.connect(lambda: setattr(printer, "paper_out", not printer.paper_out))
+        lay.addWidget(paper)
         window.show()
+        console.show()
         sim.show()
         code = app.exec()
         scanner.stop()
         bridge.shutdown()
         return code
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    window.show()
-    shots: list[str] = []
+    return _headless(app, cfg, lang, out_dir, say, service, bridge, printer, scanner, window, console, timeout)
 
-    def shot(name: str) -> None:
-        app.processEvents()
+
+def _headless(app, cfg, lang, out_dir, say, service, bridge, printer, scanner, window, console, timeout) -> int:
+    from drivers.scan import DeviceStatus
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for old in out_dir.glob("*.png"):
+        old.unlink()
+    window.resize(800, 480)
+    window.show()
+    console.resize(1024, 600)
+    console.show()
+    shots: list[str] = []
+    failures = 0
+
+    def shot(name: str, widget=window) -> None:
+        _wait(app, lambda: False, 0.15)  # let queued signals and repaints land
         path = out_dir / f"{name}.png"
-        window.grab().save(str(path))
+        widget.grab().save(str(path))
         shots.append(path.name)
 
-    _wait(app, lambda: True, 0.2)
-    shot("01-idle")
-    say("screen: idle — " + i18n.t("idle.prompt", lang))
-    steps = [("02-result", "scan a sample CCCD QR (on the roster)", demo_data.ELIGIBLE_CCCD),
-             ("03-result-again", "scan the same card again", demo_data.ELIGIBLE_CCCD),
-             ("04-refused", "scan garbage", demo_data.GARBAGE),
-             ("05-result-expired", "scan a CCCD whose BHYT card has expired", demo_data.EXPIRED_CCCD),
-             ("06-result-pending", "scan a CCCD not on the roster (offline)", demo_data.UNKNOWN_CCCD),
-             ("07-result-bhyt", "scan a BHYT QR", demo_data.BHYT_QR)]
-    failures = 0
-    for name, what, payload in steps:
+    def wait_for(pred, what: str, limit: float = 10) -> bool:
+        nonlocal failures
+        if _wait(app, pred, limit):
+            return True
+        say(f"demo: {what} did not happen within {limit:g} s")
+        failures += 1
+        return False
+
+    def scan(what: str, payload: str) -> bool:
         window.last_outcome = None
         scanner.scan(payload)
-        if not _wait(app, lambda: window.last_outcome is not None, 10):
-            say(f"scan: {what} → no answer within 10 s")
-            failures += 1
-            continue
+        if not wait_for(lambda: window.last_outcome is not None, f"scan: {what} → an answer"):
+            return False
         say(f"scan: {what} → {_describe(window.last_outcome, lang)}")
-        shot(name)
+        return True
+
+    def choose_first_service() -> None:
+        window.last_ticket = None
+        window.result.service_buttons[0].click()
+        wait_for(lambda: window.last_ticket is not None and window.current in ("ticket",), "ticket")
+
+    _wait(app, lambda: False, 0.2)
+    shot("01-idle")
+    say("screen: idle — " + i18n.t("idle.prompt", lang))
+    if scan("scan a sample CCCD QR (on the roster)", demo_data.ELIGIBLE_CCCD):
+        shot("02-result")
+        choose_first_service()
+        say(f"ticket: number {window.ticket.queue_number.text()} for {window.ticket.service.text()} "
+            f"— printed {printer.printed[-1].name if printer.printed else 'nothing'}")
+        shot("03-ticket")
+        if printer.printed:
+            shutil.copy(printer.printed[-1], out_dir / "03-ticket-paper.png")
+            shots.append("03-ticket-paper.png")
+    window.show_idle()
+    if scan("scan the same card again", demo_data.ELIGIBLE_CCCD):
+        shot("04-result-again")
+    if scan("scan garbage", demo_data.GARBAGE):
+        shot("05-error-unreadable")
+    steps = [("06-result-expired", "scan a CCCD whose BHYT card has expired", demo_data.EXPIRED_CCCD),
+             ("07-result-pending", "scan a CCCD not on the roster (offline)", demo_data.UNKNOWN_CCCD),
+             ("08-result-bhyt", "scan a BHYT QR", demo_data.BHYT_QR)]
+    for name, what, payload in steps:
+        if scan(what, payload):
+            shot(name)
+    printer.paper_out = True
+    choose_first_service()
+    say("ticket: printer out of paper → " + window.ticket.printer_note.text())
+    shot("09-ticket-no-paper")
+    printer.paper_out = False
+    # The chip path's screens: reading (with progress), then a card moved too soon, then the reader unplugged.
+    bridge.on_status(DeviceStatus("reader", True, "simulated"))
+    bridge.on_reading("chip", 0.4)
+    wait_for(lambda: window.current == "reading", "reading screen")
+    shot("10-reading")
+    window.show_error("chip_failed")
+    shot("11-error-chip-moved")
+    bridge.on_reading("chip", 0.2)
+    wait_for(lambda: window.current == "reading", "reading screen")
+    bridge.on_status(DeviceStatus("reader", False, "simulated unplug"))
+    wait_for(lambda: window.current == "error", "reader-unplugged screen")
+    shot("12-error-reader-unplugged")
+    window.show_idle()
+    shot("13-idle-reader-down")
+    for reason in ("expired", "storage", "no_identity", "chip_unsupported"):
+        window.show_error(reason)
+        shot(f"14-error-{reason}")
+    window.set_language("en" if lang == "vi" else "vi")
+    shot("15-idle-other-language")
+    window.show_idle()
     if _wait(app, lambda: window.current == "idle", timeout + 5):
         say(f"screen: back to idle after {timeout:g} s")
     else:
         failures += 1
+
+    failures += _console_tour(app, console, say, shot, wait_for)
     scanner.stop()
     bridge.shutdown()
     window.close()
+    console.close()
     say(f"screenshots in {out_dir}: {', '.join(shots)}")
     from sync.demo import run_stay_demo  # issue 7: a stay notification sent and acknowledged, one recorded by hand
     failures += run_stay_demo(cfg, say)
     return 1 if failures else 0
+
+
+def _console_tour(app, console, say, shot, wait_for) -> int:
+    c = console
+    wait_for(lambda: c.login.staff.count() >= 2, "staff list")
+    shot("20-console-login", c)
+    c.login.staff.setCurrentIndex(c.login.staff.findData(2))  # the receptionist
+    for _ in range(2):
+        c.login.pin.setText("0000")
+        c.sign_in()
+        wait_for(lambda: bool(c.login.message.text()), "wrong-PIN message")
+    say("console: wrong PIN → " + c.login.message.text())
+    shot("21-console-wrong-pin", c)
+    c.login.staff.setCurrentIndex(c.login.staff.findData(1))
+    c.login.pin.setText(DEMO_STAFF[2])
+    c.sign_in()
+    if not wait_for(lambda: c.current == "queue" and len(c.rows) >= 4, "console queue"):
+        return 1
+    say(f"console: signed in; queue of {len(c.rows)} visits")
+    c.call_next()
+    wait_for(lambda: any(r.status == "being_seen" for r in c.rows), "call next")
+    say("console: " + c.queue.message.text())
+    c.queue.table.selectRow(1)
+    shot("22-console-queue", c)
+    c.show_page("manual")
+    m = c.manual
+    m.kind.setCurrentIndex(m.kind.findData("id_number"))
+    m.number.setText("040192003456")
+    m.name.setText("Hoàng Văn Minh")
+    m.dob.setText("03/04/1992")
+    m.sex.setCurrentIndex(m.sex.findData("male"))
+    c.manual_checkin()
+    wait_for(lambda: "Hoàng Văn Minh" in m.message.text(), "manual entry")
+    say("console: manual entry (ID number, card unreadable) → " + m.message.text())
+    shot("23-console-manual", c)
+    c.show_page("stays")
+    s = c.stays_page
+    s.queue_number.setText("1")
+    s.reason.setText("Theo dõi sau tiêm")
+    c.start_stay()
+    wait_for(lambda: len(c.stays) >= 1, "stay start")
+    say("console: stay → " + s.message.text())
+    shot("24-console-stays", c)
+    c.show_page("status")
+    wait_for(lambda: bool(c.status_page.sync.text()), "status")
+    shot("25-console-status", c)
+    c.show_page("day")
+    wait_for(lambda: bool(c.day.total.text()), "end of day")
+    c.export_day()
+    wait_for(lambda: bool(c.day.message.text()), "export")
+    say("console: end of day → " + c.day.total.text().replace("\n", "; ") + "; " + c.day.message.text())
+    shot("26-console-day", c)
+    c.show_page("staff")
+    wait_for(lambda: len(c.staff_rows) >= 2, "staff list")
+    shot("27-console-staff", c)
+    c.lock()
+    say("console: locked")
+    return 0
