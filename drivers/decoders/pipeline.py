@@ -11,8 +11,8 @@ first pass that finds something:
    grown by half its size, at full resolution, one fast pass.
 3. **Half resolution** — the whole frame downscaled 2× (area averaging also
    removes sensor noise), one fast pass with inverted codes. Most codes a
-   patient holds up are found here in well under a millisecond. When it finds
-   two or more codes, a full-resolution fast pass adds any smaller ones.
+   patient holds up are found here in well under a millisecond; a
+   full-resolution fast pass then adds any smaller codes beside them.
 4. **Full resolution** — one fast pass (small codes).
 5. **Sharpened** — an unsharp mask, then one fast pass (out-of-focus and
    motion-blurred codes).
@@ -96,10 +96,10 @@ class Pipeline:
             if min(h, w) >= 400:
                 half = cv2.resize(gray, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
                 found = [r.shifted(0, 0, 2.0) for r in self.half_engine.decode(half)]
-                if len(found) >= 2:
-                    found = unique(found + fast.decode(gray))
                 if found:
-                    return found, "fast"
+                    # A first sighting: one full-resolution pass adds smaller codes beside it. Later
+                    # frames of a single code go to the region of interest and skip this.
+                    return unique(found + fast.decode(gray)), "fast"
             found = fast.decode(gray)
             if found:
                 return found, "full"
