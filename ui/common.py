@@ -102,6 +102,8 @@ def stylesheet(m: Metrics) -> str:
     QPushButton[role="tab"]:checked {{ background: #0b3d91; color: #ffffff; }}
     QLineEdit, QComboBox {{ min-height: {m.touch}px; font-size: {f('body')}px; border: 2px solid #555555;
                             padding: 2px 6px; }}
+    QCheckBox {{ min-height: {m.touch}px; font-size: {f('body')}px; }}
+    QCheckBox::indicator {{ width: {m.touch * 2 // 3}px; height: {m.touch * 2 // 3}px; }}
     QTableWidget {{ font-size: {f('small')}px; gridline-color: #999999; }}
     QHeaderView::section {{ font-size: {f('small')}px; background: #e6ecf5; }}
     QProgressBar {{ min-height: {m.touch // 2}px; border: 2px solid #0b3d91; }}

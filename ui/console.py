@@ -148,7 +148,10 @@ class QueuePage(QWidget):
         self.search = _edit(tr("Search by name, ID or number"), "search")
         self.search_button = TButton(tr("Search"), "secondary", name="search_button")
         self.search_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
-        lay.addLayout(_row(self.search, self.search_button))
+        self.search_row = QWidget()
+        self.search_row.setLayout(_row(self.search, self.search_button))
+        self.search_row.layout().setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.search_row)
         mid = QHBoxLayout()
         self.table = _table([tr("No."), tr("State"), tr("Name"), tr("ID"), tr("Services"), tr("Insurance")], "queue")
         mid.addWidget(self.table, 1)
@@ -181,13 +184,21 @@ class QueuePage(QWidget):
         self.edit_value = _edit("", "edit_value")
         self.edit_apply = TButton(tr("Save"), name="edit_apply")
         self.edit_apply.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
+        self.edit_close = TButton(tr("Close"), "secondary", name="edit_close")
+        self.edit_close.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
         self.edit_row = QWidget()
-        self.edit_row.setLayout(_row(self.edit_choice, self.edit_value, self.edit_apply))
+        self.edit_row.setLayout(_row(self.edit_choice, self.edit_value, self.edit_apply, self.edit_close))
+        self.edit_row.layout().setContentsMargins(0, 0, 0, 0)
         self.edit_row.hide()
         self.edit_mode = ""
-        lay.addWidget(self.edit_row)
+        lay.insertWidget(1, self.edit_row)  # in the search row's place while editing
+        self.edit_close.clicked.connect(self.close_edit)
         self.message = TLabel("", "small", name="message")
         lay.addWidget(self.message)
+
+    def close_edit(self) -> None:
+        self.edit_row.hide()
+        self.search_row.show()
 
 
 # ------------------------------------------------------------------ manual entry
@@ -339,7 +350,6 @@ class ConsoleWindow(QWidget):
                  refresh_seconds: float = 20):
         super().__init__()
         self.setObjectName("console_window")
-        self.setWindowTitle("Console")
         self.bridge, self.lang, self.voice = bridge, lang, voice
         self.services = services or [Service("kham_benh", "Khám bệnh", "General check-up")]
         self.facility_code, self.facility_name, self.facility_address = facility_code, facility_name, facility_address
@@ -355,13 +365,10 @@ class ConsoleWindow(QWidget):
         self.login = LoginPage()
         self.main = QWidget()
         main_lay = QVBoxLayout(self.main)
-        header = QHBoxLayout()
+        main_lay.setContentsMargins(0, 0, 0, 0)
+        # Who is signed in shows on the bottom line; the lock button ends the tab row (height is scarce at 480 px).
         self.who = Label("small", name="who", align=Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.lock_button = TButton(tr("Lock"), "secondary", name="lock")
-        self.lock_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
-        header.addWidget(self.who, 1)
-        header.addWidget(self.lock_button)
-        main_lay.addLayout(header)
         tabs = QHBoxLayout()
         self.tabs: dict[str, TButton] = {}
         for p in self.PAGES:
@@ -370,6 +377,7 @@ class ConsoleWindow(QWidget):
             b.clicked.connect(lambda _=False, page=p: self.show_page(page))
             tabs.addWidget(b)
             self.tabs[p] = b
+        tabs.addWidget(self.lock_button)
         main_lay.addLayout(tabs)
         self.pages = QStackedWidget()
         self.queue, self.manual, self.stays_page = QueuePage(), ManualPage(), StaysPage()
@@ -377,6 +385,7 @@ class ConsoleWindow(QWidget):
         for w in (self.queue, self.manual, self.stays_page, self.status_page, self.day, self.staff):
             self.pages.addWidget(w)
         main_lay.addWidget(self.pages, 1)
+        main_lay.addWidget(self.who)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.login)
         self.stack.addWidget(self.main)
@@ -459,6 +468,7 @@ class ConsoleWindow(QWidget):
 
     def set_language(self, lang: str) -> None:
         self.lang = lang
+        self.setWindowTitle(T(lang, tr("Reception console")))
         retranslate_tree(self, lang)
         for e in self.findChildren(QLineEdit):
             src = getattr(e, "placeholder_source", "")
@@ -701,6 +711,7 @@ class ConsoleWindow(QWidget):
                 Q.edit_choice.addItem(s.label(self.lang), s.code)
             Q.edit_value.setVisible(False)
         Q.edit_value.clear()
+        Q.search_row.hide()
         Q.edit_row.show()
 
     def apply_edit(self) -> None:
@@ -716,7 +727,7 @@ class ConsoleWindow(QWidget):
         else:
             self._desk_change(lambda conn, sid, now, svc: desk.add_service(conn, vid, choice, sid, now),
                               tr("Service added to number {number}."))
-        Q.edit_row.hide()
+        Q.close_edit()
 
     def reprint(self) -> None:
         vid = self.selected_visit()

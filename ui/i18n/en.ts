@@ -100,6 +100,10 @@
             <translation>You cannot disable your own account.</translation>
         </message>
         <message>
+            <source>Enter the date as yyyy-mm-dd.</source>
+            <translation>Enter the date as yyyy-mm-dd.</translation>
+        </message>
+        <message>
             <source>The ID number must be 12 digits.</source>
             <translation>The ID number must be 12 digits.</translation>
         </message>
@@ -202,6 +206,10 @@
         <message>
             <source>Save</source>
             <translation>Save</translation>
+        </message>
+        <message>
+            <source>Close</source>
+            <translation>Close</translation>
         </message>
         <message>
             <source>ID number (CCCD)</source>
@@ -382,6 +390,10 @@
         <message>
             <source>Female</source>
             <translation>Female</translation>
+        </message>
+        <message>
+            <source>Reception console</source>
+            <translation>Reception console</translation>
         </message>
         <message>
             <source>Not possible: {detail}</source>

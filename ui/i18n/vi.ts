@@ -100,6 +100,10 @@
             <translation>Bạn không thể vô hiệu hóa tài khoản của chính mình.</translation>
         </message>
         <message>
+            <source>Enter the date as yyyy-mm-dd.</source>
+            <translation>Nhập ngày theo dạng yyyy-mm-dd.</translation>
+        </message>
+        <message>
             <source>The ID number must be 12 digits.</source>
             <translation>Số định danh phải gồm 12 chữ số.</translation>
         </message>
@@ -202,6 +206,10 @@
         <message>
             <source>Save</source>
             <translation>Lưu</translation>
+        </message>
+        <message>
+            <source>Close</source>
+            <translation>Đóng</translation>
         </message>
         <message>
             <source>ID number (CCCD)</source>
@@ -382,6 +390,10 @@
         <message>
             <source>Female</source>
             <translation>Nữ</translation>
+        </message>
+        <message>
+            <source>Reception console</source>
+            <translation>Bàn tiếp đón</translation>
         </message>
         <message>
             <source>Not possible: {detail}</source>
