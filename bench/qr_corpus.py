@@ -67,7 +67,9 @@ def cccd_payload(rng: random.Random, long: bool = False) -> str:
     fields = [idn, old, random_name(rng), f"{rng.randint(1, 28):02d}{rng.randint(1, 12):02d}{yob}", sex,
               _address(rng), _date(rng, 2021, 2025)]
     if long:  # Căn cước (2024+) codes carry more: parents' names, origin, extra fields
-        fields += [random_name(rng), random_name(rng), _address(rng), _address(rng), _date(rng, 2031, 2045)]
+        fields += [random_name(rng), random_name(rng), _address(rng), _address(rng), _date(rng, 2031, 2045),
+                   rng.choice(["Kinh", "Thái", "Mường", "Ê Đê", "Khơ Me"]), rng.choice(["Không", "Phật giáo", "Công giáo"]),
+                   "Việt Nam", _address(rng), _address(rng), random_name(rng), f"0{rng.randint(100000000, 999999999)}"]
     return "|".join(fields)
 
 
