@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from kiosk import documents, eligibility, outbox, store
+from kiosk import datakey, documents, eligibility, outbox, store
 from kiosk.clock import SystemClock, iso_utc, vn_date
 from kiosk.documents import ParseError
 from kiosk.domain import Eligibility, PersonIdentity, ScanEvent
@@ -71,8 +71,13 @@ EligibilityCheck = Callable[[sqlite3.Connection, PersonIdentity, Any], Eligibili
 
 class CheckinService:
     def __init__(self, db_path: Path | str, *, facility_code: str, roster_key: bytes,
-                 rescan_window: timedelta = timedelta(minutes=10), clock=None):
+                 rescan_window: timedelta = timedelta(minutes=10), clock=None,
+                 data_key: datakey.DataKey | None = None):
         self.db_path = Path(db_path)
+        # Identity fields are sealed under the device data key (kiosk.datakey); service_from_config always
+        # passes one. Without a key (unit tests of the check-in logic) they are stored in clear.
+        self.data_key = data_key
+        datakey.register(self.db_path, data_key)
         self.facility_code = facility_code
         self.roster_key = roster_key
         self.rescan_window = rescan_window
@@ -111,7 +116,7 @@ class CheckinService:
         synced = self.clock.synchronised()
         today = vn_date(now)
         with store.transaction(self.db) as conn:
-            patient_id = _upsert_patient(conn, identity, now)
+            patient_id = _upsert_patient(conn, identity, now, self.data_key)
             since = iso_utc(now - self.rescan_window)
             row = conn.execute(
                 "SELECT id FROM visits WHERE patient_id = ? AND created_at >= ? AND status != 'cancelled' "
@@ -145,9 +150,15 @@ class CheckinService:
         return visit
 
 
-def _upsert_patient(conn: sqlite3.Connection, identity: PersonIdentity, now: datetime) -> int:
+def _upsert_patient(conn: sqlite3.Connection, identity: PersonIdentity, now: datetime,
+                    key: datakey.DataKey | None = None) -> int:
     masked = mask_id(identity.id_number or identity.social_insurance_number)
     stamp = iso_utc(now)
+    # The row is found by a keyed hash of the identifier; every identity field is sealed (AES-GCM).
+    identity_key = datakey.patient_identity_key(identity.id_number, identity.social_insurance_number, key)
+
+    def seal(column: str, value):
+        return datakey.conceal(f"patients.{column}", value, key)
     # The latest document read wins for display fields; identifiers are only filled in, never erased.
     conn.execute(
         "INSERT INTO patients(identity_key, document_kind, id_number, social_insurance_number, card_number, "
@@ -158,10 +169,11 @@ def _upsert_patient(conn: sqlite3.Connection, identity: PersonIdentity, now: dat
         "sex = coalesce(excluded.sex, sex), address = coalesce(excluded.address, address), "
         "social_insurance_number = coalesce(excluded.social_insurance_number, social_insurance_number), "
         "card_number = coalesce(excluded.card_number, card_number), updated_at = excluded.updated_at",
-        [identity.key, identity.document_kind, identity.id_number, identity.social_insurance_number,
-         identity.card_number, identity.full_name, identity.date_of_birth, identity.sex, identity.address,
-         masked, stamp, stamp])
-    return conn.execute("SELECT id FROM patients WHERE identity_key = ?", [identity.key]).fetchone()[0]
+        [identity_key, identity.document_kind, seal("id_number", identity.id_number),
+         seal("social_insurance_number", identity.social_insurance_number), seal("card_number", identity.card_number),
+         seal("full_name", identity.full_name), seal("date_of_birth", identity.date_of_birth), identity.sex,
+         seal("address", identity.address), masked, stamp, stamp])
+    return conn.execute("SELECT id FROM patients WHERE identity_key = ?", [identity_key]).fetchone()[0]
 
 
 def _upstream_payload(facility_code: str, visit_id: int, identity: PersonIdentity, visit_date: str,
@@ -190,7 +202,9 @@ def _from_row(r: tuple, existing: bool) -> Checkin:
     return Checkin(
         visit_id=r[0], queue_number=r[1], visit_date=r[2], source=r[3], existing=existing, created_at=r[4],
         clock_synced=bool(r[5]), flags=json.loads(r[6]),
-        patient={"masked_id": r[8], "full_name": r[9], "date_of_birth": r[10], "sex": r[11], "document_kind": r[12]},
+        patient={"masked_id": r[8], "full_name": datakey.reveal("patients.full_name", r[9]),
+                 "date_of_birth": datakey.reveal("patients.date_of_birth", r[10]), "sex": r[11],
+                 "document_kind": r[12]},
         eligibility={"result_code": r[13], "benefit_percent": r[14], "reason": r[15], "source": r[16],
                      "as_of": r[17], "card_masked": r[18]},
     )
@@ -208,6 +222,13 @@ def visits_on(conn: sqlite3.Connection, visit_date: str) -> list[Checkin]:
 def service_from_config(cfg, clock=None) -> CheckinService:
     """The check-in service as configured (database, facility, roster key, re-scan window)."""
     from kiosk import roster
+    key = datakey.load(cfg)  # refuses on a wiped device, or with a key that is not this database's
+    db = store.connect(cfg.database)
+    try:
+        datakey.bind(db.conn, key)
+    finally:
+        db.conn.close()
     return CheckinService(cfg.database, facility_code=cfg["facility.code"],
                           roster_key=roster.load_key(cfg["roster.key_file"]),
-                          rescan_window=timedelta(minutes=cfg["checkin.rescan_window_minutes"]), clock=clock)
+                          rescan_window=timedelta(minutes=cfg["checkin.rescan_window_minutes"]), clock=clock,
+                          data_key=key)

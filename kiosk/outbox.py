@@ -19,6 +19,9 @@ def enqueue(conn: sqlite3.Connection, kind: str, record_id: int, payload: dict, 
     if not conn.in_transaction:
         raise RuntimeError("outbox.enqueue must run inside the record's transaction")
     key = str(uuid.uuid4())
+    from kiosk.datakey import key_for
+    from kiosk.encryption import seal_payload
+    payload = seal_payload(payload, key_for(conn))  # names, ID numbers, reasons sealed at rest; the sender opens them
     conn.execute(
         "INSERT INTO outbox(kind, record_id, idempotency_key, payload, created_at) VALUES (?, ?, ?, ?, ?)",
         [kind, record_id, key, json.dumps(payload, ensure_ascii=False, sort_keys=True), iso_utc(now)])

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
-from kiosk import outbox, store
+from kiosk import datakey, outbox, store
 from kiosk.clock import VN_TZ, iso_utc, parse_iso
 from kiosk.errors import UsageError
 from kiosk.logs import event
@@ -138,8 +138,12 @@ FROM stay_notifications s LEFT JOIN outbox o ON o.id = s.outbox_id
 """
 
 
+_SEALED = ("full_name", "date_of_birth", "id_number", "passport_number", "reason")  # at rest (kiosk.datakey)
+
+
 def _row(r: tuple) -> StayNotification:
-    return StayNotification(*r[:13], bool(r[13]), *r[14:20], json.loads(r[20]), r[21])
+    opened = [datakey.reveal(f"stay_notifications.{c}", v) for c, v in zip(_SEALED, r[2:7])]
+    return StayNotification(*r[:2], *opened, *r[7:13], bool(r[13]), *r[14:20], json.loads(r[20]), r[21])
 
 
 def get(conn: sqlite3.Connection, notification_id: int) -> StayNotification:
@@ -200,6 +204,9 @@ def start(db, visit_id: int, reason: str, *, clock, facility_code: str, address_
             raise UsageError(f"visit {visit_id} already has stay notification {existing[0]}; "
                              "a second one would be a duplicate at the police desk")
         _, patient_id, full_name, dob, id_number = v
+        full_name, dob, id_number = (datakey.reveal(f"patients.{c}", x) for c, x in
+                                     (("full_name", full_name), ("date_of_birth", dob), ("id_number", id_number)))
+        key = datakey.key_for(conn)
         if not id_number and not passport_number:
             raise UsageError("the patient has no personal ID number on file; give --passport NUMBER "
                              "(the notification needs an ID or passport number)")
@@ -211,8 +218,8 @@ def start(db, visit_id: int, reason: str, *, clock, facility_code: str, address_
             "INSERT INTO stay_notifications(visit_id, patient_id, full_name, date_of_birth, id_number, "
             "passport_number, reason, stay_from, stay_until, address_of_stay, deadline_at, created_at, "
             "clock_synced, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [visit_id, patient_id, fields["full_name"], fields["date_of_birth"], fields["id_number"],
-             fields["passport_number"], reason, fields["stay_from"], fields["stay_until"], fields["address_of_stay"],
+            [visit_id, patient_id, *(datakey.conceal(f"stay_notifications.{c}", fields[c], key) for c in _SEALED),
+             fields["stay_from"], fields["stay_until"], fields["address_of_stay"],
              iso_utc(deadline), iso_utc(now), int(synced), json.dumps(flags)])
         n_id = cur.lastrowid
         outbox.enqueue(conn, KIND, n_id, upstream_payload(n_id, facility_code, fields, iso_utc(deadline),

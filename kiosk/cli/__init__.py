@@ -39,8 +39,11 @@ class Context:
         return config_mod.load(self.args.config, self.args.data_dir)
 
     def db(self):
-        from kiosk import store
-        return store.connect(self.config.database)
+        from kiosk import datakey, store
+        key = datakey.load(self.config)  # refuses on a wiped device; personal fields open under this key
+        db = store.connect(self.config.database)
+        datakey.bind(db.conn, key)
+        return db
 
     def roster_key(self) -> bytes:
         from kiosk import roster

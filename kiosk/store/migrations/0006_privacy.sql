@@ -24,3 +24,25 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only');
 END;
+
+-- What retention leaves of purged visits: counts per day, source and eligibility result, nothing identifying.
+CREATE TABLE retention_counts (
+    visit_date   TEXT NOT NULL,
+    source       TEXT NOT NULL,
+    result_code  TEXT NOT NULL,
+    visits       INTEGER NOT NULL CHECK (visits >= 0),
+    PRIMARY KEY (visit_date, source, result_code)
+) WITHOUT ROWID;
+
+-- One line per retention run, for the data-protection officer: when, what cutoffs, how much went.
+CREATE TABLE retention_runs (
+    id                    INTEGER PRIMARY KEY,
+    at                    TEXT NOT NULL,
+    visits_purged         INTEGER NOT NULL,
+    patients_purged       INTEGER NOT NULL,
+    stays_purged          INTEGER NOT NULL,
+    outbox_purged         INTEGER NOT NULL,
+    cache_purged          INTEGER NOT NULL,
+    kept_unsynced         INTEGER NOT NULL,
+    details               TEXT NOT NULL DEFAULT '{}'
+);

@@ -1,0 +1,76 @@
+"""`kiosk datakey init|status|encrypt-existing`: the device data key (provisioning)."""
+
+from __future__ import annotations
+
+from kiosk.cli import add_json
+from kiosk.errors import UsageError
+
+
+def register(sub) -> None:
+    d = sub.add_parser("datakey", help="the device data key that encrypts personal data at rest")
+    dsub = d.add_subparsers(dest="datakey_command", metavar="ACTION", required=True)
+    i = dsub.add_parser("init", help="create the data key (provisioning): root-owned, group kiosk, 0640")
+    i.add_argument("--after-wipe", action="store_true", help="re-provision a wiped kiosk (clears the wipe marker)")
+    add_json(i)
+    i.set_defaults(func=init)
+    s = dsub.add_parser("status", help="where the key is, its id, and how much personal data is still in clear")
+    add_json(s)
+    s.set_defaults(func=status)
+    e = dsub.add_parser("encrypt-existing", help="seal identity fields written before encryption was switched on")
+    add_json(e)
+    e.set_defaults(func=encrypt_existing)
+
+
+def init(ctx) -> int:
+    from kiosk import datakey, wipe
+    cfg = ctx.config
+    if datakey.marker_path(cfg).exists():
+        if not ctx.args.after_wipe:
+            datakey.check_not_wiped(cfg)
+        if cfg.database.exists():
+            raise UsageError(f"{cfg.database} exists after a wipe; remove it before re-provisioning")
+    path = datakey.key_path(cfg)
+    key = datakey.create(path)
+    wipe.reprovisioned(cfg)
+    from kiosk import audit, store
+    db = store.connect(cfg.database)
+    datakey.bind(db.conn, key)
+    audit.record(db.conn, actor=_actor(), action="key_created", record_kind="device", record_id=key.key_id,
+                 purpose="provisioning")
+    ctx.emit({"key_file": str(path), "key_id": key.key_id},
+             f"data key {key.key_id} created at {path} (mode 0640); keep the data directory and this file apart")
+    return 0
+
+
+def _actor() -> str:
+    from kiosk import audit
+    return audit.default_actor()
+
+
+def status(ctx) -> int:
+    import os
+    import stat
+    from kiosk import datakey, encryption
+    cfg = ctx.config
+    path = datakey.key_path(cfg)
+    info = {"key_file": str(path), "exists": path.exists(), "wiped": datakey.marker_path(cfg).exists()}
+    if path.exists():
+        st = path.stat()
+        info.update(mode=f"{stat.S_IMODE(st.st_mode):04o}", owner_uid=st.st_uid, group_gid=st.st_gid,
+                    outside_data_dir=not str(path.resolve()).startswith(str(cfg.data_dir.resolve()) + os.sep))
+        info["key_id"] = datakey.read(path).key_id
+    if cfg.database.exists():
+        from kiosk import store
+        info["clear_rows"] = encryption.clear_counts(store.connect(cfg.database).conn)
+    ctx.emit(info, lambda: "\n".join(f"  {k}: {v}" for k, v in info.items()))
+    return 0
+
+
+def encrypt_existing(ctx) -> int:
+    from kiosk import datakey, encryption, store
+    key = datakey.load(ctx.config)
+    db = store.connect(ctx.config.database)
+    datakey.bind(db.conn, key)
+    done = encryption.seal_existing(db, key)
+    ctx.emit(done, lambda: "sealed: " + ", ".join(f"{k} {v}" for k, v in done.items()))
+    return 0

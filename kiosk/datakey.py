@@ -1,0 +1,351 @@
+"""The device data key: field encryption at rest and keyed-hash lookups.
+
+One 256-bit secret per device, in a file OUTSIDE the data directory
+(`privacy.data_key_file`, provisioned root-owned, group `kiosk`, mode 0640),
+so a copy of the data directory — a database file, its WAL, a backup — holds
+ciphertext only. Two subkeys are derived from it with HKDF-SHA256:
+
+- an AES-256-GCM key for identity fields: each value is sealed on its own
+  with a fresh 96-bit nonce and the column it belongs to as associated data
+  (a ciphertext moved to another column does not open);
+- an HMAC-SHA256 key for lookups: `lookup("id", "040195001234")` finds a
+  patient without the number being stored in clear.
+
+Sealed values are text: ``enc1:`` + base64url(nonce ‖ ciphertext ‖ tag).
+:meth:`DataKey.open` passes through values without that prefix, so rows
+written before encryption was switched on still read (and `kiosk datakey
+encrypt-existing` converts them).
+
+Destroying the key file (``kiosk wipe``) makes every sealed value unreadable,
+whatever copies of the database exist: that is the crypto-shred.
+"""
+
+from __future__ import annotations
+
+import base64
+import grp
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from kiosk.errors import ConfigError, KioskError, UnavailableError
+
+PREFIX = "enc1:"
+KEY_BYTES = 32
+KEY_GROUP = "kiosk"
+KEY_ID_META = "privacy.key_id"
+WIPED_MARKER = ".wiped"
+
+
+class DecryptError(KioskError):
+    """A sealed value does not open under this key: wrong key, or the value was tampered with."""
+
+
+class DeviceWiped(UnavailableError):
+    """The device was wiped; it must be re-provisioned before it runs again."""
+
+
+def _derive(master: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"tramyte-kiosk data key v1", info=info).derive(master)
+
+
+@dataclass(frozen=True, eq=False)
+class DataKey:
+    master: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.master) != KEY_BYTES:
+            raise ValueError("a data key is 32 bytes")
+        object.__setattr__(self, "_aead", AESGCM(_derive(self.master, b"field encryption")))
+        object.__setattr__(self, "_mac", _derive(self.master, b"lookup hash"))
+        object.__setattr__(self, "key_id", hmac.new(self.master, b"key id", hashlib.sha256).hexdigest()[:16])
+
+    def __repr__(self) -> str:  # never print key material
+        return f"DataKey(key_id={self.key_id})"
+
+    # --- fields ---------------------------------------------------------------------------------------------
+    def seal(self, value: str | None, context: str) -> str | None:
+        """Encrypt one field value (None stays None). `context` is the column, e.g. "patients.full_name"."""
+        if value is None:
+            return None
+        nonce = secrets.token_bytes(12)
+        ct = self._aead.encrypt(nonce, value.encode("utf-8"), context.encode())  # type: ignore[attr-defined]
+        return PREFIX + base64.urlsafe_b64encode(nonce + ct).decode("ascii").rstrip("=")
+
+    def open(self, value: str | None, context: str) -> str | None:
+        """Decrypt a sealed value; clear values (rows from before encryption) pass through unchanged."""
+        if value is None or not isinstance(value, str) or not value.startswith(PREFIX):
+            return value
+        body = value[len(PREFIX):]
+        try:
+            raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            return self._aead.decrypt(raw[:12], raw[12:], context.encode()).decode("utf-8")  # type: ignore
+        except (InvalidTag, ValueError) as e:
+            raise DecryptError(f"a {context} value does not open under this device's data key "
+                               f"({type(e).__name__}): wrong key file, or the database was altered") from None
+
+    def seal_json(self, obj: Any, context: str) -> str:
+        return self.seal(json.dumps(obj, ensure_ascii=False, sort_keys=True), context)  # type: ignore[return-value]
+
+    def open_json(self, value: Any, context: str) -> Any:
+        if isinstance(value, str) and value.startswith(PREFIX):
+            return json.loads(self.open(value, context))  # type: ignore[arg-type]
+        return value
+
+    # --- lookups --------------------------------------------------------------------------------------------
+    def lookup(self, kind: str, value: str) -> str:
+        """Keyed hash of an identifier (hex): equal inputs give equal outputs, nothing else is learnt."""
+        return hmac.new(self._mac, f"{kind}:{value.strip()}".encode("utf-8"), hashlib.sha256).hexdigest()  # type: ignore
+
+    def identity_key(self, id_number: str | None, social_insurance_number: str | None) -> str:
+        """The patients.identity_key for an identity: "hid:<hmac>" or "hsin:<hmac>" (never the number)."""
+        if id_number:
+            return "hid:" + self.lookup("id", id_number)
+        if social_insurance_number:
+            return "hsin:" + self.lookup("sin", social_insurance_number)
+        raise ValueError("identity has neither an ID number nor a social-insurance number")
+
+
+def is_sealed(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(PREFIX)
+
+
+def unseal_tree(key: DataKey | None, obj: Any, context: str = "outbox.payload") -> Any:
+    """A payload with every sealed value opened (what the sender puts on the wire)."""
+    if isinstance(obj, dict):
+        return {k: unseal_tree(key, v, context) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [unseal_tree(key, v, context) for v in obj]
+    if is_sealed(obj):
+        return json.loads(reveal(context, obj, key))
+    return obj
+
+
+# --- the device's key, once loaded ------------------------------------------------------------------------------
+# A device has one data key per database. The process that loads it (service_from_config, a CLI command, the
+# sync sender) registers it against the database file, so code far from the loader (desk, stay notifications,
+# the outbox) finds the key from the connection it already holds, and a process that opens two databases
+# (tests, restore) never seals one under the other's key.
+_KEYS: dict[str, DataKey] = {}
+
+# The identity fields of `patients` that are sealed at rest (sex and the masked ID stay clear: the masked ID
+# is what screens show, and sex alone identifies nobody).
+PATIENT_FIELDS = ("id_number", "social_insurance_number", "card_number", "full_name", "date_of_birth", "address")
+
+
+def _db_file(conn) -> str:
+    row = conn.execute("PRAGMA database_list").fetchone()
+    return os.path.realpath(row[2]) if row and row[2] else ""
+
+
+def register(database: Path | str, key: DataKey | None) -> None:
+    path = os.path.realpath(str(database))
+    if key is None:
+        _KEYS.pop(path, None)
+    else:
+        _KEYS.pop(path, None)
+        _KEYS[path] = key  # most recently registered last
+
+
+def install(key: DataKey | None) -> None:
+    """Forget every registered key (key None), e.g. after a wipe."""
+    if key is None:
+        _KEYS.clear()
+
+
+def key_for(conn) -> DataKey | None:
+    """The data key registered for this connection's database, or None (then fields are written in clear)."""
+    return _KEYS.get(_db_file(conn)) if _KEYS else None
+
+
+def conceal(context: str, value: str | None, key: DataKey | None) -> str | None:
+    """Seal a field under `key`; without a key (unit tests of logic) the value stays as is."""
+    if key is None or value is None or is_sealed(value):
+        return value
+    return key.seal(str(value), context)
+
+
+def reveal(context: str, value: Any, key: DataKey | None = None) -> Any:
+    """Open a sealed field (clear values pass through), under `key` or whichever registered key opens it.
+
+    AES-GCM authenticates: a wrong key fails, it never yields wrong text, so trying each registered key is safe.
+    """
+    if not is_sealed(value):
+        return value
+    candidates = [key] if key is not None else list(reversed(_KEYS.values()))
+    if not candidates:
+        raise DecryptError("personal data is encrypted and no data key is loaded (privacy.data_key_file)")
+    for k in candidates[:-1]:
+        try:
+            return k.open(value, context)
+        except DecryptError:
+            continue
+    return candidates[-1].open(value, context)
+
+
+def patient_identity_key(id_number: str | None, social_insurance_number: str | None,
+                         key: DataKey | None) -> str:
+    """patients.identity_key: a keyed hash under the device key, or the clear form without one."""
+    if key is not None:
+        return key.identity_key(id_number, social_insurance_number)
+    if id_number:
+        return f"id:{id_number}"
+    if social_insurance_number:
+        return f"bhxh:{social_insurance_number}"
+    raise ValueError("identity has neither an ID number nor a social-insurance number")
+
+
+def identity_keys_for_id(id_number: str, key: DataKey | None) -> list[str]:
+    """Every identity_key a person with this ID number may be stored under (sealed and pre-encryption rows)."""
+    keys = [f"id:{id_number}"]
+    if key is not None:
+        keys.insert(0, key.identity_key(id_number, None))
+    return keys
+
+
+# --- the key file -------------------------------------------------------------------------------------------
+
+def key_path(cfg) -> Path:
+    """Where this device's data key lives: `privacy.data_key_file`, or beside (never inside) the data directory."""
+    configured = cfg.values.get("privacy.data_key_file", "")
+    if configured:
+        return Path(configured)
+    d = cfg.data_dir.resolve()
+    return d.parent / f"{d.name}.data-key"
+
+
+def marker_path(cfg) -> Path:
+    return cfg.data_dir / WIPED_MARKER
+
+
+def check_not_wiped(cfg) -> None:
+    m = marker_path(cfg)
+    if m.exists():
+        try:
+            info = json.loads(m.read_text())
+        except (OSError, ValueError):
+            info = {}
+        raise DeviceWiped(f"this kiosk was wiped ({info.get('at', 'time unknown')}, reason: "
+                          f"{info.get('reason', 'unknown')}); it will not start until re-provisioned "
+                          "(`kiosk datakey init --after-wipe`)")
+
+
+def create(path: Path, *, overwrite: bool = False) -> DataKey:
+    """Provision a new key file: 0640, owned by root and group `kiosk` when we are root and the group exists."""
+    master = secrets.token_bytes(KEY_BYTES)
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, flags, 0o640)
+    except FileExistsError:
+        if path.parent.is_dir():
+            raise ConfigError(f"privacy.data_key_file: {path} already exists; refusing to replace a data key "
+                              "(the data sealed under it would be lost)") from None
+        raise UnavailableError(f"cannot create the data key {path}: {path.parent} is not a directory") from None
+    except OSError as e:
+        raise UnavailableError(f"cannot create the data key {path}: {e.strerror}") from None
+    with os.fdopen(fd, "w") as f:
+        f.write(master.hex() + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.chmod(path, 0o640)
+    if os.geteuid() == 0:
+        try:
+            os.chown(path, 0, grp.getgrnam(KEY_GROUP).gr_gid)
+        except KeyError:
+            os.chown(path, 0, 0)
+    return DataKey(master)
+
+
+def read(path: Path) -> DataKey:
+    try:
+        st = path.stat()
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        raise UnavailableError(f"the data key {path} is missing: this kiosk is not provisioned "
+                               "(`kiosk datakey init`), or its key was destroyed") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise UnavailableError(f"cannot read the data key {path}: {getattr(e, 'strerror', None) or e}") from None
+    if st.st_mode & (stat.S_IROTH | stat.S_IWOTH | stat.S_IWGRP):
+        raise ConfigError(f"privacy.data_key_file: {path} has mode {stat.S_IMODE(st.st_mode):04o}; "
+                          "it must not be readable by others (chmod 0640, owner root, group kiosk)")
+    try:
+        master = bytes.fromhex(text)
+    except ValueError:
+        master = b""
+    if len(master) != KEY_BYTES:
+        raise ConfigError(f"privacy.data_key_file: {path} does not hold a 64-hex-digit key")
+    return DataKey(master)
+
+
+def load(cfg, *, create_default: bool = True) -> DataKey:
+    """The device key for this configuration; refuses on a wiped device.
+
+    When `privacy.data_key_file` is empty (development, demo) a key is created
+    beside the data directory on first use. A configured key file is never
+    created implicitly: a missing production key means provisioning is needed
+    or the key was destroyed, and a fresh key would orphan the data.
+    """
+    check_not_wiped(cfg)
+    path = key_path(cfg)
+    if not path.exists() and create_default and not cfg.values.get("privacy.data_key_file"):
+        key = create(path)
+    else:
+        key = read(path)
+    register(cfg.database, key)
+    return key
+
+
+def bind(conn, key: DataKey) -> None:
+    """Record the key id in the database, or refuse when the database was sealed under another key."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", [KEY_ID_META]).fetchone()
+    if row is None:
+        started = not conn.in_transaction
+        if started:
+            conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", [KEY_ID_META, key.key_id])
+        if started:
+            conn.execute("COMMIT")
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", [KEY_ID_META]).fetchone()
+    if row[0] != key.key_id:
+        raise UnavailableError(f"the data key (id {key.key_id}) is not the one this database was sealed with "
+                               f"(id {row[0]}): wrong privacy.data_key_file, or a restored database without its key")
+
+
+def shred(path: Path) -> bool:
+    """Overwrite the key file with random bytes, sync, and unlink it. Returns whether there was one."""
+    try:
+        size = max(path.stat().st_size, 4096)
+    except FileNotFoundError:
+        return False
+    with open(path, "r+b") as f:
+        for _ in range(2):
+            f.seek(0)
+            f.write(secrets.token_bytes(size))
+            f.flush()
+            os.fsync(f.fileno())
+    path.unlink()
+    _fsync_dir(path.parent)
+    return True
+
+
+def _fsync_dir(d: Path) -> None:
+    try:
+        fd = os.open(d, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
