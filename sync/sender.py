@@ -25,7 +25,7 @@ from kiosk import stay_notification, store
 from kiosk.datakey import unseal_tree as _unseal
 from kiosk.clock import SystemClock, iso_utc, parse_iso
 from kiosk.logs import event
-from sync.client import Answer, HubClient, HubUnavailable
+from sync.client import SINGLE_PATHS, Answer, HubClient, HubUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class Sender:
             items.append((kind, key, unseal_tree(json.loads(payload))))
         try:
             res.requests += 1
-            if len(items) == 1:
+            if len(items) == 1 and items[0][0] in SINGLE_PATHS:
                 answers = [self.client.send_one(*items[0])]
             else:
                 answers = self.client.send_batch(items)
