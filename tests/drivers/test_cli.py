@@ -104,3 +104,23 @@ def test_listen_missing_serial_port_exits_3(tmp_path):
 
 def test_listen_needs_a_source(tmp_path):
     assert run(["listen"], tmp_path).returncode == 2
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@given(st.binary(max_size=400) | st.text(max_size=200).map(lambda s: s.encode("utf-8")))
+@settings(max_examples=300, deadline=None)
+def test_listen_line_never_crashes_and_never_leaks_ids(payload):
+    from datetime import datetime, timezone
+
+    from kiosk.cli.commands.listen import scan_line
+    from kiosk.domain import ScanEvent
+    line = scan_line(ScanEvent(payload, "serial", datetime.now(timezone.utc)))
+    json.dumps(line, ensure_ascii=False)
+    assert line["ok"] == (line["document"] is not None) and (line["error"] is None) == line["ok"]
+    assert "text" not in line  # the scanned text only with --full
+    if line["ok"]:
+        for k in ("id_number", "card_number", "social_insurance_number"):
+            v = line["document"].get(k)
+            assert not v or v.startswith("*")
