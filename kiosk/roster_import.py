@@ -29,7 +29,7 @@ import orjson
 
 from kiosk import roster, store
 from kiosk.clock import iso_utc, vn_date
-from kiosk.eligibility.cards import COLUMNS, BadCard, RosterCard, minimise
+from kiosk.eligibility.cards import COLUMNS, BadCard, RosterCard, minimise_row
 from kiosk.errors import UsageError
 from kiosk.logs import event
 
@@ -39,6 +39,8 @@ BATCH = 20_000
 MAX_BAD_KEPT = 1000  # bad line numbers kept with their reason; the count is always exact
 _STAGING = "roster_cards_next"
 _INSERT = f"INSERT INTO {{table}}({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+
+_DELETE = "DELETE FROM roster_cards WHERE sin_key = ? AND card_prefix IS ?"
 
 Progress = Callable[[int, int], None]  # (bytes read of the file as stored, total bytes)
 
@@ -194,7 +196,7 @@ def status(conn: sqlite3.Connection) -> dict:
 def upsert(conn: sqlite3.Connection, cards: Iterable[RosterCard]) -> int:
     """Insert or replace cards in the live roster (inside the caller's transaction)."""
     rows = [c.row() for c in cards]
-    conn.executemany("DELETE FROM roster_cards WHERE card_key = ?", [(r[0],) for r in rows])
+    conn.executemany(_DELETE, [(r[0], r[1]) for r in rows])
     conn.executemany(_INSERT.format(table="roster_cards"), rows)
     return len(rows)
 
@@ -210,9 +212,9 @@ def _parse_batch(key: bytes, lines: list[tuple[int, bytes]], delta: bool):
                 card = rec["delete"]
                 if not isinstance(card, str) or not card.strip() or len(rec) != 1:
                     raise BadCard("delete: expected {\"delete\": \"<card_number>\"}")
-                deletes.append((roster.card_key(key, card),))
+                deletes.append(roster.card_identity(key, card))
                 continue
-            rows.append(minimise(key, rec).row())
+            rows.append(minimise_row(key, rec))
         except orjson.JSONDecodeError as e:
             bad.append({"line": line_no, "error": f"not JSON ({str(e).split(':')[0]})"})
         except BadCard as e:
@@ -317,7 +319,7 @@ def _commit_batch(conn, key, batch, delta, target, end_offset, line_no, report: 
     rows, deletes, bad = _parse_batch(key, batch, delta)
     with _tx(conn):
         if delta:
-            conn.executemany("DELETE FROM roster_cards WHERE card_key = ?", [(r[0],) for r in rows] + deletes)
+            conn.executemany(_DELETE, [(r[0], r[1]) for r in rows] + deletes)
         conn.executemany(_INSERT.format(table=target), rows)
         kept = []
         if bad:
@@ -339,13 +341,13 @@ def _finish(db, hdr: Header, at: datetime, report: ImportReport) -> None:
         if hdr.kind == "snapshot":
             conn.execute("DROP TABLE roster_cards")
             conn.execute(f"ALTER TABLE {_STAGING} RENAME TO roster_cards")
-            conn.execute("CREATE INDEX roster_cards_card ON roster_cards(card_key)")
+            conn.execute("CREATE INDEX roster_cards_sin ON roster_cards(sin_key)")
             # The same card twice in a snapshot: the last line wins (highest rowid, file order).
             conn.execute("DELETE FROM roster_cards WHERE rowid IN (SELECT r.rowid FROM roster_cards r JOIN "
-                         "(SELECT card_key, max(rowid) AS keep FROM roster_cards GROUP BY card_key "
-                         "HAVING count(*) > 1) d ON r.card_key = d.card_key AND r.rowid != d.keep)")
+                         "(SELECT sin_key, card_prefix, max(rowid) AS keep FROM roster_cards "
+                         "GROUP BY sin_key, card_prefix HAVING count(*) > 1) d ON r.sin_key = d.sin_key "
+                         "AND r.card_prefix IS d.card_prefix AND r.rowid != d.keep)")
             conn.execute("CREATE INDEX roster_cards_id ON roster_cards(id_key)")
-            conn.execute("CREATE INDEX roster_cards_sin ON roster_cards(sin_key)")
         (rows,) = conn.execute("SELECT count(*) FROM roster_cards").fetchone()
         store.set_meta(conn, "roster.version", str(hdr.version))
         store.set_meta(conn, "roster.as_of", as_of)

@@ -50,20 +50,22 @@ def find_card(conn: sqlite3.Connection, key: bytes, *, card_number: str | None =
     probes = []
     if card_number:
         c = roster.normalise_card(card_number)
-        probes.append(("sin_key", roster.sin_key(key, c)) if c.isdigit() else ("card_key", roster.card_key(key, c)))
+        sin, prefix = roster.card_identity(key, c)
+        # The 10-digit number printed on new cards is the BHXH number: any card of that person.
+        probes.append(("sin_key = ?", [sin]) if prefix is None else ("sin_key = ? AND card_prefix = ?", [sin, prefix]))
     if id_number:
-        probes.append(("id_key", roster.id_key(key, id_number)))
+        probes.append(("id_key = ?", [roster.id_key(key, id_number)]))
     if social_insurance_number:
-        probes.append(("sin_key", roster.sin_key(key, social_insurance_number)))
-    for column, value in probes:
-        row = _best(conn.execute(f"{_SELECT} WHERE {column} = ?", [value]).fetchall())
+        probes.append(("sin_key = ?", [roster.sin_key(key, social_insurance_number)]))
+    for where, args in probes:
+        row = _best(conn.execute(f"{_SELECT} WHERE {where}", args).fetchall())
         if row:
             return RosterCard.from_row(row)
     return None
 
 
-def card_by_key(conn: sqlite3.Connection, card_key: int) -> RosterCard | None:
-    row = _best(conn.execute(f"{_SELECT} WHERE card_key = ?", [card_key]).fetchall())
+def card_by_key(conn: sqlite3.Connection, sin_key: int, prefix: str | None) -> RosterCard | None:
+    row = _best(conn.execute(f"{_SELECT} WHERE sin_key = ? AND card_prefix IS ?", [sin_key, prefix]).fetchall())
     return RosterCard.from_row(row) if row else None
 
 
@@ -112,7 +114,8 @@ def check(conn: sqlite3.Connection, key: bytes, identity: PersonIdentity, visit_
                      social_insurance_number=identity.social_insurance_number)
     if card is None:
         return cannot_verify(as_of, masked=_masked(identity))
-    replacement = card_by_key(conn, card.replaced_by_key) if card.replaced_by_key is not None else None
+    replacement = (card_by_key(conn, card.replaced_by_key, card.replaced_by_prefix)
+                   if card.replaced_by_key is not None else None)
     decision = decide(card, presented(key, identity), visit_date, Facility(facility_code, commune_station),
                       _rules_on(visit_date), admitted_on=admitted_on, replacement=replacement)
     return from_roster(decision, as_of, _masked(identity))

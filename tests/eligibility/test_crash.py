@@ -12,14 +12,15 @@ import time
 from kiosk.eligibility import synthetic
 from tests.conftest import kiosk_cmd
 
-COLS = ("card_key, id_key, sin_key, name_key, birth_key, beneficiary_group, benefit_level, province_code, "
-        "facility_code, valid_from, valid_to, five_year_date, living_area, status, replaced_by_key")
+COLS = ("sin_key, card_prefix, id_key, name_key, birth_key, beneficiary_group, benefit_level, province_code, "
+        "facility_code, valid_from, valid_to, five_year_date, living_area, status, replaced_by_key, "
+        "replaced_by_prefix")
 
 
 def snapshot_of(db_path) -> tuple:
     conn = sqlite3.connect(db_path)
     try:
-        rows = conn.execute(f"SELECT {COLS} FROM roster_cards ORDER BY card_key, rowid").fetchall()
+        rows = conn.execute(f"SELECT {COLS} FROM roster_cards ORDER BY sin_key, card_prefix, rowid").fetchall()
         meta = conn.execute("SELECT key, value FROM meta WHERE key IN ('roster.version', 'roster.rows', "
                             "'roster.as_of') ORDER BY key").fetchall()
         idx = conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'roster_cards' AND type = 'index' "

@@ -100,7 +100,7 @@ def test_revoked_wins_over_dates_and_identity():
 def test_replaced_cards(day, old_to, new_known, code, percent):
     new = card(card_number="HS4404099999999", valid_from="2027-01-01", valid_to="2027-12-31")
     old = card(status="replaced", valid_to=old_to, replaced_by="HS4404099999999")
-    assert old.replaced_by_key == new.card_key
+    assert (old.replaced_by_key, old.replaced_by_prefix) == (new.sin_key, new.card_prefix)
     d = run(old, day, replacement=new if new_known else None)
     assert (d.result_code, d.benefit_percent) == (code, percent)
     assert d.details["replaced"] is True

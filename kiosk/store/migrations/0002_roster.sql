@@ -7,10 +7,13 @@ DROP INDEX IF EXISTS roster_cards_id;
 DROP INDEX IF EXISTS roster_cards_sin;
 DROP TABLE IF EXISTS roster_cards;
 
+-- A card is (sin_key, card_prefix): the keyed 10-digit BHXH number and the
+-- clear 5-character prefix of its code (group, level, province; NULL for a
+-- card printed with the 10-digit number). See kiosk/roster.py card_identity.
 CREATE TABLE roster_cards (
-    card_key           INTEGER NOT NULL,
+    sin_key            INTEGER NOT NULL,
+    card_prefix        TEXT,
     id_key             INTEGER,
-    sin_key            INTEGER,
     name_key           INTEGER,
     birth_key          INTEGER,
     beneficiary_group  TEXT,
@@ -22,13 +25,13 @@ CREATE TABLE roster_cards (
     five_year_date     INTEGER,
     living_area        TEXT,
     status             INTEGER NOT NULL DEFAULT 0,
-    replaced_by_key    INTEGER
+    replaced_by_key    INTEGER,
+    replaced_by_prefix TEXT
 );
 -- Not UNIQUE: a snapshot is loaded in file order and de-duplicated (last line
--- wins) before this index is built; deltas delete before they insert.
-CREATE INDEX roster_cards_card ON roster_cards(card_key);
-CREATE INDEX roster_cards_id ON roster_cards(id_key);
+-- wins) before the indexes are built; deltas delete before they insert.
 CREATE INDEX roster_cards_sin ON roster_cards(sin_key);
+CREATE INDEX roster_cards_id ON roster_cards(id_key);
 
 -- The one import in progress (or the last one finished): what file, how far,
 -- and its bad lines, updated in the same transaction as each batch so a
