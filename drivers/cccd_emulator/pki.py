@@ -46,6 +46,14 @@ class TestPki:
               .public_key(ds_key.public_key()).serial_number(x509.random_serial_number())
               .not_valid_before(now).not_valid_after(now + dt.timedelta(days=365 * 11))
               .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), True)
+              # the extensions ICAO 9303-12 document signers carry, so EF.SOD has a realistic size
+              .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(csca_key.public_key()), False)
+              .add_extension(x509.SubjectKeyIdentifier.from_public_key(ds_key.public_key()), False)
+              .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+                  [x509.UniformResourceIdentifier("http://pki.example.invalid/csca-test/vn.crl")], None, None, None)]),
+                  False)
+              .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("2.23.136.1.1.6.2"),
+                                                        bytes.fromhex("3009020100310413024944")), False)
               .sign(csca_key, hashes.SHA384()))
         return cls(csca, csca_key, ds, ds_key)
 

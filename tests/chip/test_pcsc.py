@@ -34,7 +34,25 @@ def _pcsc_ready() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def pcsc():
+def vpcd_lock():
+    """One test run at a time owns the Virtual PCD reader (several checkouts may share one pcscd)."""
+    import fcntl
+    with open("/tmp/tramyte-kiosk-vpcd.lock", "w") as f:
+        end = time.monotonic() + 600
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() > end:
+                    pytest.fail("another test run has held the Virtual PCD reader for 10 minutes")
+                time.sleep(0.2)
+        yield
+        fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="module")
+def pcsc(vpcd_lock):
     why = _pcsc_ready()
     if why and os.geteuid() == 0:
         subprocess.run(["bash", str(ROOT / "tests/services.d/pcscd.sh")], check=False)
@@ -73,13 +91,14 @@ class Sim:
         self.profile = data
         path = tmp_path / f"{profile}-{os.getpid()}-{time.monotonic_ns()}.json"
         path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        self.proc = subprocess.Popen(kiosk_cmd("card-sim", "--profile", str(path), "--pki", str(pki_dir)),
+        self.proc = subprocess.Popen(kiosk_cmd("--log-level", "INFO", "card-sim", "--profile", str(path),
+                                               "--pki", str(pki_dir)),
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        end = time.monotonic() + 10
+        end = time.monotonic() + 20
         while not _card_present():
             if time.monotonic() > end or self.proc.poll() is not None:
                 self.stop()
-                pytest.fail(f"card-sim did not appear in {READER!r}: {self.proc.stderr.read()[:500]}")
+                pytest.fail(f"card-sim did not appear in {READER!r}: {self.proc.stderr.read()[-1500:]}")
             time.sleep(0.1)
 
     def stop(self) -> None:
@@ -224,3 +243,27 @@ def test_emulator_stopped_and_restarted_without_restarting_the_app(sim, pki_dir)
                                                    .date(1958, 7, 2)), trust=trust)
     assert r.access_method == "bac" and r.passive_authentication == "verified"
     conn.close()
+
+
+def test_chip_source_feeds_checkin_with_flags(sim, pki_dir, service):
+    """QR first (the number), then the card on the reader: a visit, flagged when the chip is a clone."""
+    import queue
+    from drivers.chip.passive import load_trust_store
+    from drivers.chip.source import ChipSource
+    events, statuses = queue.Queue(), []
+    src = ChipSource(READER, trust=load_trust_store(pki_dir / "csca"), poll_seconds=0.1)
+    src.start(events.put, statuses.append)
+    try:
+        sim("clone")
+        end = time.monotonic() + 5
+        while not any(s.detail == "need_qr" for s in statuses) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert any(s.detail == "need_qr" for s in statuses), statuses
+        src.expect("001085012345")
+        scan = events.get(timeout=10)
+        assert scan.source == "chip" and scan.document.chip_authentication == "clone_suspected"
+        out = service.handle(scan)
+        assert out.ok and "clone_suspected" in out.flags
+        assert out.patient["masked_id"].endswith("2345")
+    finally:
+        src.stop()

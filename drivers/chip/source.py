@@ -1,0 +1,107 @@
+"""The chip reader as a scan source: when a card is placed and the kiosk knows its number, read it.
+
+The check-in flow asks for the QR first when it needs the ID number
+(`expect(id_number)` after a CCCD QR scan, or `expect(can=...)` typed by the
+receptionist); when a card is then placed on the reader, the source reads it
+on its own thread and hands `ScanEvent(source="chip", document=ChipRead)` to
+the core. Device status says `need_qr` when a card is on the reader but no
+number is known, `access_denied` when the number does not open it. The reader
+may be unplugged and plugged again (or pcscd restarted): the source keeps
+polling and reports it through `on_status`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import date
+
+from drivers.chip.errors import AccessDenied, CardRemoved, ChipError, ReaderUnavailable
+from drivers.chip.reader import ChipReader, Credentials
+from drivers.scan import DeviceStatus
+from kiosk.domain import ScanEvent
+
+log = logging.getLogger(__name__)
+
+
+class ChipSource:
+    name = "chip"
+
+    def __init__(self, reader_name: str = "", trust=(), extended: str = "auto", poll_seconds: float = 0.25,
+                 expect_seconds: float = 120.0):
+        self.reader_name, self.trust, self.extended = reader_name, list(trust), extended
+        self.poll, self.expect_seconds = poll_seconds, expect_seconds
+        self._creds: Credentials | None = None
+        self._creds_at = 0.0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._status: tuple | None = None
+
+    def expect(self, id_number: str | None = None, *, date_of_birth: date | None = None, can: str | None = None,
+               mrz: tuple[str, str, str] | None = None) -> None:
+        """The number that opens the next card (kept for `expect_seconds`)."""
+        with self._lock:
+            self._creds = Credentials(can=can, mrz=mrz, id_number=id_number, date_of_birth=date_of_birth)
+            self._creds_at = time.monotonic()
+
+    def _take_creds(self) -> Credentials | None:
+        with self._lock:
+            if self._creds and time.monotonic() - self._creds_at > self.expect_seconds:
+                self._creds = None
+            return self._creds
+
+    def start(self, on_scan, on_status=None) -> None:
+        self._on_scan, self._on_status = on_scan, on_status
+        self._thread = threading.Thread(target=self._run, name="chip-source", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(5)
+
+    def _status_is(self, connected: bool, detail: str) -> None:
+        if self._status != (connected, detail) and self._on_status:
+            self._on_status(DeviceStatus("reader", connected, detail))
+        self._status = (connected, detail)
+
+    def _run(self) -> None:
+        from drivers.chip.connection import PcscConnection
+        card_done = False  # one read per placement
+        while not self._stop.is_set():
+            try:
+                conn = PcscConnection(self.reader_name)
+            except ReaderUnavailable as e:
+                card_done = False
+                self._status_is("no card" in str(e), "no_card" if "no card" in str(e) else "no_reader")
+                self._stop.wait(self.poll)
+                continue
+            try:
+                if card_done:
+                    self._stop.wait(self.poll)
+                    continue
+                creds = self._take_creds()
+                if creds is None:
+                    self._status_is(True, "need_qr")
+                    self._stop.wait(self.poll)
+                    continue
+                self._status_is(True, "reading")
+                result = ChipReader(conn, extended=self.extended).read_identity(creds, trust=self.trust)
+                card_done = True
+                with self._lock:
+                    self._creds = None
+                self._status_is(True, "read")
+                self._on_scan(ScanEvent(b"", source="chip", document=result))
+            except AccessDenied:
+                card_done = True
+                self._status_is(True, "access_denied")
+            except CardRemoved:
+                self._status_is(True, "card_removed")
+            except ChipError as e:
+                card_done = True
+                log.warning("event=chip_source_error error=%s", type(e).__name__)
+                self._status_is(True, "read_failed")
+            finally:
+                conn.close()
