@@ -35,6 +35,10 @@ class HubAuthError(UsageError):
     """The hub refused this device's token: a provisioning problem, not a network one."""
 
 
+class DeviceRevoked(HubAuthError):
+    """The hub revoked this device's token (stolen or decommissioned): stop syncing, keep every record."""
+
+
 @dataclass(frozen=True)
 class Answer:
     """The hub's answer to one record: HTTP status, body, and whether it came from the idempotency record."""
@@ -52,6 +56,21 @@ class Answer:
     def permanent_rejection(self) -> bool:
         # 409 (in flight), 408, 429 and 5xx are worth retrying; other 4xx will never succeed as sent.
         return 400 <= self.status < 500 and self.status not in (401, 403, 408, 409, 429)
+
+
+def _error_code(r) -> str | None:
+    try:
+        body = r.json()
+    except ValueError:
+        return None
+    return body.get("error") if isinstance(body, dict) else None
+
+
+def _error_detail(r) -> str:
+    try:
+        return str(r.json().get("detail", ""))[:200]
+    except (ValueError, AttributeError):
+        return ""
 
 
 def read_token(path: str | Path) -> str:
@@ -128,6 +147,11 @@ class HubClient:
                                  delivered=False if refused else None) from None
         except requests.exceptions.RequestException as e:
             raise HubUnavailable(f"request to the hub failed: {type(e).__name__}", delivered=None) from None
+        if r.status_code == 403 and _error_code(r) == "device_revoked":
+            raise DeviceRevoked("the hub has revoked this kiosk's token "
+                                f"({_error_detail(r)}); syncing is stopped and nothing was deleted: every "
+                                "record waits in the outbox until the device is re-enrolled (kiosk hub enrol) "
+                                "and upstream.token_file is updated")
         if r.status_code in (401, 403):
             raise HubAuthError(f"the hub refused this device's token ({r.status_code}); "
                                "enrol the device again (kiosk hub enrol) and update upstream.token_file")

@@ -62,6 +62,8 @@ CREATE TABLE IF NOT EXISTS audit_entries (
     id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL, idempotency_key TEXT NOT NULL, record_id INTEGER NOT NULL,
     payload TEXT NOT NULL, received_at TEXT NOT NULL, UNIQUE (device_id, idempotency_key));
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS revoked_devices (
+    device_id INTEGER PRIMARY KEY REFERENCES devices(id), revoked_at TEXT NOT NULL, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS roster_files (
     id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('snapshot', 'delta')),
     version INTEGER NOT NULL, since INTEGER, filename TEXT NOT NULL, size INTEGER NOT NULL,
@@ -247,10 +249,31 @@ class HubStore:
             if c.execute("SELECT 1 FROM devices WHERE name = ?", [name]).fetchone():
                 c.execute("UPDATE devices SET token_hash = ?, created_at = ? WHERE name = ?",
                           [token_hash(token), _now(), name])
+                # Re-enrolling (re-provisioning) a revoked device gives it a new token that works.
+                c.execute("DELETE FROM revoked_devices WHERE device_id = (SELECT id FROM devices WHERE name = ?)",
+                          [name])
             else:
                 c.execute("INSERT INTO devices(name, token_hash, created_at) VALUES (?, ?, ?)",
                           [name, token_hash(token), _now()])
         return token
+
+    def revoke(self, name: str, reason: str) -> dict[str, Any]:
+        """Revoke a device's token (stolen or decommissioned kiosk): its requests get 403 device_revoked."""
+        reason = " ".join((reason or "").split()) or "revoked by the hub operator"
+        with self._tx() as c:
+            r = c.execute("SELECT id FROM devices WHERE name = ?", [name.strip()]).fetchone()
+            if r is None:
+                raise BadRequest(f"no device named {name!r}")
+            at = _now()
+            c.execute("INSERT INTO revoked_devices(device_id, revoked_at, reason) VALUES (?, ?, ?) "
+                      "ON CONFLICT(device_id) DO UPDATE SET revoked_at = excluded.revoked_at, reason = excluded.reason",
+                      [r[0], at, reason])
+        return {"device": name.strip(), "revoked_at": at, "reason": reason}
+
+    def revocation(self, device_id: int) -> tuple[str, str] | None:
+        r = self.conn.execute("SELECT revoked_at, reason FROM revoked_devices WHERE device_id = ?",
+                              [device_id]).fetchone()
+        return (r[0], r[1]) if r else None
 
     def device_for(self, token: str) -> tuple[int, str] | None:
         r = self.conn.execute("SELECT id, name FROM devices WHERE token_hash = ?", [token_hash(token)]).fetchone()
@@ -457,6 +480,11 @@ class _Handler(BaseHTTPRequestHandler):
         if not auth.startswith("Bearer ") or not (dev := self.hub.store.device_for(auth[7:].strip())):
             self._error(401, "unauthorized", "a valid device bearer token is required (kiosk hub enrol)",
                         {"WWW-Authenticate": 'Bearer realm="tramyte-hub"'})
+            return None
+        revoked = self.hub.store.revocation(dev[0])
+        if revoked:
+            self._read_and_discard()
+            self._error(403, "device_revoked", f"this device's token was revoked at {revoked[0]}: {revoked[1]}")
             return None
         return dev
 

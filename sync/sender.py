@@ -25,7 +25,7 @@ from kiosk import stay_notification, store
 from kiosk.datakey import unseal_tree as _unseal
 from kiosk.clock import SystemClock, iso_utc, parse_iso
 from kiosk.logs import event
-from sync.client import SINGLE_PATHS, Answer, HubClient, HubUnavailable
+from sync.client import SINGLE_PATHS, Answer, HubAuthError, HubClient, HubUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,9 @@ def status(db, now: datetime) -> dict:
         "acknowledged": counts.get("acknowledged", 0),
         "needs_manual": counts.get("needs_manual", 0),
         "withdrawn": counts.get("withdrawn", 0),
+        # Set when the hub refused or revoked this device's token; cleared by the next accepted batch.
+        "token_refused": st.get("auth_error"),
+        "token_refused_at": st.get("auth_error_at"),
     }
 
 
@@ -130,6 +133,11 @@ class Sender:
             self._transport_failed(rows, e)
             res.error = str(e)
             return res
+        except HubAuthError as e:
+            # The hub refused the token before looking at the records: none was received. Put them back,
+            # say so where `kiosk sync status` and the console look, and stop (the caller sees the error).
+            self._auth_refused(rows, e)
+            raise
         self._record(rows, answers, res)
         return res
 
@@ -146,6 +154,16 @@ class Sender:
         self.failures += 1
         event(log, "sync_failed", logging.WARNING, rows=len(rows), failures=self.failures,
               delivered=e.delivered, status=e.status or "-")
+
+    def _auth_refused(self, rows, e: HubAuthError) -> None:
+        now = iso_utc(self.clock.now())
+        with store.transaction(self.db) as conn:
+            conn.executemany("UPDATE outbox SET state = 'queued', last_error = ? WHERE id = ? AND state = 'sent'",
+                             [(str(e)[:300], r[0]) for r in rows])
+            stay_notification.mark_unsent(conn, [r[2] for r in rows if r[1] == stay_notification.KIND])
+            set_status(conn, last_error=str(e)[:300], last_error_at=now, auth_error=str(e)[:300],
+                       auth_error_at=now)
+        event(log, "sync_token_refused", logging.ERROR, rows=len(rows), revoked=type(e).__name__ == "DeviceRevoked")
 
     def _record(self, rows, answers: list[Answer], res: PassResult) -> None:
         now_dt = self.clock.now()
@@ -177,6 +195,7 @@ class Sender:
                              [(retry_at, f"hub answered {st}", oid) for oid, st in defer])
             if acks:
                 set_status(conn, last_success_at=now)
+                conn.execute("DELETE FROM sync_status WHERE key IN ('auth_error', 'auth_error_at')")
         self.failures = 0
         res.acknowledged += len(acks)
         res.rejected += len(rejects)

@@ -40,6 +40,14 @@ def register(sub) -> None:
     add_json(e)
     e.set_defaults(func=enrol)
 
+    rv = hs.add_parser("revoke", help="revoke a device's token (stolen or decommissioned kiosk); "
+                                      "re-enrolling issues a new one")
+    rv.add_argument("--db", required=True, metavar="FILE")
+    rv.add_argument("--device", required=True, metavar="NAME")
+    rv.add_argument("--reason", default="", help="recorded and shown to the kiosk (e.g. \"stolen 2026-11-26\")")
+    add_json(rv)
+    rv.set_defaults(func=revoke)
+
     r = hs.add_parser("roster", help="roster files served to kiosks")
     rs = r.add_subparsers(dest="roster_command", metavar="ACTION", required=True)
     p = rs.add_parser("publish", help="make a roster snapshot or delta (JSON Lines, optionally gzip) available")
@@ -93,6 +101,16 @@ def serve(ctx) -> int:
         pass
     finally:
         hub.httpd.server_close()
+    return 0
+
+
+def revoke(ctx) -> int:
+    from sync.hub import BadRequest, HubStore
+    try:
+        info = HubStore(ctx.args.db).revoke(ctx.args.device, ctx.args.reason)
+    except BadRequest as e:
+        raise UsageError(str(e)) from None
+    ctx.emit(info, f"device {info['device']} revoked at {info['revoked_at']}: {info['reason']}")
     return 0
 
 

@@ -1,0 +1,58 @@
+"""Acceptance: a revoked device token stops sync with a clear message and no data loss;
+re-enrolling delivers everything exactly once. Also: audit entries reach the hub with the outbox."""
+
+import json
+import sqlite3
+import subprocess
+
+from tests.conftest import kiosk_cmd
+from tests.privacy.conftest import person
+from tests.sync.conftest import enrol, start_hub
+
+
+def run(env, *args):
+    return subprocess.run(kiosk_cmd(*args), env=env, capture_output=True, text=True)
+
+
+def test_revoked_token_stops_sync_clearly_and_loses_nothing(cli_env, privacy_cfg, tmp_path):
+    h = start_hub(tmp_path / "hub")
+    try:
+        sync = ("sync", "once", "--hub", h.url, "--token-file", str(h.token_file), "--backoff-max", "0.05")
+        for i in range(3):
+            assert run(cli_env, "checkin", "--payload", person(i)["payload"]).returncode == 0
+        first = run(cli_env, *sync, "--json")
+        assert first.returncode == 0, first.stderr
+        assert json.loads(first.stdout)["acknowledged"] == 3
+
+        out = run(cli_env, "hub", "revoke", "--db", str(h.db), "--device", "kiosk-1", "--reason", "stolen", "--json")
+        assert out.returncode == 0, out.stderr
+        for i in range(3, 8):
+            assert run(cli_env, "checkin", "--payload", person(i)["payload"]).returncode == 0
+        # An audit entry too (an export by root), so three kinds wait.
+        assert run(cli_env, "person", "export", "--id-number", person(0)["id_number"]).returncode == 0
+
+        refused = run(cli_env, *sync)
+        assert refused.returncode == 2
+        assert "revoked" in refused.stderr and "nothing was deleted" in refused.stderr and "stolen" in refused.stderr
+        db = sqlite3.connect(privacy_cfg.database)
+        states = dict(db.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
+        assert states.get("queued") == 6 and states.get("sent") is None  # 5 visits + 1 audit entry, all kept
+        status = json.loads(run(cli_env, "sync", "status", "--json").stdout)
+        assert "revoked" in status["token_refused"] and status["queued"] == 6
+        hub = sqlite3.connect(h.db)
+        assert hub.execute("SELECT count(*) FROM visits").fetchone()[0] == 3
+
+        # Re-provisioned: a new token; everything waiting goes, once.
+        enrol(h.db, "kiosk-1", h.token_file)
+        again = run(cli_env, *sync, "--json")
+        assert again.returncode == 0, again.stderr
+        assert json.loads(again.stdout)["acknowledged"] == 6
+        assert hub.execute("SELECT count(*) FROM visits").fetchone()[0] == 8
+        names = sorted(json.loads(p)["patient"]["full_name"] for (p,) in hub.execute("SELECT payload FROM visits"))
+        assert names == sorted(person(i)["name"] for i in range(8))  # the hub gets clear data, opened by the sender
+        (audit_copy,) = hub.execute("SELECT payload FROM audit_entries").fetchone()
+        local = db.execute("SELECT entry_hash FROM audit_log WHERE seq = 1").fetchone()[0]
+        assert json.loads(audit_copy)["entry_hash"] == local
+        assert json.loads(run(cli_env, "sync", "status", "--json").stdout)["token_refused"] is None
+    finally:
+        h.stop()
