@@ -139,7 +139,8 @@ def add(conn: sqlite3.Connection, full_name: str, id_number: str, pin: str, now:
     return get(conn, cur.lastrowid)
 
 
-def set_disabled(conn: sqlite3.Connection, staff_id: int, disabled: bool, now: datetime, *, by: int) -> StaffAccount:
+def set_disabled(conn: sqlite3.Connection, staff_id: int, disabled: bool, now: datetime, *,
+                 by: int | None) -> StaffAccount:
     _require_admin(conn, by)
     if disabled and staff_id == by:
         raise StaffError("self_disable", "an administrator cannot disable their own account")

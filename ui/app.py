@@ -55,6 +55,20 @@ class _Worker(QObject):
     def __init__(self, service: CheckinService):
         super().__init__()
         self.service = service
+        self.chip = None  # a chip source with expect(): told the number a QR gave, to open the chip next
+
+    def _expect_chip(self, scan: ScanEvent, result) -> None:
+        """After a CCCD QR: give the chip reader the ID number and birth date that open this card's chip."""
+        if self.chip is None or not result.ok or scan.source == "chip" or result.patient.get("document_kind") != "cccd_qr":
+            return
+        try:
+            from datetime import date
+
+            from kiosk import documents
+            doc = documents.parse(scan.payload)
+            self.chip.expect(doc.id_number, date_of_birth=date.fromisoformat(doc.date_of_birth))
+        except Exception as e:  # the verified read is optional: the QR check-in stands
+            event(log, "chip_expect_failed", logging.WARNING, error=type(e).__name__)
 
     @Slot(object)
     def handle(self, scan: ScanEvent) -> None:
@@ -63,6 +77,7 @@ class _Worker(QObject):
         except Exception:  # a bug must not kill the kiosk; the log says where
             log.exception("event=checkin_crashed source=%s", scan.source)
             result = Refusal("storage", "internal error", scan.source)
+        self._expect_chip(scan, result)
         if result.ok and scan.document is not None:
             photo = chip_photo(scan.document)
             if photo:
@@ -99,7 +114,7 @@ class CheckinBridge(QObject):
     visits_changed = Signal()
     _job = Signal(int, object)
 
-    def __init__(self, service: CheckinService, *, printer=None, voice=None):
+    def __init__(self, service: CheckinService, *, printer=None, voice=None, chip=None):
         super().__init__()
         self.service = service
         self.printer = printer
@@ -107,6 +122,7 @@ class CheckinBridge(QObject):
         self._thread = QThread()
         self._thread.setObjectName("checkin-worker")
         self._worker = _Worker(service)
+        self._worker.chip = chip
         self._worker.moveToThread(self._thread)
         self.scanned.connect(self._worker.handle)
         self._worker.outcome.connect(self.outcome)
@@ -129,6 +145,12 @@ class CheckinBridge(QObject):
 
     def on_status(self, status: DeviceStatus) -> None:
         self.status.emit(status)
+        if status.device == "reader" and status.detail == "reading":
+            self.reading.emit("chip", 0.1)
+
+    @property
+    def chip(self):
+        return self._worker.chip
 
     def on_reading(self, source: str = "chip", fraction: float = 0.0) -> None:
         self.reading.emit(source, float(fraction))

@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SERVICES = [Service("kham_benh", "Khám bệnh", "General check-up")]
 QR_SOURCES = ("serial", "camera", "hid")
+# What the chip source reports (drivers.chip.source) → the error screen that tells the patient what to do.
+CHIP_ERRORS = {"card_removed": "chip_failed", "read_failed": "chip_failed", "access_denied": "chip_unsupported",
+               "need_qr": "need_qr"}
 
 
 def _vn_date(iso: str | None) -> str:
@@ -286,6 +289,8 @@ ERRORS = {
                 tr("Please use a valid ID card, or ask the receptionist for help.")),
     "chip_failed": (tr("The card was moved before we finished"),
                     tr("Place the card flat on the reader again and keep it still until the screen changes.")),
+    "need_qr": (tr("Please scan the QR code on your card first"),
+                tr("Hold the QR code on the front of the card under the scanner, then place the card on the reader.")),
     "chip_unsupported": (tr("We could not read this card's chip"),
                          tr("Please scan the QR code on the card instead, or ask the receptionist.")),
     "device_unplugged": (tr("The card reader is not working"),
@@ -448,8 +453,13 @@ class KioskWindow(QWidget):
             self.current_checkin = None
             self.show_error(outcome.reason)
             return
+        # A chip read returns the visit the QR opened (same visit id); the patient row is now the chip's.
+        verified = (outcome.patient.get("document_kind") == "cccd_chip" and self.current_checkin is not None
+                    and self.current_checkin.visit_id == outcome.visit_id and self.current in ("verify", "reading"))
         self.current_checkin = outcome
         self.result.show_checkin(outcome, self.lang)
+        if verified:
+            self.result.heading.set(tr("Your details — confirmed by the card's chip"), self.lang)
         reader = self.devices.get("reader")
         if (self.verify_chip and outcome.source in QR_SOURCES and not outcome.existing
                 and outcome.patient.get("document_kind") == "cccd_qr" and reader is not None and reader.connected):
@@ -466,8 +476,12 @@ class KioskWindow(QWidget):
         event(log, "device_status", device=status.device, connected=status.connected)
         self.devices[status.device] = status
         self._update_status_banner()
-        if status.device == "reader" and not status.connected and self.current == "reading":
+        if status.device != "reader":
+            return
+        if not status.connected and self.current == "reading":
             self.show_error("device_unplugged")
+        elif status.detail in CHIP_ERRORS and self.current in ("reading", "verify", "idle"):
+            self.show_error(CHIP_ERRORS[status.detail])
 
     def _update_status_banner(self) -> None:
         down = [d for d, s in self.devices.items() if not s.connected and d in ("scanner", "reader", "camera")]

@@ -15,9 +15,27 @@ def run(cfg) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_font(app)
-    bridge = CheckinBridge(service_from_config(cfg))
-    window = KioskWindow(bridge, cfg["facility.name"], cfg["ui.language"], cfg["ui.result_timeout_seconds"])
     sources = build_sources(cfg)  # scanner (serial/hid/simulated) and camera, by configuration
+    # Touch UI (issue 9): ticket printer, voice, the chip source that takes expect(), services, console.
+    from drivers.printer import printer_from_config
+    from drivers.voice import voice_from_config
+    from kiosk.desk import parse_services
+    chip = next((s for s in sources if hasattr(s, "expect")), None)
+    bridge = CheckinBridge(service_from_config(cfg), printer=printer_from_config(cfg), voice=voice_from_config(cfg),
+                           chip=chip)
+    services = parse_services(cfg["ui.services"])
+    window = KioskWindow(bridge, cfg["facility.name"], cfg["ui.language"], cfg["ui.result_timeout_seconds"],
+                         services=services, idle_timeout_s=cfg["ui.idle_timeout_seconds"],
+                         diagonal_in=cfg["ui.screen_diagonal_inches"])
+    console = None
+    if cfg["ui.console"]:
+        from ui.console import ConsoleWindow
+        console = ConsoleWindow(bridge, lang=cfg["ui.language"], services=services,
+                                facility_code=cfg["facility.code"], facility_name=cfg["facility.name"],
+                                facility_address=cfg["facility.address"], lock_seconds=cfg["ui.console_lock_seconds"],
+                                max_attempts=cfg["staff.max_pin_attempts"], lockout_minutes=cfg["staff.lockout_minutes"],
+                                diagonal_in=cfg["ui.screen_diagonal_inches"], export_dir=cfg.data_dir / "exports",
+                                voice=bridge.voice)
     for s in sources:
         s.start(bridge.on_scan, bridge.on_status)
     # SIGTERM from systemd: leave the event loop; every committed visit is already on disk.
@@ -25,6 +43,8 @@ def run(cfg) -> int:
     from ui.systemd import SystemdHooks
     hooks = SystemdHooks(app).install(window)
     window.showFullScreen()
+    if console is not None:
+        console.show()  # on the second screen or as a window the receptionist brings forward
     code = app.exec()
     hooks.close()
     for s in sources:

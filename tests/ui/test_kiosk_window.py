@@ -165,3 +165,53 @@ def test_checkin_runs_off_the_gui_thread(qtbot, kiosk, scanner, seeded, monkeypa
     scanner.scan(demo.ELIGIBLE_CCCD)
     qtbot.waitUntil(lambda: kiosk.current == "result", timeout=5000)
     assert seen and seen[0] is not threading.main_thread()
+
+
+@pytest.fixture
+def chip_kiosk(qtbot, seeded, printer):
+    from tests.ui.conftest import SERVICES
+    from ui.app import CheckinBridge, KioskWindow
+    from ui.simulated_chip import EmulatedChipSource
+    chip = EmulatedChipSource(latency_ms=0)
+    bridge = CheckinBridge(seeded, printer=printer, chip=chip)
+    from drivers.simulated import SimulatedScanner
+    scanner = SimulatedScanner()
+    window = KioskWindow(bridge, "Trạm", "vi", result_timeout_s=5, services=SERVICES)
+    qtbot.addWidget(window)
+    window.show()
+    scanner.start(bridge.on_scan, bridge.on_status)
+    chip.start(bridge.on_scan, bridge.on_status)
+    yield window, scanner, chip, bridge
+    scanner.stop()
+    bridge.shutdown()
+
+
+def test_qr_then_verified_chip_read_with_the_emulator(qtbot, chip_kiosk):
+    """QR → invitation → card on the reader → reading → the same visit, confirmed by the chip."""
+    from ui.simulated_chip import PACE_CARD_QR
+    window, scanner, chip, bridge = chip_kiosk
+    qtbot.waitUntil(lambda: "reader" in window.devices, timeout=3000)
+    scanner.scan(PACE_CARD_QR)
+    qtbot.waitUntil(lambda: window.current == "verify", timeout=5000)
+    first = window.current_checkin
+    seen_reading = []
+    bridge.reading.connect(lambda *_: seen_reading.append(window.current))
+    chip.present().join(10)
+    qtbot.waitUntil(lambda: window.current == "result"
+                    and window.last_outcome.patient["document_kind"] == "cccd_chip", timeout=10000)
+    assert seen_reading, "the reading screen was shown"
+    assert window.last_outcome.visit_id == first.visit_id
+    assert "chip" in window.result.heading.text()
+    assert window.result.masked_id.text() == "Số định danh: ********2345"
+    assert "001085012345" not in visible_text(window, include_hidden_pages=True)
+    assert chip.reads and chip.reads[0].photo  # the photo was read ...
+    from PySide6.QtWidgets import QLabel
+    assert all(lab.pixmap().isNull() for lab in window.findChildren(QLabel))  # ... and is not on this side
+
+
+def test_card_on_the_reader_without_a_qr_asks_for_the_qr(qtbot, chip_kiosk):
+    window, scanner, chip, bridge = chip_kiosk
+    chip.present().join(5)
+    qtbot.waitUntil(lambda: window.current == "error", timeout=5000)
+    assert window.error.reason == "need_qr"
+    assert "quét mã QR" in window.error.heading.text()

@@ -740,6 +740,14 @@
             <translation>Place the card flat on the reader again and keep it still until the screen changes.</translation>
         </message>
         <message>
+            <source>Please scan the QR code on your card first</source>
+            <translation>Please scan the QR code on your card first</translation>
+        </message>
+        <message>
+            <source>Hold the QR code on the front of the card under the scanner, then place the card on the reader.</source>
+            <translation>Hold the QR code on the front of the card under the scanner, then place the card on the reader.</translation>
+        </message>
+        <message>
             <source>We could not read this card's chip</source>
             <translation>We could not read this card's chip</translation>
         </message>
@@ -770,6 +778,10 @@
         <message>
             <source>OK</source>
             <translation>OK</translation>
+        </message>
+        <message>
+            <source>Your details — confirmed by the card's chip</source>
+            <translation>Your details — confirmed by the card's chip</translation>
         </message>
         <message>
             <source>The QR scanner is not working: please ask the receptionist</source>

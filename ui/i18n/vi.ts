@@ -740,6 +740,14 @@
             <translation>Đặt lại thẻ nằm phẳng trên đầu đọc và giữ yên đến khi màn hình thay đổi.</translation>
         </message>
         <message>
+            <source>Please scan the QR code on your card first</source>
+            <translation>Vui lòng quét mã QR trên thẻ trước</translation>
+        </message>
+        <message>
+            <source>Hold the QR code on the front of the card under the scanner, then place the card on the reader.</source>
+            <translation>Đưa mã QR ở mặt trước thẻ vào dưới máy quét, sau đó đặt thẻ lên đầu đọc.</translation>
+        </message>
+        <message>
             <source>We could not read this card's chip</source>
             <translation>Không đọc được chip của thẻ này</translation>
         </message>
@@ -770,6 +778,10 @@
         <message>
             <source>OK</source>
             <translation>Đồng ý</translation>
+        </message>
+        <message>
+            <source>Your details — confirmed by the card's chip</source>
+            <translation>Thông tin của bạn — đã xác thực bằng chip trên thẻ</translation>
         </message>
         <message>
             <source>The QR scanner is not working: please ask the receptionist</source>

@@ -1,0 +1,114 @@
+"""`kiosk staff list|add|disable|enable|reset-pin`: receptionist accounts for the console.
+
+The first administrator is created on the device (as root, or while no
+account exists); after that an administrator's account and PIN authorise changes.
+New PINs come from $KIOSK_NEW_PIN or are asked on the terminal, never as arguments.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime, timezone
+
+from kiosk.cli import add_json
+from kiosk.errors import UsageError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("staff", help="staff accounts for the receptionist console")
+    psub = p.add_subparsers(dest="staff_command", metavar="ACTION", required=True)
+    c = psub.add_parser("list", help="accounts (ID numbers masked)")
+    add_json(c)
+    c.set_defaults(func=list_cmd)
+    c = psub.add_parser("add", help="add an account (PIN from $KIOSK_NEW_PIN or asked)")
+    c.add_argument("--name", required=True, help="full name as on the ID card")
+    c.add_argument("--id-number", required=True, help="the staff member's 12-digit ID number (for national lookups)")
+    c.add_argument("--admin", action="store_true", help="an administrator (adds, disables and resets accounts)")
+    _by(c)
+    c.set_defaults(func=add)
+    for name, helptext, func in (("disable", "disable an account", disable), ("enable", "enable an account", enable),
+                                 ("reset-pin", "set a new PIN and unlock (PIN from $KIOSK_NEW_PIN or asked)",
+                                  reset_pin)):
+        c = psub.add_parser(name, help=helptext)
+        c.add_argument("account", type=int, help="account id (see `kiosk staff list`)")
+        _by(c)
+        c.set_defaults(func=func)
+
+
+def _by(c) -> None:
+    c.add_argument("--staff", type=int, metavar="ACCOUNT",
+                   help="the administrator making the change (PIN from $KIOSK_STAFF_PIN or asked); "
+                        "without it, only root on the device, or anyone while no account exists")
+    add_json(c)
+
+
+def _secret(env: str, prompt: str) -> str:
+    value = os.environ.get(env)
+    if value is None:
+        if not sys.stdin.isatty():
+            raise UsageError(f"no PIN: set ${env}, or run from a terminal to be asked")
+        import getpass
+        value = getpass.getpass(prompt)
+    return value
+
+
+def _authorise(ctx, conn, now) -> int | None:
+    from kiosk import staff
+    by = ctx.args.staff
+    if by is None:
+        if os.geteuid() == 0 or not staff.list_staff(conn):
+            return None
+        raise UsageError("give --staff ACCOUNT (an administrator), or run as root on the device")
+    result = staff.login(conn, by, _secret("KIOSK_STAFF_PIN", f"PIN for staff account {by}: "), now)
+    if not result.ok:
+        raise UsageError(f"--staff {by}: not accepted ({result.reason})")
+    return by
+
+
+def _run(ctx, fn):
+    from kiosk import staff, store
+    db = ctx.db()
+    now = datetime.now(timezone.utc)
+    with store.transaction(db) as conn:
+        by = _authorise(ctx, conn, now)
+    try:
+        with store.transaction(db) as conn:
+            acct = fn(conn, now, by)
+    except staff.StaffError as e:
+        raise UsageError(str(e)) from None
+    ctx.emit(acct.to_json(), lambda: f"account {acct.id}: {acct.full_name} {acct.masked_id}"
+             f"{' (administrator)' if acct.is_admin else ''}{' — disabled' if acct.disabled else ''}")
+    return 0
+
+
+def list_cmd(ctx) -> int:
+    from kiosk import staff
+    rows = staff.list_staff(ctx.db().conn)
+    ctx.emit([a.to_json() for a in rows], lambda: "\n".join(
+        f"{a.id:4}  {a.full_name}  {a.masked_id}  {'admin' if a.is_admin else 'receptionist'}"
+        f"{'  disabled' if a.disabled else ''}" for a in rows) or "no staff accounts")
+    return 0
+
+
+def add(ctx) -> int:
+    from kiosk import staff
+    pin = _secret("KIOSK_NEW_PIN", "new PIN (4-8 digits): ")
+    return _run(ctx, lambda conn, now, by: staff.add(conn, ctx.args.name, ctx.args.id_number, pin, now,
+                                                     is_admin=ctx.args.admin, by=by))
+
+
+def disable(ctx) -> int:
+    from kiosk import staff
+    return _run(ctx, lambda conn, now, by: staff.set_disabled(conn, ctx.args.account, True, now, by=by))
+
+
+def enable(ctx) -> int:
+    from kiosk import staff
+    return _run(ctx, lambda conn, now, by: staff.set_disabled(conn, ctx.args.account, False, now, by=by))
+
+
+def reset_pin(ctx) -> int:
+    from kiosk import staff
+    pin = _secret("KIOSK_NEW_PIN", "new PIN (4-8 digits): ")
+    return _run(ctx, lambda conn, now, by: staff.reset_pin(conn, ctx.args.account, pin, now, by=by))
