@@ -422,6 +422,12 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "tramyte-hub/" + API_VERSION
     hub: "Hub"  # set on the subclass
 
+    _consumed = False
+
+    def parse_request(self) -> bool:
+        self._consumed = False  # a new request: its body is still unread
+        return super().parse_request()
+
     def log_message(self, fmt: str, *args: Any) -> None:  # the access log carries no bodies
         pass
 
@@ -469,6 +475,7 @@ class _Handler(BaseHTTPRequestHandler):
         if n < 0 or n > MAX_BODY:
             self.close_connection = True
             raise BadRequest(f"Content-Length must be 0..{MAX_BODY}")
+        self._consumed = True
         raw = self.rfile.read(n)
         try:
             return json.loads(raw)
@@ -489,6 +496,10 @@ class _Handler(BaseHTTPRequestHandler):
         return dev
 
     def _read_and_discard(self) -> None:
+        # Once per request: reading a body twice would eat the next keep-alive request.
+        if self._consumed:
+            return
+        self._consumed = True
         try:
             n = int(self.headers.get("Content-Length", "0"))
             if 0 < n <= MAX_BODY:
@@ -626,21 +637,27 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._body()
         except BadRequest as e:
             return self._error(400, "invalid", str(e))
-        account = self.hub.gateway_account()
-        if account is None:
+        if not isinstance(body, dict):
+            return self._error(400, "invalid", "expected a JSON object")
+        lookup = self.hub.gateway()
+        if lookup is None:
             return self._error(503, "relay_not_configured",
                                "this hub has no national-gateway account configured; check against the roster")
+        number = next((str(body[k]).strip() for k in ("card_number", "id_number", "social_insurance_number")
+                       if isinstance(body.get(k), str) and body[k].strip()), "")
+        if not number or not isinstance(body.get("full_name"), str) or not body["full_name"].strip():
+            return self._error(400, "invalid", "expected card_number, id_number or social_insurance_number, "
+                                               "and full_name (and date_of_birth)")
+        from sync import national_lookup
         try:
-            from sync import national_lookup
-            relay = getattr(national_lookup, "relay_check")
-        except (ImportError, AttributeError):
-            return self._error(503, "relay_unavailable", "the national-lookup adapter is not installed on this hub")
-        try:
-            answer = relay(account, body)
-        except Exception as e:  # the gateway's failure is the relay's 502, never the hub's crash
+            with self.hub._gateway_lock:  # one token, one login at a time
+                answer = lookup.check(number, body["full_name"], str(body.get("date_of_birth") or ""))
+        except national_lookup.GatewayUnavailable as e:
             event(log, "relay_failed", logging.WARNING, error=type(e).__name__)
-            return self._error(502, "gateway_failed", f"the national gateway did not answer ({type(e).__name__})")
-        self._send(200, answer)
+            return self._error(502, "gateway_failed", str(e))
+        self._send(200, {"result_code": answer.result_code, "gateway": answer.body,
+                         "received_at": answer.received_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                         "source": "gateway"})
 
 
 def _batch_items(body: Any) -> list[tuple[str, str, Any]]:
@@ -670,6 +687,8 @@ class Hub:
                  gateway_account: dict | None = None):
         self.store = HubStore(db)
         self._gateway_account = gateway_account
+        self._gateway = None
+        self._gateway_lock = threading.Lock()
         self.faults = faults or Faults()
         self._inflight: set[tuple[int, str]] = set()
         self._lock = threading.Lock()
@@ -697,9 +716,19 @@ class Hub:
     def url(self) -> str:
         return f"{'https' if self.tls else 'http'}://{self.httpd.server_address[0]}:{self.port}"
 
-    def gateway_account(self) -> dict | None:
-        """The facility's national-gateway account (from `kiosk hub serve --gateway-account FILE`), if any."""
-        return self._gateway_account
+    def gateway(self):
+        """The national-lookup adapter under the facility's account (`--gateway-account FILE`), or None.
+
+        The account file: {"base_url", "username", "password" (or its MD5), "staff_name", "staff_id_number",
+        "timeout" (optional)}."""
+        if not self._gateway_account:
+            return None
+        if self._gateway is None:
+            from sync.national_lookup import NationalLookup
+            a = self._gateway_account
+            self._gateway = NationalLookup(a["base_url"], a["username"], a["password"], staff_name=a["staff_name"],
+                                           staff_id_number=a["staff_id_number"], timeout=float(a.get("timeout", 5)))
+        return self._gateway
 
     def claim(self, keys: list[tuple[int, str]]) -> list[bool]:
         """Mark keys in flight; returns for each whether it was ALREADY in flight (→ 409)."""

@@ -164,3 +164,14 @@ def test_parse_range_table(header, size, want):
 def test_parse_range_unsatisfiable():
     with pytest.raises(ValueError):
         hubmod.parse_range("bytes=10-", 10)
+
+
+def test_revoked_device_gets_403_and_keepalive_survives(hub):
+    import requests as rq
+    subprocess.run(kiosk_cmd("hub", "revoke", "--db", str(hub.db), "--device", "kiosk-1", "--reason", "stolen"),
+                   check=True, capture_output=True)
+    s = rq.Session()
+    h = {"Authorization": f"Bearer {hub.token}", "Idempotency-Key": "k"}
+    for _ in range(3):  # same connection: the body must be read once, not twice
+        r = s.post(hub.url + "/v1/visits", json=visit_body(), headers=h, timeout=5)
+        assert r.status_code == 403 and r.json()["error"] == "device_revoked"

@@ -84,6 +84,10 @@ def serve(ctx) -> int:
             account = json.loads(Path(a.gateway_account).read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise UsageError(f"--gateway-account: cannot read a JSON object from {a.gateway_account} ({e})") from None
+        missing = [k for k in ("base_url", "username", "password", "staff_name", "staff_id_number")
+                   if not isinstance(account, dict) or not str(account.get(k, "")).strip()]
+        if missing:
+            raise UsageError(f"--gateway-account: {a.gateway_account} lacks {', '.join(missing)}")
     try:
         hub = Hub(a.db, host=a.host, port=a.port, tls_cert=a.tls_cert, tls_key=a.tls_key, client_ca=a.client_ca,
                   faults=Faults(a.fail_rate, a.delay, a.drop_after_commit, a.seed), gateway_account=account)
