@@ -231,11 +231,47 @@ def check_or_pending(gateway: NationalLookup, identity: PersonIdentity, visit_da
     return to_eligibility(answer, identity, visit_date, facility_code)
 
 
-def from_config(cfg) -> NationalLookup | None:
-    """The station's own gateway account, or None when `gateway.url` is empty."""
+class HubRelay:
+    """The hub's eligibility relay (`POST /v1/eligibility`), used like a NationalLookup by a kiosk without an
+    account of its own: the hub holds the facility's gateway account and whitelisted IP."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self) -> None:
+        pass  # the hub logs in
+
+    def check(self, number: str, full_name: str, birth: str) -> GatewayAnswer:
+        from sync.client import HubUnavailable
+        query = {"full_name": full_name, "date_of_birth": birth}
+        query["id_number" if len(number.strip()) == 12 else "card_number"] = number.strip()
+        try:
+            resp = self.client.eligibility(query)
+        except HubUnavailable as e:
+            raise GatewayUnavailable(f"the hub's eligibility relay: {e}") from None
+        # The hub answers {"result_code", "gateway": <the gateway's answer>, "received_at", "source"}.
+        body = resp.get("gateway") if isinstance(resp.get("gateway"), dict) else {}
+        code = str(resp.get("result_code") or body.get("maKetQua") or "")
+        if not code:
+            raise GatewayUnavailable("the hub's eligibility relay answered without a result code")
+        try:
+            at = datetime.fromisoformat(str(resp["received_at"]).replace("Z", "+00:00"))
+        except (KeyError, ValueError):
+            at = datetime.now(timezone.utc)
+        return GatewayAnswer(code, body, at)
+
+
+def from_config(cfg) -> NationalLookup | HubRelay | None:
+    """The station's own gateway account; else the hub's relay when a hub is provisioned; else None."""
     url = cfg["gateway.url"]
     if not url:
-        return None
+        if not cfg["upstream.url"]:
+            return None
+        from sync.client import HubClient
+        try:
+            return HubRelay(HubClient.from_config(cfg))
+        except UsageError:
+            return None  # no device token yet: offline only
     try:
         password = Path(cfg["gateway.password_file"]).read_text(encoding="utf-8").strip()
     except OSError as e:

@@ -103,7 +103,47 @@ def roster_status(ctx) -> int:
 
 
 def roster_sync(ctx) -> int:
-    from sync import roster_sync as rs
-    report = rs.sync(ctx.config, ctx.db(), ctx.roster_key(), progress=_Bar())
-    ctx.emit(report, lambda: rs.describe(report))
+    """Download what is new from the hub (sync/roster_download.py) and apply each file in order.
+
+    Both halves resume: a cut download continues with an HTTP Range request,
+    a cut import continues after its last committed batch (same file, same
+    fingerprint). A file is deleted once applied.
+    """
+    from kiosk import roster_import as ri
+    from sync.client import HubClient
+    from sync.roster_download import download_updates
+    db = ctx.db()
+    key = ctx.roster_key()
+    before = ri.current_version(db.conn)
+    client = HubClient.from_config(ctx.config)
+    try:
+        plan = download_updates(client, before, ctx.config.data_dir / "roster-downloads")
+    finally:
+        client.close()
+    applied = []
+    for f in plan.files:
+        bar = _Bar()
+        try:
+            rep = ri.import_file(db, key, f.path, progress=bar)
+        finally:
+            bar.close()
+        applied.append({"kind": f.kind, "since": f.since, "version": f.version, "cards": rep.cards,
+                        "deleted": rep.deleted, "bad_count": rep.bad_count,
+                        "resumed_from_line": rep.resumed_from_line, "already_applied": rep.already_applied})
+        f.path.unlink(missing_ok=True)
+    after = ri.status(db.conn)
+    data = {"from_version": before, "to_version": after["version"], "latest_version": plan.latest_version,
+            "up_to_date": after["version"] is not None and after["version"] == plan.latest_version,
+            "downloaded_resumed_bytes": plan.resumed_bytes, "files": applied, "rows": after["rows"]}
+
+    def human() -> str:
+        if not applied:
+            return (f"roster up to date (version {before}, {after['rows']} cards)" if plan.up_to_date
+                    else "the hub has no roster to offer yet")
+        lines = [f"roster {before} → {after['version']}: {len(applied)} file(s), {after['rows']} cards"]
+        for a in applied:
+            what = f"snapshot {a['version']}" if a["kind"] == "snapshot" else f"delta {a['since']} → {a['version']}"
+            lines.append(f"  {what}: {a['cards']} cards, {a['deleted']} deleted, {a['bad_count']} bad lines")
+        return "\n".join(lines)
+    ctx.emit(data, human)
     return 0
