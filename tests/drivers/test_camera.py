@@ -171,3 +171,25 @@ def test_presence_logic():
     assert p.seen([], 2.5) == []
     assert p.seen([b"a"], 2.9) == []  # out of sight 1.9 s < cool-down
     assert p.seen([b"a", b"b"], 5.0) == [b"a", b"b"]  # 2.1 s since last seen
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@given(st.lists(st.tuples(st.floats(min_value=0.01, max_value=5.0),
+                          st.sets(st.integers(min_value=0, max_value=99), max_size=5)), min_size=1, max_size=80),
+       st.floats(min_value=0.2, max_value=3.0))
+@settings(max_examples=300, deadline=None)
+def test_presence_emits_once_per_presentation(steps, cooldown):
+    """Payloads seen at increasing times (up to 100 different ones, so the memory bound prunes): an event
+    exactly at a payload's first sighting and at every sighting after more than `cooldown` unseen."""
+    p = Presence(cooldown)
+    now, last_seen, expected, got = 0.0, {}, [], []
+    for dt, visible in steps:
+        now += dt
+        for v in sorted(visible):
+            if v not in last_seen or now - last_seen[v] > cooldown:
+                expected.append((now, v))
+            last_seen[v] = now
+        got += [(now, int(x)) for x in p.seen([str(v).encode() for v in sorted(visible)], now)]
+    assert got == expected
