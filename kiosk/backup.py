@@ -149,15 +149,22 @@ def restore(cfg, path: Path, backup_key: bytes, *, replace: bool = False) -> dic
     tmp = db_path.with_name(db_path.name + ".restore")
     if tmp.exists():
         tmp.unlink()
+    # A serialized image is a complete database file: write it, sync it, then let SQLite check it.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    with os.fdopen(fd, "wb") as f:
+        f.write(image)
+        f.flush()
+        os.fsync(f.fileno())
     target = sqlite3.connect(tmp)
     try:
-        mem = sqlite3.connect(":memory:")
-        mem.deserialize(image)
-        mem.backup(target)
-        mem.close()
         ok = target.execute("PRAGMA integrity_check").fetchone()[0]
+        target.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.DatabaseError as e:
+        ok = str(e)
     finally:
         target.close()
+    for suffix in ("-wal", "-shm"):
+        Path(str(tmp) + suffix).unlink(missing_ok=True)
     if ok != "ok":
         tmp.unlink()
         raise BackupError(f"the restored database fails its integrity check: {ok}")

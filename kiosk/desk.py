@@ -262,7 +262,8 @@ def record_view(conn: sqlite3.Connection, visit_id: int, staff_id: int, now: dat
 def changes(conn: sqlite3.Connection, visit_id: int) -> list[dict]:
     rows = conn.execute("SELECT c.action, c.field, c.new_value, c.at, s.full_name FROM visit_changes c "
                         "LEFT JOIN staff s ON s.id = c.staff_id WHERE c.visit_id = ? ORDER BY c.id", [visit_id])
-    return [{"action": a, "field": f, "new_value": n, "at": at, "staff": s} for a, f, n, at, s in rows]
+    return [{"action": a, "field": f, "new_value": _reveal("visit_changes.value", n), "at": at, "staff": s}
+            for a, f, n, at, s in rows]
 
 
 def bhyt_answer(result_code: str | None, source: str | None) -> str:

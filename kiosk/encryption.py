@@ -21,6 +21,11 @@ SEALED: dict[str, tuple[str, ...]] = {
 }
 
 
+def _context(table: str, column: str) -> str:
+    """The associated data a column's values are sealed with (the desk seals change values as one kind)."""
+    return "visit_changes.value" if table == "visit_changes" else f"{table}.{column}"
+
+
 def _tables(conn) -> set[str]:
     return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
@@ -58,7 +63,7 @@ def seal_existing(db, key: datakey.DataKey) -> dict[str, int]:
             n = 0
             for row in conn.execute(f"SELECT rowid, {', '.join(cols)} FROM {table}").fetchall():
                 rid, values = row[0], row[1:]
-                new = [key.seal(v, f"{table}.{c}") if (v is not None and not datakey.is_sealed(v)) else v
+                new = [key.seal(v, _context(table, c)) if (v is not None and not datakey.is_sealed(v)) else v
                        for c, v in zip(cols, values)]
                 if new != list(values):
                     conn.execute(f"UPDATE {table} SET {', '.join(c + ' = ?' for c in cols)} WHERE rowid = ?",

@@ -65,6 +65,17 @@ def _open_stay(row: dict) -> dict:
     return out
 
 
+def _open_change(value, field: str | None):
+    # The desk seals a corrected field's old value as it was in the patient row, the new one as a change value.
+    contexts = ["visit_changes.value"] + ([f"patients.{field}"] if field else [])
+    for ctx in contexts[:-1]:
+        try:
+            return datakey.reveal(ctx, value)
+        except datakey.DecryptError:
+            continue
+    return datakey.reveal(contexts[-1], value)
+
+
 def collect(conn: sqlite3.Connection, id_number: str) -> dict[str, Any]:
     tables = _tables(conn)
     pids = patient_ids(conn, id_number)
@@ -83,8 +94,8 @@ def collect(conn: sqlite3.Connection, id_number: str) -> dict[str, Any]:
                 v["services"] = _rows(conn, "SELECT service, added_by, added_at FROM visit_services "
                                             "WHERE visit_id = ?", [v["id"]])
             if "visit_changes" in tables:
-                v["changes"] = [{**c, "old_value": datakey.reveal("visit_changes.old_value", c["old_value"]),
-                                 "new_value": datakey.reveal("visit_changes.new_value", c["new_value"])}
+                v["changes"] = [{**c, "old_value": _open_change(c["old_value"], c["field"]),
+                                 "new_value": _open_change(c["new_value"], c["field"])}
                                 for c in _rows(conn, "SELECT staff_id, action, field, old_value, new_value, at "
                                                      "FROM visit_changes WHERE visit_id = ? ORDER BY id", [v["id"]])]
             out["visits"].append(v)
