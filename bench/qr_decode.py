@@ -248,7 +248,7 @@ def write_doc(text: str) -> None:
         doc = pattern.sub(lambda m: section + "\n", doc)
     else:
         doc = doc.rstrip("\n") + "\n\n" + section
-    DOC.write_text(doc, encoding="utf-8")
+    DOC.write_text(doc.rstrip("\n") + "\n", encoding="utf-8")
     print(f"\nwrote the table to {DOC}", file=sys.stderr)
 
 
