@@ -170,21 +170,13 @@ SCHEMA: tuple[Key, ...] = (
         "File holding this device's bearer token for the hub."),
     Key("upstream", "ca_file", "", "a file path, or empty for the system CAs",
         "CA certificate(s) that the hub's TLS certificate must chain to."),
+    Key("upstream", "client_cert", "", "a file path, or empty for none",
+        "PEM client certificate for hubs that require one (mutual TLS); may hold the key too."),
+    Key("upstream", "client_key", "", "a file path, or empty when the key is in client_cert",
+        "PEM private key for upstream.client_cert."),
     Key("roster", "key_file", "", "a file path, or empty for the demo key",
         "The province's roster hashing key (HMAC-SHA256). Empty: a built-in demo key, "
         "which only matches the demo roster."),
-    Key("privacy", "data_key_file", "", "a file path outside the data directory, or empty for development",
-        "The device data key (AES-GCM field encryption, keyed lookups); provisioned root-owned, group `kiosk`, "
-        "mode 0640 by `kiosk datakey init`. Empty: a key beside the data directory (`<data_dir>.data-key`), "
-        "created on first use — for development and the demo only."),
-    Key("privacy", "visit_retention_days", 90, "an integer from 1 to 3650",
-        "Visits (and patient identities no longer needed) older than this many days, once acknowledged by the hub, "
-        "are reduced to non-identifying daily counts by `kiosk retention run`.", _between(1, 3650), int),
-    Key("privacy", "stay_notification_retention_days", 90, "an integer from 1 to 3650",
-        "Acknowledged (or receipted) patient-stay notifications older than this many days are deleted.",
-        _between(1, 3650), int),
-    Key("privacy", "lookup_cache_hours", 24, "an integer from 1 to 720",
-        "Cached answers of the online eligibility lookup expire after this many hours.", _between(1, 720), int),
     Key("gateway", "url", "", "an http:// or https:// URL, or empty (no account of its own)",
         "The BHXH gateway, when this station has its own account (usually the provincial hub holds it). "
         "Empty: eligibility is offline-only on this device.", lambda v: v == "" or bool(re.match(r"https?://", v))),
@@ -198,6 +190,18 @@ SCHEMA: tuple[Key, ...] = (
     Key("gateway", "timeout_seconds", 5, "a number from 1 to 60",
         "Longest wait for one gateway call; after it the answer is \"cannot verify now\".",
         _between(1, 60), (int, float)),
+    Key("privacy", "data_key_file", "", "a file path outside the data directory, or empty for development",
+        "The device data key (AES-GCM field encryption, keyed lookups); provisioned root-owned, group `kiosk`, "
+        "mode 0640 by `kiosk datakey init`. Empty: a key beside the data directory (`<data_dir>.data-key`), "
+        "created on first use — for development and the demo only."),
+    Key("privacy", "visit_retention_days", 90, "an integer from 1 to 3650",
+        "Visits (and patient identities no longer needed) older than this many days, once acknowledged by the hub, "
+        "are reduced to non-identifying daily counts by `kiosk retention run`.", _between(1, 3650), int),
+    Key("privacy", "stay_notification_retention_days", 90, "an integer from 1 to 3650",
+        "Acknowledged (or receipted) patient-stay notifications older than this many days are deleted.",
+        _between(1, 3650), int),
+    Key("privacy", "lookup_cache_hours", 24, "an integer from 1 to 720",
+        "Cached answers of the online eligibility lookup expire after this many hours.", _between(1, 720), int),
 )
 
 _BY_DOTTED = {k.dotted: k for k in SCHEMA}
