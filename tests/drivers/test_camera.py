@@ -161,7 +161,9 @@ def test_live_camera_drops_stale_frames_instead_of_queueing():
     finally:
         decs.get_decoder = orig
         cam.stop()
-    assert cam.frames > 100 and cam.decoded_frames < 20 and cam._mailbox.dropped > 80
+    # The capture ran ahead of the decoder, and every frame the decoder did not take was dropped, not queued.
+    assert cam.frames > 20 and cam.decoded_frames * 3 < cam.frames
+    assert cam._mailbox.dropped >= cam.frames - cam.decoded_frames - 2
 
 
 def test_presence_logic():
