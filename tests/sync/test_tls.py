@@ -34,7 +34,7 @@ def make_ca(cn):
     return key, cert
 
 
-def make_leaf(ca_key, ca_cert, cn="hub.test"):
+def make_leaf(ca_key, ca_cert, cn="hub.test", usage=x509.oid.ExtendedKeyUsageOID.SERVER_AUTH):
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.timezone.utc)
     cert = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(ca_cert.subject)
@@ -44,7 +44,7 @@ def make_leaf(ca_key, ca_cert, cn="hub.test"):
                                                         x509.DNSName("localhost")]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
             .sign(ca_key, hashes.SHA256()))
     return key, cert
 
@@ -115,3 +115,19 @@ def test_plain_http_client_against_tls_hub_fails_cleanly(tls_hub):
     c = HubClient(tls_hub.url.replace("https", "http"), tls_hub.token)
     with pytest.raises(HubUnavailable):
         c.health()
+
+
+def test_client_certificate_required_when_hub_asks(tmp_path, pki):
+    ca_key, ca = make_ca("Device CA (test)")
+    ck, cc = make_leaf(ca_key, ca, cn="kiosk-1", usage=x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH)
+    dev_ca = write_pem(tmp_path / "devca.pem", ca)
+    client_pem = write_pem(tmp_path / "client.pem", cc, ck)
+    h = start_hub(tmp_path / "mtls", "--tls-cert", str(pki["cert"]), "--tls-key", str(pki["key"]),
+                  "--client-ca", str(dev_ca))
+    try:
+        with pytest.raises(HubUnavailable):
+            HubClient(h.url, h.token, ca_file=str(pki["ca"])).health()
+        ok = HubClient(h.url, h.token, ca_file=str(pki["ca"]), client_cert=str(client_pem))
+        assert ok.health()["status"] == "ok"
+    finally:
+        h.stop()
