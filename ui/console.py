@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QIntValidator, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QHeaderView,
                                QLineEdit, QSizePolicy, QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
@@ -239,18 +239,19 @@ class StaysPage(QWidget):
         lay = QVBoxLayout(self)
         self.alarm = TLabel("", "error", name="alarm")
         lay.addWidget(self.alarm)
-        self.table = _table([tr("No."), tr("Name"), tr("ID"), tr("Deadline"), tr("Time left"), tr("State")], "stays")
+        self.table = _table([tr("Visit"), tr("Name"), tr("ID"), tr("Deadline"), tr("Time left"), tr("State")], "stays")
         lay.addWidget(self.table, 1)
         self.queue_number = _edit(tr("Queue no."), "stay_queue_number")
         self.reason = _edit(tr("Reason for the stay"), "stay_reason")
         self.stay_from = _edit(tr("From dd/mm/yyyy hh:mm (empty: now)"), "stay_from")
         self.stay_until = _edit(tr("Until dd/mm/yyyy hh:mm (optional)"), "stay_until")
+        self.queue_number.setValidator(QIntValidator(1, 9999, self.queue_number))
         self.passport = _edit(tr("Passport no. (foreigner)"), "stay_passport")
         self.start = TButton(tr("Start stay"), name="start_stay")
         grid = QGridLayout()
         for i, w in enumerate((self.queue_number, self.reason, self.stay_from, self.stay_until, self.passport,
                                self.start)):
-            grid.addWidget(w, i // 3, i % 3)
+            grid.addWidget(w, i // 2, i % 2)
         lay.addLayout(grid)
         self.receipt = _edit(tr("Receipt number of a hand submission"), "receipt")
         self.record = TButton(tr("Record receipt"), "secondary", name="record_receipt")
@@ -817,7 +818,8 @@ class ConsoleWindow(QWidget):
                     left_text = f"{left // 3600}h{(left % 3600) // 60:02d}"
                 alarms += bool(n.get("alarm"))
                 cells = [str(n["visit_id"]), n["full_name"], n["masked_id"],
-                         _local(n["deadline_at"], "%H:%M %d/%m"), left_text, n["state"]]
+                         _local(n["deadline_at"], "%H:%M %d/%m"), left_text,
+                         T(self.lang, STAY_STATES.get(n["state"], tr("Unknown")))]
                 for j, c in enumerate(cells):
                     t.setItem(i, j, QTableWidgetItem(c))
             if alarms:
@@ -1062,6 +1064,8 @@ class _TicketVisit:
 STATUS_DONE_WORDS = {"being_seen_call": tr("Calling number {number}."), "done": tr("Number {number} is done."),
                      "left": tr("Number {number} marked as left."), "cancelled": tr("Number {number} cancelled."),
                      "waiting": tr("Number {number} is waiting again."), "being_seen": tr("Calling number {number}.")}
+STAY_STATES = {"pending": tr("Waiting to send"), "sent": tr("Sent"), "acknowledged": tr("Acknowledged"),
+               "needs_manual": tr("Submit by hand"), "receipt_recorded": tr("Receipt recorded")}
 RECEIPT_WORDS = {"withdrawn": tr("Receipt recorded; the queued notification will not be sent twice."),
                  "recorded": tr("Receipt recorded."),
                  "kept_both": tr("Receipt recorded, but the kiosk had already sent it: tell the police desk it was "

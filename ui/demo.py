@@ -68,7 +68,9 @@ def build(cfg, lang: str, *, headless: bool, result_timeout: float | None = None
     seed_staff(service, clock)
     printer = SimulatedPrinter(cfg.data_dir / "tickets", cfg["printer.paper_width_px"])
     from drivers.voice import voice_from_config
-    bridge = CheckinBridge(service, printer=printer, voice=voice_from_config(cfg))
+    from ui.simulated_chip import EmulatedChipSource
+    chip = EmulatedChipSource(latency_ms=25)  # the project's CCCD emulator, in-process, 25 ms per command
+    bridge = CheckinBridge(service, printer=printer, voice=voice_from_config(cfg), chip=chip)
     services = parse_services(cfg["ui.services"])
     timeout = result_timeout if result_timeout is not None else (2.0 if headless else cfg["ui.result_timeout_seconds"])
     window = KioskWindow(bridge, cfg["facility.name"], lang, timeout, services=services,
@@ -81,7 +83,7 @@ def build(cfg, lang: str, *, headless: bool, result_timeout: float | None = None
                             voice=bridge.voice)
     scanner = SimulatedScanner("serial")
     scanner.start(bridge.on_scan, bridge.on_status)
-    return clock, service, bridge, printer, scanner, window, console, n, timeout
+    return clock, service, bridge, printer, scanner, window, console, n, timeout, chip
 
 
 def run(cfg, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO = sys.stdout,
@@ -102,7 +104,7 @@ def run(cfg, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO = sys.s
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     font = apply_font(app)
-    clock, service, bridge, printer, scanner, window, console, n, timeout = build(
+    clock, service, bridge, printer, scanner, window, console, n, timeout, chip = build(
         cfg, lang, headless=headless, result_timeout=result_timeout)
     say(f"demo: {cfg['facility.name']} — data in {demo_dir}, demo roster of {n} cards, font {font}")
     say(f"demo: console sign-in — {DEMO_STAFF[0]} (administrator), PIN {DEMO_STAFF[2]}; "
@@ -122,6 +124,14 @@ def run(cfg, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO = sys.s
             button = QPushButton(label)
             button.clicked.connect(lambda _=False, p=payload: scanner.scan(p))
             lay.addWidget(button)
+        from ui.simulated_chip import PACE_CARD_QR
+        qr = QPushButton("Scan the chip card's QR (Nguyễn Thị Thu Hương)")
+        qr.clicked.connect(lambda: scanner.scan(PACE_CARD_QR))
+        lay.addWidget(qr)
+        place = QPushButton("Place the chip card on the reader (emulator, 25 ms/command)")
+        place.clicked.connect(lambda: chip.present())
+        lay.addWidget(place)
+        chip.start(bridge.on_scan, bridge.on_status)
         paper = QPushButton("Printer: toggle out of paper")
         paper.clicked.connect(lambda: setattr(printer, "paper_out", not printer.paper_out))
         lay.addWidget(paper)
@@ -133,10 +143,11 @@ def run(cfg, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO = sys.s
         bridge.shutdown()
         return code
 
-    return _headless(app, cfg, lang, out_dir, say, service, bridge, printer, scanner, window, console, timeout)
+    return _headless(app, cfg, lang, out_dir, say, service, bridge, printer, scanner, window, console, timeout, chip)
 
 
-def _headless(app, cfg, lang, out_dir, say, service, bridge, printer, scanner, window, console, timeout) -> int:
+def _headless(app, cfg, lang, out_dir, say, service, bridge, printer, scanner, window, console, timeout,
+              chip) -> int:
     from drivers.scan import DeviceStatus
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -204,23 +215,43 @@ def _headless(app, cfg, lang, out_dir, say, service, bridge, printer, scanner, w
     say("ticket: printer out of paper → " + window.ticket.printer_note.text())
     shot("09-ticket-no-paper")
     printer.paper_out = False
-    # The chip path's screens: reading (with progress), then a card moved too soon, then the reader unplugged.
-    bridge.on_status(DeviceStatus("reader", True, "simulated"))
-    bridge.on_reading("chip", 0.4)
-    wait_for(lambda: window.current == "reading", "reading screen")
-    shot("10-reading")
-    window.show_error("chip_failed")
-    shot("11-error-chip-moved")
-    bridge.on_reading("chip", 0.2)
-    wait_for(lambda: window.current == "reading", "reading screen")
-    bridge.on_status(DeviceStatus("reader", False, "simulated unplug"))
-    wait_for(lambda: window.current == "error", "reader-unplugged screen")
-    shot("12-error-reader-unplugged")
     window.show_idle()
+    # The chip path, with the project's CCCD emulator on the "reader": QR → invitation → card → verified.
+    from ui.simulated_chip import PACE_CARD_QR
+    chip.start(bridge.on_scan, bridge.on_status)
+    wait_for(lambda: "reader" in window.devices, "reader status")
+    if scan("scan the QR of a chip card", PACE_CARD_QR):
+        wait_for(lambda: window.current == "verify", "invitation to a verified chip read")
+        shot("10-verify")
+        seen = []
+        bridge.reading.connect(lambda *_: seen.append(window.grab()))
+        window.last_outcome = None
+        chip.present()
+        wait_for(lambda: window.last_outcome is not None and window.current == "result", "chip read", 15)
+        if seen:
+            seen[0].save(str(out_dir / "11-reading.png"))
+            shots.append("11-reading.png")
+        say(f"chip: card on the reader → {_describe(window.last_outcome, lang)} "
+            f"[{window.result.heading.text()}; read in {chip.reads[-1].seconds:.2f} s, "
+            f"{chip.reads[-1].access_method}, passive authentication {chip.reads[-1].passive_authentication}]")
+        shot("12-result-chip-verified")
+        choose_first_service()
+    window.show_idle()
+    chip.present().join(10)  # a card on the reader with no QR scanned first
+    wait_for(lambda: window.current == "error", "need-QR screen")
+    say("chip: card without a QR first → " + window.error.heading.text())
+    shot("13-error-need-qr")
+    window.show_error("chip_failed")
+    shot("13-error-chip-moved")
+    bridge.on_status(DeviceStatus("reader", False, "simulated unplug"))
+    window.show_idle()
+    wait_for(lambda: window.idle.status.isVisibleTo(window), "reader-down banner")
     shot("13-idle-reader-down")
+    window.show_error("device_unplugged")
+    shot("13-error-reader-unplugged")
     for reason in ("expired", "storage", "no_identity", "chip_unsupported"):
         window.show_error(reason)
-        shot(f"14-error-{reason}")
+        shot(f"14-error-{reason.replace('_', '-')}")
     window.set_language("en" if lang == "vi" else "vi")
     shot("15-idle-other-language")
     window.show_idle()
@@ -260,7 +291,9 @@ def _console_tour(app, console, say, shot, wait_for) -> int:
     c.call_next()
     wait_for(lambda: any(r.status == "being_seen" for r in c.rows), "call next")
     say("console: " + c.queue.message.text())
-    c.queue.table.selectRow(1)
+    chip_row = next((i for i, r in enumerate(c.rows) if r.masked_id.endswith("2345")), 1)
+    c.queue.table.selectRow(chip_row)  # the chip-read patient: the face-check photo shows (memory only)
+    wait_for(lambda: c.queue.photo.pixmap() is not None and not c.queue.photo.pixmap().isNull(), "chip photo")
     shot("22-console-queue", c)
     c.show_page("manual")
     m = c.manual

@@ -256,6 +256,10 @@
             <translation>Time left</translation>
         </message>
         <message>
+            <source>Visit</source>
+            <translation>Visit</translation>
+        </message>
+        <message>
             <source>Queue no.</source>
             <translation>Queue no.</translation>
         </message>
@@ -546,6 +550,26 @@
         <message>
             <source>Number {number} is waiting again.</source>
             <translation>Number {number} is waiting again.</translation>
+        </message>
+        <message>
+            <source>Waiting to send</source>
+            <translation>Waiting to send</translation>
+        </message>
+        <message>
+            <source>Sent</source>
+            <translation>Sent</translation>
+        </message>
+        <message>
+            <source>Acknowledged</source>
+            <translation>Acknowledged</translation>
+        </message>
+        <message>
+            <source>Submit by hand</source>
+            <translation>Submit by hand</translation>
+        </message>
+        <message>
+            <source>Receipt recorded</source>
+            <translation>Receipt recorded</translation>
         </message>
         <message>
             <source>Receipt recorded; the queued notification will not be sent twice.</source>

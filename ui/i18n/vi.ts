@@ -256,6 +256,10 @@
             <translation>Còn lại</translation>
         </message>
         <message>
+            <source>Visit</source>
+            <translation>Lượt</translation>
+        </message>
+        <message>
             <source>Queue no.</source>
             <translation>STT</translation>
         </message>
@@ -546,6 +550,26 @@
         <message>
             <source>Number {number} is waiting again.</source>
             <translation>Số {number} chờ lại.</translation>
+        </message>
+        <message>
+            <source>Waiting to send</source>
+            <translation>Chờ gửi</translation>
+        </message>
+        <message>
+            <source>Sent</source>
+            <translation>Đã gửi</translation>
+        </message>
+        <message>
+            <source>Acknowledged</source>
+            <translation>Đã tiếp nhận</translation>
+        </message>
+        <message>
+            <source>Submit by hand</source>
+            <translation>Cần khai báo tay</translation>
+        </message>
+        <message>
+            <source>Receipt recorded</source>
+            <translation>Đã có số tiếp nhận</translation>
         </message>
         <message>
             <source>Receipt recorded; the queued notification will not be sent twice.</source>
