@@ -286,5 +286,7 @@ def mark_acknowledged(conn: sqlite3.Connection, acks: list[tuple[int, str | None
 
 
 def mark_needs_manual(conn: sqlite3.Connection, notification_id: int, reason: str) -> None:
-    conn.execute("UPDATE stay_notifications SET state = 'needs_manual', manual_reason = ? "
+    # Already receipted by hand while it was in flight: the hand submission is the one that counts.
+    conn.execute("UPDATE stay_notifications SET manual_reason = ?, "
+                 "state = CASE WHEN receipt_text IS NOT NULL THEN 'receipt_recorded' ELSE 'needs_manual' END "
                  "WHERE id = ? AND state IN ('pending', 'sent')", [reason, notification_id])
