@@ -175,3 +175,30 @@ def test_revoked_device_gets_403_and_keepalive_survives(hub):
     for _ in range(3):  # same connection: the body must be read once, not twice
         r = s.post(hub.url + "/v1/visits", json=visit_body(), headers=h, timeout=5)
         assert r.status_code == 403 and r.json()["error"] == "device_revoked"
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.sampled_from(
+                        ["items", "kind", "idempotency_key", "body", "x"]), kids, max_size=4), max_leaves=20))
+def test_batch_parser_never_crashes(body):
+    try:
+        items = hubmod._batch_items(body)
+    except hubmod.BadRequest:
+        return
+    assert 1 <= len(items) <= hubmod.MAX_BATCH
+    assert len({k for _, k, _ in items}) == len(items)
+
+
+def test_sync_logs_carry_no_personal_data(hub, kiosk_env):
+    payload = "040195001234|186543210|Trần Thị Lan Anh|12051995|Nữ|Xóm 3, Xã Nghi Phong|03062021"
+    subprocess.run(kiosk_cmd("checkin", "--payload", payload), env=kiosk_env, check=True, capture_output=True)
+    r = subprocess.run(kiosk_cmd("--log-level", "DEBUG", "stay", "start", "1", "--reason", "theo dõi"),
+                       env=kiosk_env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r2 = subprocess.run(kiosk_cmd("--log-level", "DEBUG", "sync", "once", "--hub", hub.url, "--token-file",
+                                  str(hub.token_file)), env=kiosk_env, capture_output=True, text=True)
+    assert r2.returncode == 0, r2.stderr
+    logs = r.stderr + r2.stderr
+    assert "event=stay_started" in logs and "event=sync_batch" in logs
+    for secret in ("040195001234", "186543210", "Trần", "Lan Anh", "Nghi Phong", "theo dõi"):
+        assert secret not in logs
