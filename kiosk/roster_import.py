@@ -223,8 +223,13 @@ def _parse_batch(key: bytes, lines: list[tuple[int, bytes]], delta: bool):
 
 
 def import_file(db, key: bytes, path: str | Path, *, batch_size: int = BATCH, force: bool = False,
-                progress: Progress | None = None, now: Callable[[], datetime] | None = None) -> ImportReport:
-    """Apply a snapshot or delta file; resumes an interrupted import of the same file."""
+                progress: Progress | None = None, now: Callable[[], datetime] | None = None,
+                workers: int | None = None) -> ImportReport:
+    """Apply a snapshot or delta file; resumes an interrupted import of the same file.
+
+    `workers` processes parse and hash batches while this one writes them, in file order (None:
+    `default_workers()`; 0: all in this process).
+    """
     import time
     t0 = time.monotonic()
     path = Path(path)
@@ -257,20 +262,15 @@ def import_file(db, key: bytes, path: str | Path, *, batch_size: int = BATCH, fo
         line_no = state["line_no"] or rf.first_line_no - 1
         delta = hdr.kind == "delta"
         target = "roster_cards" if delta else _STAGING
-        batch: list[tuple[int, bytes]] = []
         last = 0
-        for end, line in rf.lines(offset):
-            line_no += 1
-            batch.append((line_no, line))
-            if len(batch) >= batch_size:
-                _commit_batch(conn, key, batch, delta, target, end, line_no, report)
-                batch = []
-                if progress and (line_no - last) >= batch_size:
-                    progress(rf.raw_position(), rf.size)
-                    last = line_no
-            offset = end
-        if batch:
-            _commit_batch(conn, key, batch, delta, target, offset, line_no, report)
+        if workers is None:
+            workers = default_workers(rf.size)
+        batches = _batches(rf, offset, line_no, batch_size)
+        for end, last_line, parsed in _parsed(key, batches, delta, workers):
+            _commit_batch(conn, parsed, delta, target, end, last_line, report)
+            if progress and (last_line - last) >= batch_size:
+                progress(rf.raw_position(), rf.size)
+                last = last_line
         if progress:
             progress(rf.size, rf.size)
         _finish(db, hdr, now(), report)
@@ -315,8 +315,53 @@ def _start(conn, hdr: Header, fp: str, at: datetime) -> None:
     event(log, "roster_import_started", kind=hdr.kind, version=hdr.version)
 
 
-def _commit_batch(conn, key, batch, delta, target, end_offset, line_no, report: ImportReport) -> None:
-    rows, deletes, bad = _parse_batch(key, batch, delta)
+def default_workers(size: int) -> int:
+    """Parser processes for a file of `size` bytes: one fewer than the CPUs (at most 3) on 3 CPUs or more.
+
+    With 2 CPUs one worker plus the writer gains nothing measurable (the pickling costs what the parallel
+    parse saves, docs/benchmarks.md), so small machines parse in-process; a Raspberry Pi 4 has 4.
+    """
+    cpus = os.cpu_count() or 1
+    return 0 if size < (1 << 20) or cpus <= 2 else min(3, cpus - 1)
+
+
+def _batches(rf: RosterFile, offset: int, line_no: int, size: int):
+    """(offset after the batch, its last line number, [(line number, line)]) from `offset` on."""
+    batch: list[tuple[int, bytes]] = []
+    end = offset
+    for end, line in rf.lines(offset):
+        line_no += 1
+        batch.append((line_no, line))
+        if len(batch) >= size:
+            yield end, line_no, batch
+            batch = []
+    if batch:
+        yield end, line_no, batch
+
+
+def _parsed(key: bytes, batches, delta: bool, workers: int):
+    """Parsed batches in file order; with workers, at most 2 per worker are in flight (memory stays bounded)."""
+    if workers <= 0:
+        for end, last, batch in batches:
+            yield end, last, _parse_batch(key, batch, delta)
+        return
+    import multiprocessing
+    from collections import deque
+    # fork: the workers only run _parse_batch (no SQLite, no threads), and start in milliseconds.
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pending: deque = deque()
+        for end, last, batch in batches:
+            pending.append((end, last, pool.apply_async(_parse_batch, (key, batch, delta))))
+            if len(pending) >= 2 * workers:
+                e, n, res = pending.popleft()
+                yield e, n, res.get()
+        while pending:
+            e, n, res = pending.popleft()
+            yield e, n, res.get()
+
+
+def _commit_batch(conn, parsed, delta, target, end_offset, line_no, report: ImportReport) -> None:
+    rows, deletes, bad = parsed
     with _tx(conn):
         if delta:
             conn.executemany(_DELETE, [(r[0], r[1]) for r in rows] + deletes)

@@ -50,8 +50,9 @@ def after_line(db_path, f):
 VERSIONS = {"s1.jsonl": 1, "d2.jsonl": 2, "d3.jsonl": 3, "s4.jsonl.gz": 4, "d5.jsonl": 5}
 
 
-def run_import(env, path, batch=150) -> subprocess.Popen:
-    return subprocess.Popen(kiosk_cmd("roster", "import", str(path), "--batch-size", str(batch)), env=env,
+def run_import(env, path, batch=150, workers=0) -> subprocess.Popen:
+    return subprocess.Popen(kiosk_cmd("roster", "import", str(path), "--batch-size", str(batch),
+                                      "--workers", str(workers)), env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -72,14 +73,15 @@ def test_sigkill_during_import_then_rerun_equals_clean_import(tmp_path, kiosk_en
     applied = []
     for f in files:
         for attempt in range(100):
-            p = run_import(kiosk_env, f)
-            if attempt < 7:
+            p = run_import(kiosk_env, f, workers=attempt % 2)  # both the in-process and the worker path
+            if attempt < 10:
                 # Kill once the import has gone past a random point of this file (or reached its final
                 # swap), plus a random slice of a batch so kills land mid-transaction too.
-                target = rng.uniform((after_line(data_dir / "kiosk.db", f) or 0) / lines[f], 1.02) * lines[f]
-                while p.poll() is None and (after_line(data_dir / "kiosk.db", f) or 0) < min(target, lines[f]):
-                    time.sleep(0.005)
-                time.sleep(rng.uniform(0, 0.08))
+                done = (after_line(data_dir / "kiosk.db", f) or 0) / lines[f]
+                target = (rng.uniform(done, 0.9) if rng.random() < 0.85 else 1.0) * lines[f]
+                while p.poll() is None and (after_line(data_dir / "kiosk.db", f) or 0) < min(target, lines[f] - 1):
+                    time.sleep(0.002)
+                time.sleep(rng.uniform(0, 0.01))
                 if p.poll() is None:
                     before = progress(data_dir / "kiosk.db")
                     p.send_signal(signal.SIGKILL)
@@ -93,6 +95,7 @@ def test_sigkill_during_import_then_rerun_equals_clean_import(tmp_path, kiosk_en
             if f is files[0]:  # the roster is never half-swapped
                 assert snapshot_of(data_dir / "kiosk.db")[1][2] == ("roster.version", "1")
             break
+    print(f"{kills} kills, {mid_import} inside an import")
     assert kills >= 20, f"only {kills} kills"
     assert mid_import >= 10, f"only {mid_import} of {kills} kills landed after the import had started work"
     assert applied == [f.name for f in files]

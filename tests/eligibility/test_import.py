@@ -221,3 +221,15 @@ def test_cli_import_status_and_exit_codes(tmp_path, kiosk_env):
     missing = subprocess.run(kiosk_cmd("roster", "import", str(tmp_path / "nope.jsonl")), env=kiosk_env,
                              capture_output=True, text=True)
     assert missing.returncode == 2
+
+
+def test_worker_processes_give_the_same_roster(key, tmp_path):
+    from kiosk import store
+    path = synthetic.snapshot(tmp_path / "s.jsonl", 3000, version=1)
+    dbs = []
+    for w in (0, 2):
+        db = store.connect(tmp_path / f"w{w}.db")
+        rep = ri.import_file(db, key, path, batch_size=200, workers=w)
+        assert rep.cards == 3000
+        dbs.append(table(db))
+    assert dbs[0] == dbs[1]

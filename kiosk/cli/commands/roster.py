@@ -19,6 +19,8 @@ def register(sub) -> None:
     imp.add_argument("--force", action="store_true", help="accept a snapshot older than the current roster")
     imp.add_argument("--batch-size", type=int, default=20_000, metavar="N",
                      help="cards per transaction (default 20000)")
+    imp.add_argument("--workers", type=int, metavar="N", help="processes that parse and hash while this one writes "
+                     "(default: one fewer than the CPUs, at most 3; 0: none)")
     add_json(imp)
     imp.set_defaults(func=roster_import)
 
@@ -59,10 +61,12 @@ def roster_import(ctx) -> int:
     from kiosk import roster_import as ri
     if ctx.args.batch_size < 1:
         raise UsageError("--batch-size: expected a positive integer")
+    if ctx.args.workers is not None and not 0 <= ctx.args.workers <= 16:
+        raise UsageError("--workers: expected 0 to 16")
     bar = _Bar()
     try:
         report = ri.import_file(ctx.db(), ctx.roster_key(), ctx.args.file, batch_size=ctx.args.batch_size,
-                                force=ctx.args.force, progress=bar)
+                                force=ctx.args.force, progress=bar, workers=ctx.args.workers)
     finally:
         bar.close()
     data = report.to_json()
