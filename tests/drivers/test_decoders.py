@@ -163,3 +163,25 @@ def test_pipeline_empty_frame_and_noise():
 def test_pipeline_round_trips_any_vietnamese_text(text):
     got = get_decoder("default").decode(frame_with(qr_image(text, 3), (640, 480), (20, 20)))
     assert [r.raw for r in got] == [text.encode("utf-8")]
+
+
+def test_pipeline_budgets_slow_passes_on_consecutive_empty_frames():
+    calls = []
+    p = get_decoder("default")
+    for name in ("_sharpened", "_upscaled", "_thorough"):
+        orig = getattr(p, name)
+        setattr(p, name, (lambda n, f: lambda g: (calls.append(n), f(g))[1])(name, orig))
+    rng = np.random.default_rng(2)
+    frames = [rng.integers(0, 255, (480, 640), dtype=np.uint8) for _ in range(7)]
+    p.decode(frames[0])
+    assert calls == ["_sharpened", "_upscaled", "_thorough"]  # first frame: every pass
+    calls.clear()
+    for f in frames[1:]:
+        p.decode(f)
+    assert len(calls) == 6 and set(calls) == {"_sharpened", "_upscaled", "_thorough"}  # one per frame, in turn
+    calls.clear()
+    p.reset()
+    p.decode(frames[0])
+    assert len(calls) == 3
+    # A code appearing after empty frames is still found (by the fast passes).
+    assert [r.text for r in p.decode(frame_with(qr_image(A, 4)))] == [A]
