@@ -91,3 +91,28 @@ def _until(pred, timeout):
             return True
         time.sleep(0.05)
     return pred()
+
+
+def test_in_flight_409_defers_then_replays(service, tmp_path):
+    # A killed sender's request may still be in the hub's hands when the next sender resends the same key.
+    checkin(service, 300)
+    hub = Hub(tmp_path / "hub.db", faults=Faults(delay=1.0)).start()
+    try:
+        token = hub.store.enrol("k")
+        db = store.connect(service.db_path)
+        kind, key, payload = db.execute("SELECT kind, idempotency_key, payload FROM outbox").fetchone()
+        from kiosk.datakey import unseal_tree
+        body = unseal_tree(None, json.loads(payload))
+        first = threading.Thread(target=lambda: HubClient(hub.url, token).send_one(kind, key, body), daemon=True)
+        first.start()
+        time.sleep(0.3)
+        sender = Sender(db, HubClient(hub.url, token), settings=Settings(in_flight_retry=0.5))
+        r = sender.once()
+        assert r.deferred == 1 and r.acknowledged == 0 and sender.remaining() == 1
+        assert db.execute("SELECT next_attempt_at IS NOT NULL, last_error FROM outbox").fetchone() == (1, "hub answered 409")
+        first.join(5)
+        assert _until(lambda: sender.once().acknowledged == 1, 10)
+        st = hub.store.stats()
+        assert sender.remaining() == 0 and (st["visits"], st["replays_answered"]) == (1, 1)
+    finally:
+        hub.stop()
