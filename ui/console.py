@@ -119,7 +119,10 @@ class LoginPage(QWidget):
         self.pin.setMaxLength(8)
         self.message = TLabel("", "error", name="message")
         lay.addWidget(self.heading)
-        lay.addLayout(_row(self.staff, self.pin))
+        row = QHBoxLayout()
+        row.addWidget(self.staff, 3)  # the name must show in full; a PIN is at most 8 dots
+        row.addWidget(self.pin, 1)
+        lay.addLayout(row)
         pad = QGridLayout()
         self.keys = []
         for i, k in enumerate(["1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "ok"]):
@@ -226,7 +229,10 @@ class ManualPage(QWidget):
             grid.addWidget(w, i // 2, i % 2)
         lay.addLayout(grid)
         self.submit = TButton(tr("Check in and print ticket"), name="submit")
-        lay.addLayout(_row(self.service, self.submit))
+        row = QHBoxLayout()
+        row.addWidget(self.service, 1)
+        row.addWidget(self.submit, 1)
+        lay.addLayout(row)
         self.message = TLabel("", "heading", name="message")
         lay.addWidget(self.message)
         lay.addStretch(1)
@@ -649,7 +655,9 @@ class ConsoleWindow(QWidget):
         self.queue.photo.clear()
         if photo and self.session is not None:
             pm = QPixmap()
-            if pm.loadFromData(photo):
+            if not pm.loadFromData(photo):  # e.g. JPEG 2000, which this Qt build may not decode
+                self.queue.photo.setText(T(self.lang, tr("The chip photo cannot be shown here")))
+            else:
                 self.queue.photo.setPixmap(pm.scaled(self.queue.side.width(), self.queue.side.width() * 4 // 3,
                                                      Qt.AspectRatioMode.KeepAspectRatio))
                 staff_id = self.session.staff_id

@@ -293,7 +293,9 @@ def _console_tour(app, console, say, shot, wait_for) -> int:
     say("console: " + c.queue.message.text())
     chip_row = next((i for i, r in enumerate(c.rows) if r.masked_id.endswith("2345")), 1)
     c.queue.table.selectRow(chip_row)  # the chip-read patient: the face-check photo shows (memory only)
-    wait_for(lambda: c.queue.photo.pixmap() is not None and not c.queue.photo.pixmap().isNull(), "chip photo")
+    wait_for(lambda: bool(c.photos), "chip photo in the console's memory")
+    say(f"console: face check — chip photo of the selected patient held in memory ({len(c.photos)} photo(s)), "
+        + ("shown" if not c.queue.photo.pixmap().isNull() else "not decodable: " + c.queue.photo.text()))
     shot("22-console-queue", c)
     c.show_page("manual")
     m = c.manual

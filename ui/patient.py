@@ -65,9 +65,10 @@ REASONS = {
 }
 
 
-def eligibility_parts(e: dict) -> tuple[str, dict, str, str, dict]:
-    """(headline, its params, reason, source line, its params) as marked source strings."""
+def eligibility_parts(e: dict) -> tuple[str, dict, str, str, dict, str]:
+    """(headline, its params, reason, source line, its params, next step) as marked source strings."""
     code = e.get("result_code") or ""
+    next_step = ""
     source = e.get("source")
     if code in {"000", "001", "002", "003", "004"}:
         pct = e.get("benefit_percent")
@@ -80,17 +81,18 @@ def eligibility_parts(e: dict) -> tuple[str, dict, str, str, dict]:
     else:
         head, hp = tr("Not covered by health insurance"), {}
         reason = REASONS.get(code, tr("The insurance check did not succeed."))
+        next_step = tr("You can still be seen. Please ask the receptionist about payment.")
     if source == "roster":
         src, sp = tr("Checked against the insurance list of {date}"), {"date": _vn_date(e.get("as_of"))}
     elif source == "gateway":
         src, sp = tr("Checked online at {time}"), {"time": _local_time(e.get("as_of"))}
     else:
         src, sp = tr("Not checked yet (no connection)"), {}
-    return head, hp, reason, src, sp
+    return head, hp, reason, src, sp, next_step
 
 
 def eligibility_words(e: dict, lang: str) -> str:
-    head, hp, reason, src, sp = eligibility_parts(e)
+    head, hp, reason, src, sp, _ = eligibility_parts(e)
     parts = [T(lang, head, **hp)] + ([T(lang, reason)] if reason else []) + [T(lang, src, **sp)]
     return " — ".join(parts)
 
@@ -209,11 +211,12 @@ class ResultScreen(QWidget):
         self.masked_id = TLabel("", "body", name="masked_id")
         self.bhyt = TLabel("", "heading", name="bhyt")
         self.reason = TLabel("", "body", name="reason")
+        self.next_step = TLabel("", "small", name="next_step")
         self.source = TLabel("", "small", name="source")
         self.note = TLabel("", "small", name="note")
         self.choose = TLabel(tr("Choose a service:"), "body", name="choose")
-        for w in (self.heading, self.name, self.masked_id, self.bhyt, self.reason, self.source, self.note,
-                  self.choose):
+        for w in (self.heading, self.name, self.masked_id, self.bhyt, self.reason, self.next_step, self.source,
+                  self.note, self.choose):
             lay.addWidget(w)
         self.grid = QGridLayout()
         lay.addLayout(self.grid)
@@ -241,16 +244,16 @@ class ResultScreen(QWidget):
             self.masked_id.set(tr("ID number: {masked}"), lang, masked=masked)
         else:
             self.masked_id.set("", lang)
-        head, hp, reason, src, sp = eligibility_parts(c.eligibility)
+        head, hp, reason, src, sp, next_step = eligibility_parts(c.eligibility)
         self.bhyt.set(head, lang, **hp)
-        self.bhyt.setProperty("role", "heading")
         self.reason.set(reason, lang)
+        self.next_step.set(next_step, lang)
         self.source.set(src, lang, **sp)
         self.note.set("" if c.clock_synced else tr("The device clock is not set; the staff will check the time."),
                       lang)
 
     def clear(self) -> None:
-        for w in (self.name, self.masked_id, self.bhyt, self.reason, self.source, self.note):
+        for w in (self.name, self.masked_id, self.bhyt, self.reason, self.next_step, self.source, self.note):
             if isinstance(w, TLabel):
                 w.source, w.params = "", {}
             w.setText("")

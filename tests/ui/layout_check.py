@@ -56,6 +56,10 @@ def problems(root: QWidget, touch_px: int, where: str) -> list[str]:
             need = w.fontMetrics().horizontalAdvance(w.text()) + 12
             if need > w.width():
                 out.append(f"{name} text clipped: needs {need}px, has {w.width()}px: {w.text()!r}")
+        if isinstance(w, QComboBox) and w.currentText():
+            need = w.fontMetrics().horizontalAdvance(w.currentText()) + w.height() // 2 + 8  # text + arrow
+            if need > w.width():
+                out.append(f"{name} choice clipped: needs {need}px, has {w.width()}px: {w.currentText()!r}")
         if isinstance(w, TOUCH) and min(w.width(), w.height()) < touch_px and not isinstance(w, QCheckBox):
             out.append(f"{name} touch target {w.width()}x{w.height()} < {touch_px}px (9 mm)")
         if isinstance(w, QCheckBox) and w.height() < touch_px:

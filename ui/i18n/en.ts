@@ -412,6 +412,10 @@
             <translation>No staff accounts yet: create one with 'kiosk staff add --admin'.</translation>
         </message>
         <message>
+            <source>The chip photo cannot be shown here</source>
+            <translation>The chip photo cannot be shown here</translation>
+        </message>
+        <message>
             <source>Nobody is waiting.</source>
             <translation>Nobody is waiting.</translation>
         </message>
@@ -634,6 +638,10 @@
         <message>
             <source>The insurance check did not succeed.</source>
             <translation>The insurance check did not succeed.</translation>
+        </message>
+        <message>
+            <source>You can still be seen. Please ask the receptionist about payment.</source>
+            <translation>You can still be seen. Please ask the receptionist about payment.</translation>
         </message>
         <message>
             <source>Checked against the insurance list of {date}</source>

@@ -412,6 +412,10 @@
             <translation>Chưa có tài khoản nhân viên: tạo bằng lệnh 'kiosk staff add --admin'.</translation>
         </message>
         <message>
+            <source>The chip photo cannot be shown here</source>
+            <translation>Không hiển thị được ảnh trong chip</translation>
+        </message>
+        <message>
             <source>Nobody is waiting.</source>
             <translation>Không còn ai đang chờ.</translation>
         </message>
@@ -634,6 +638,10 @@
         <message>
             <source>The insurance check did not succeed.</source>
             <translation>Kiểm tra BHYT không thành công.</translation>
+        </message>
+        <message>
+            <source>You can still be seen. Please ask the receptionist about payment.</source>
+            <translation>Bạn vẫn được khám. Vui lòng hỏi nhân viên tiếp đón về chi phí.</translation>
         </message>
         <message>
             <source>Checked against the insurance list of {date}</source>
