@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import threading
 import time
@@ -181,7 +182,9 @@ class Sender:
                 rejects.append((oid, kind, record_id, reason))
             else:
                 defer.append((oid, a.status))
-        retry_at = iso_utc(datetime.fromtimestamp(now_dt.timestamp() + self.settings.in_flight_retry, now_dt.tzinfo))
+        # Stored to the second: round up, so a short wait never truncates to "due now".
+        retry_at = iso_utc(datetime.fromtimestamp(math.ceil(now_dt.timestamp() + self.settings.in_flight_retry),
+                                                  now_dt.tzinfo))
         with store.transaction(self.db) as conn:
             # Once the hub holds it, the kiosk needs no second copy of the personal data in the outbox.
             conn.executemany("UPDATE outbox SET state = 'acknowledged', acknowledged_at = ?, hub_reference = ?, "
