@@ -152,10 +152,13 @@ class CheckinService:
 
 def _upsert_patient(conn: sqlite3.Connection, identity: PersonIdentity, now: datetime,
                     key: datakey.DataKey | None = None) -> int:
-    masked = mask_id(identity.id_number or identity.social_insurance_number)
+    masked = mask_id(identity.id_number or identity.social_insurance_number or getattr(identity, "passport_number", None))
     stamp = iso_utc(now)
     # The row is found by a keyed hash of the identifier; every identity field is sealed (AES-GCM).
-    identity_key = datakey.patient_identity_key(identity.id_number, identity.social_insurance_number, key)
+    if identity.id_number or identity.social_insurance_number:
+        identity_key = datakey.patient_identity_key(identity.id_number, identity.social_insurance_number, key)
+    else:  # a foreigner entered by passport at the desk (kiosk.manual_entry): "passport:CCC:NUMBER", hashed
+        identity_key = "hpp:" + key.lookup("passport", identity.key) if key is not None else identity.key
 
     def seal(column: str, value):
         return datakey.conceal(f"patients.{column}", value, key)

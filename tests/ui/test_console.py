@@ -284,3 +284,22 @@ def test_admin_adds_disables_and_resets(qtbot, console, staff_accounts, seeded):
     a.table.selectRow(row_admin)
     a.disable.click()
     qtbot.waitUntil(lambda: "chính mình" in a.message.text(), timeout=5000)
+
+
+def test_manual_entry_of_a_foreigner_by_passport(qtbot, console, staff_accounts, printer, seeded):
+    from kiosk import desk
+    admin, _ = staff_accounts
+    sign_in(qtbot, console, admin.id, "1234")
+    qtbot.waitUntil(lambda: console.current == "queue", timeout=5000)
+    console.show_page("manual")
+    m = console.manual
+    m.kind.setCurrentIndex(m.kind.findData("passport"))
+    m.number.setText("X1234567")
+    m.name.setText("Marie Dupont")
+    m.dob.setText("03/04/1985")
+    m.nationality.setText("FRA")
+    m.submit.click()
+    qtbot.waitUntil(lambda: "Số 1 cho Marie Dupont" in m.message.text(), timeout=5000)
+    row = desk.queue_for(seeded.db.conn, "2026-11-26")[0]
+    assert {"manual_entry", "foreign_passport"} <= set(row.flags) and row.document_kind == "manual_passport"
+    assert row.masked_id == "****4567"
