@@ -152,7 +152,7 @@ def erase(db, id_number: str, *, actor: str, now: datetime, purpose: str = PURPO
                                      "reason": "the stay notification is a statutory duty (Luật Cư trú) and is "
                                                "not yet acknowledged or receipted; it is erased once it is"})
             for (vid,) in conn.execute("SELECT id FROM visits WHERE patient_id = ?", [pid]).fetchall():
-                states = [r[0] for r in conn.execute("SELECT state FROM outbox WHERE kind LIKE 'visit%' "
+                states = [r[0] for r in conn.execute("SELECT state FROM outbox WHERE kind = 'visit' "
                                                      "AND record_id = ?", [vid])]
                 has_stay = "stay_notifications" in tables and conn.execute(
                     "SELECT 1 FROM stay_notifications WHERE visit_id = ?", [vid]).fetchone()
@@ -163,7 +163,7 @@ def erase(db, id_number: str, *, actor: str, now: datetime, purpose: str = PURPO
                                  "reason": "not yet delivered to the provincial hub (BHYT claim, Luật BHYT); "
                                            "erase again once it is acknowledged"})
                 else:
-                    erased["outbox"] += conn.execute("DELETE FROM outbox WHERE kind LIKE 'visit%' AND record_id = ?",
+                    erased["outbox"] += conn.execute("DELETE FROM outbox WHERE kind = 'visit' AND record_id = ?",
                                                      [vid]).rowcount
                     erased["visits"] += _delete_with_dependents(conn, "visits", [vid], rep)
             if not conn.execute("SELECT 1 FROM visits WHERE patient_id = ?", [pid]).fetchone() and not (

@@ -188,7 +188,7 @@ def _purge(conn: sqlite3.Connection, r: Report, visit_cutoff: str, stay_cutoff: 
     purgeable = [row[0] for row in conn.execute(
         f"""SELECT v.id FROM visits v WHERE v.created_at < ?
             AND EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'visit' AND o.record_id = v.id)
-            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.kind LIKE 'visit%' AND o.record_id = v.id
+            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'visit' AND o.record_id = v.id
                             AND o.state != 'acknowledged')
             {stay_clause}""", [visit_cutoff])]
     if has_stays:
@@ -208,7 +208,7 @@ def _purge(conn: sqlite3.Connection, r: Report, visit_cutoff: str, stay_cutoff: 
                 ON CONFLICT(visit_date, source, result_code) DO UPDATE SET visits = visits + excluded.visits""",
             chunk)
         r.outbox_purged += conn.execute(
-            f"DELETE FROM outbox WHERE kind LIKE 'visit%' AND record_id IN ({marks})", chunk).rowcount
+            f"DELETE FROM outbox WHERE kind = 'visit' AND record_id IN ({marks})", chunk).rowcount
     r.visits_purged += _delete_with_dependents(conn, "visits", purgeable, r)
 
     # 3. Patients nobody needs any more.
@@ -221,7 +221,7 @@ def _purge(conn: sqlite3.Connection, r: Report, visit_cutoff: str, stay_cutoff: 
     # 4. Other acknowledged outbox rows (audit copies, …) the hub has held for the whole period.
     r.outbox_purged += conn.execute(
         "DELETE FROM outbox WHERE state = 'acknowledged' AND coalesce(acknowledged_at, created_at) < ? "
-        "AND kind NOT LIKE 'visit%' AND kind != 'stay_notification'", [visit_cutoff]).rowcount
+        "AND kind != 'visit' AND kind != 'stay_notification'", [visit_cutoff]).rowcount
 
     # 5. Cached online-lookup answers.
     for table, column in CACHE_TABLES:
