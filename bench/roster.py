@@ -157,10 +157,12 @@ def main() -> None:
         (work / "bare.db").unlink()
 
         data = work / "data"
-        secs, rss, _ = kiosk("roster", "import", str(snap), "--json", data_dir=data)
+        secs, rss, out = kiosk("roster", "import", str(snap), "--json", data_dir=data)
+        rep = orjson.loads(out)
         db_path = data / "kiosk.db"
         size = sum(p.stat().st_size for p in data.glob("kiosk.db*"))
-        print(f"kiosk roster import (snapshot): {secs:.1f} s, peak RSS {rss} MB, database {size / 1e6:.0f} MB")
+        print(f"kiosk roster import (snapshot): {secs:.1f} s wall (final swap + indexes {rep['finish_seconds']:.1f} s), "
+              f"peak RSS {rss} MB, database {size / 1e6:.0f} MB")
 
         dsecs, _, out = kiosk("roster", "import", str(delta), "--json", data_dir=data)
         rep = orjson.loads(out)

@@ -68,6 +68,7 @@ class ImportReport:
     already_applied: bool = False
     rows: int = 0
     seconds: float = 0.0
+    finish_seconds: float = 0.0  # the final transaction (snapshot: swap, de-duplicate, build the indexes)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -273,7 +274,9 @@ def import_file(db, key: bytes, path: str | Path, *, batch_size: int = BATCH, fo
                 last = last_line
         if progress:
             progress(rf.size, rf.size)
+        t1 = time.monotonic()
         _finish(db, hdr, now(), report)
+        report.finish_seconds = round(time.monotonic() - t1, 3)
     finally:
         rf.close()
     try:

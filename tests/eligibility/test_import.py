@@ -233,3 +233,17 @@ def test_worker_processes_give_the_same_roster(key, tmp_path):
         assert rep.cards == 3000
         dbs.append(table(db))
     assert dbs[0] == dbs[1]
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(st.sampled_from(["roster", "version", "since", "until", "as_of", "x"]),
+                       st.one_of(st.none(), st.integers(-3, 5), st.sampled_from(["snapshot", "delta", "2026-01-01"]),
+                                 st.text(max_size=5), st.booleans()), max_size=6))
+def test_header_parser_gives_a_header_or_a_usage_error(obj):
+    try:
+        h = ri.parse_header(obj)
+    except UsageError as e:
+        assert str(e).startswith("header")
+    else:
+        assert h.kind in ("snapshot", "delta") and h.version >= 0
+        assert h.kind == "snapshot" or h.version > h.since
