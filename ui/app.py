@@ -208,4 +208,23 @@ class CheckinBridge(QObject):
             t.wait(3000)
 
 
+def make_recheck(cfg):
+    """The console's "re-check pending insurance online": the national lookup (or the hub's relay) as the
+    signed-in officer — the lookup requires the looking-up officer's own name and ID number."""
+    def recheck(svc: CheckinService, staff_id: int | None):
+        from kiosk import datakey, staff
+        from sync import national_lookup
+        gateway = national_lookup.from_config(cfg)
+        if gateway is None:
+            return None
+        if staff_id is not None and hasattr(gateway, "staff_id_number"):
+            gateway.staff_name = staff.get(svc.db.conn, staff_id).full_name
+            gateway.staff_id_number = staff.officer_id_number(svc.db.conn, staff_id)
+        if hasattr(gateway, "login"):
+            gateway.login()
+        datakey.register(cfg.database, datakey.load(cfg))
+        return len(national_lookup.recheck_pending(svc.db, gateway, cfg["facility.code"]))
+    return recheck
+
+
 from ui.patient import KioskWindow, eligibility_words  # noqa: E402,F401  (the window, for ui.run and ui.demo)

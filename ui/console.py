@@ -354,10 +354,11 @@ class ConsoleWindow(QWidget):
                  facility_code: str = "40999", facility_name: str = "", facility_address: str = "",
                  lock_seconds: float = 120, max_attempts: int = 5, lockout_minutes: int = 5,
                  diagonal_in: float = 7.0, export_dir: Path | None = None, voice=None,
-                 refresh_seconds: float = 20):
+                 refresh_seconds: float = 20, recheck=None):
         super().__init__()
         self.setObjectName("console_window")
         self.bridge, self.lang, self.voice = bridge, lang, voice
+        self.recheck_fn = recheck  # (service, staff_id) -> visits re-checked, or None when no lookup is set up
         self.services = services or [Service("kham_benh", "Khám bệnh", "General check-up")]
         self.facility_code, self.facility_name, self.facility_address = facility_code, facility_name, facility_address
         self.max_attempts, self.lockout_minutes = max_attempts, lockout_minutes
@@ -946,12 +947,10 @@ class ConsoleWindow(QWidget):
         """Ask the online lookup again for today's visits that could not be verified."""
         staff_id = self.session.staff_id if self.session else None
 
+        fn = self.recheck_fn
+
         def job(svc):
-            try:
-                from kiosk.eligibility import recheck_pending  # from the eligibility issue, when it lands
-            except ImportError:
-                return None
-            return recheck_pending(svc.db, svc.clock, staff_id=staff_id)
+            return None if fn is None else fn(svc, staff_id)
 
         def done(result, error):
             if error is not None:

@@ -59,7 +59,7 @@ def build(cfg, lang: str, *, headless: bool, result_timeout: float | None = None
     from drivers.printer import SimulatedPrinter
     from drivers.simulated import SimulatedScanner
     from kiosk.desk import parse_services
-    from ui.app import CheckinBridge, KioskWindow
+    from ui.app import CheckinBridge, KioskWindow, make_recheck
     from ui.console import ConsoleWindow
 
     clock = SystemClock()
@@ -80,7 +80,7 @@ def build(cfg, lang: str, *, headless: bool, result_timeout: float | None = None
                             lock_seconds=cfg["ui.console_lock_seconds"], max_attempts=cfg["staff.max_pin_attempts"],
                             lockout_minutes=cfg["staff.lockout_minutes"],
                             diagonal_in=cfg["ui.screen_diagonal_inches"], export_dir=cfg.data_dir / "exports",
-                            voice=bridge.voice)
+                            voice=bridge.voice, recheck=make_recheck(cfg))
     scanner = SimulatedScanner("serial")
     scanner.start(bridge.on_scan, bridge.on_status)
     return clock, service, bridge, printer, scanner, window, console, n, timeout, chip

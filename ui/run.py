@@ -11,7 +11,7 @@ from kiosk.checkin import service_from_config
 def run(cfg) -> int:
     from PySide6.QtWidgets import QApplication
 
-    from ui.app import CheckinBridge, KioskWindow, apply_font
+    from ui.app import CheckinBridge, KioskWindow, apply_font, make_recheck
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_font(app)
@@ -35,7 +35,7 @@ def run(cfg) -> int:
                                 facility_address=cfg["facility.address"], lock_seconds=cfg["ui.console_lock_seconds"],
                                 max_attempts=cfg["staff.max_pin_attempts"], lockout_minutes=cfg["staff.lockout_minutes"],
                                 diagonal_in=cfg["ui.screen_diagonal_inches"], export_dir=cfg.data_dir / "exports",
-                                voice=bridge.voice)
+                                voice=bridge.voice, recheck=make_recheck(cfg))
     for s in sources:
         s.start(bridge.on_scan, bridge.on_status)
     # SIGTERM from systemd: leave the event loop; every committed visit is already on disk.

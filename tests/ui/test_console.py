@@ -303,3 +303,20 @@ def test_manual_entry_of_a_foreigner_by_passport(qtbot, console, staff_accounts,
     row = desk.queue_for(seeded.db.conn, "2026-11-26")[0]
     assert {"manual_entry", "foreign_passport"} <= set(row.flags) and row.document_kind == "manual_passport"
     assert row.masked_id == "****4567"
+
+
+def test_recheck_button_runs_the_lookup_as_the_signed_in_officer(qtbot, bridge, staff_accounts, tmp_path):
+    from tests.ui.conftest import SERVICES
+    from ui.console import ConsoleWindow
+    calls = []
+    c = ConsoleWindow(bridge, lang="en", services=SERVICES, export_dir=tmp_path,
+                      recheck=lambda svc, staff_id: calls.append(staff_id) or 2)
+    qtbot.addWidget(c)
+    c.show()
+    qtbot.waitUntil(lambda: c.login.staff.count() == 2, timeout=5000)
+    sign_in(qtbot, c, staff_accounts[1].id, "5678")
+    qtbot.waitUntil(lambda: c.current == "queue", timeout=5000)
+    c.show_page("status")
+    c.status_page.recheck.click()
+    qtbot.waitUntil(lambda: "Re-checked 2 visit(s)" in c.status_page.message.text(), timeout=5000)
+    assert calls == [staff_accounts[1].id]
