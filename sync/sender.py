@@ -89,6 +89,23 @@ def status(db, now: datetime) -> dict:
     }
 
 
+PERSONAL_KINDS = ("visit", stay_notification.KIND)
+
+
+def _audit_delivered(conn, delivered: list[tuple[str, int, str]], now: datetime) -> None:
+    """One `sent_upstream` audit entry per record of personal data the hub acknowledged (issue 10).
+
+    Kept local (not queued back to the hub): the hub's own record of what it received is the other half.
+    """
+    if not delivered:
+        return
+    from kiosk import audit
+    for kind, record_id, ref in delivered:
+        audit.record(conn, actor="system:sync", action="sent_upstream", record_kind=kind, record_id=record_id,
+                     purpose="delivery to the provincial hub", details={"hub_reference": ref} if ref else None,
+                     now=now, to_outbox=False)
+
+
 class Sender:
     def __init__(self, db, client: HubClient, *, clock=None, settings: Settings | None = None,
                  rng: random.Random | None = None):
@@ -190,6 +207,9 @@ class Sender:
             conn.executemany("UPDATE outbox SET state = 'acknowledged', acknowledged_at = ?, hub_reference = ?, "
                              "payload = '{}', last_error = NULL WHERE id = ?", acks)
             stay_notification.mark_acknowledged(conn, stay_acks, now)
+            _audit_delivered(conn, [(kind, record_id, str(a.body.get("id") or ""))
+                                    for (_, kind, record_id, _, _), a in zip(rows, answers)
+                                    if a.accepted and kind in PERSONAL_KINDS], now_dt)
             for oid, kind, record_id, reason in rejects:
                 conn.execute("UPDATE outbox SET state = 'needs_manual', last_error = ? WHERE id = ?", [reason, oid])
                 if kind == stay_notification.KIND:

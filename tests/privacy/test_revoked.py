@@ -51,8 +51,15 @@ def test_revoked_token_stops_sync_clearly_and_loses_nothing(cli_env, privacy_cfg
         names = sorted(json.loads(p)["patient"]["full_name"] for (p,) in hub.execute("SELECT payload FROM visits"))
         assert names == sorted(person(i)["name"] for i in range(8))  # the hub gets clear data, opened by the sender
         (audit_copy,) = hub.execute("SELECT payload FROM audit_entries").fetchone()
-        local = db.execute("SELECT entry_hash FROM audit_log WHERE seq = 1").fetchone()[0]
-        assert json.loads(audit_copy)["entry_hash"] == local
+        copy = json.loads(audit_copy)
+        local = db.execute("SELECT entry_hash, action FROM audit_log WHERE seq = ?", [copy["seq"]]).fetchone()
+        assert copy["entry_hash"] == local[0] and local[1] == "exported"
+        # Every visit the hub acknowledged is in the local trail as sent upstream, by the sync process.
+        sent = db.execute("SELECT record_id FROM audit_log WHERE action = 'sent_upstream' AND record_kind = 'visit' "
+                          "AND actor = 'system:sync'").fetchall()
+        assert sorted(int(r[0]) for r in sent) == list(range(1, 9))
+        from kiosk import audit
+        assert audit.verify(db).ok
         assert json.loads(run(cli_env, "sync", "status", "--json").stdout)["token_refused"] is None
     finally:
         h.stop()
