@@ -113,12 +113,17 @@ def check(conn: sqlite3.Connection, key: bytes, identity: PersonIdentity, visit_
     card = find_card(conn, key, card_number=identity.card_number, id_number=identity.id_number,
                      social_insurance_number=identity.social_insurance_number)
     if card is None:
+        if as_of is None:
+            return cannot_verify(None, "máy chưa có danh sách BHYT, chưa tra cứu trực tuyến được", _masked(identity))
         return cannot_verify(as_of, masked=_masked(identity))
     replacement = (card_by_key(conn, card.replaced_by_key, card.replaced_by_prefix)
                    if card.replaced_by_key is not None else None)
     decision = decide(card, presented(key, identity), visit_date, Facility(facility_code, commune_station),
                       _rules_on(visit_date), admitted_on=admitted_on, replacement=replacement)
-    return from_roster(decision, as_of, _masked(identity))
+    result = from_roster(decision, as_of, _masked(identity))
+    if as_of:  # how fresh the answer is, for screens that warn about an old roster
+        result.details["roster_age_days"] = (visit_date - date.fromisoformat(as_of[:10])).days
+    return result
 
 
 def _masked(identity: PersonIdentity) -> str:

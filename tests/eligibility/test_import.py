@@ -247,3 +247,13 @@ def test_header_parser_gives_a_header_or_a_usage_error(obj):
     else:
         assert h.kind in ("snapshot", "delta") and h.version >= 0
         assert h.kind == "snapshot" or h.version > h.since
+
+
+def test_no_roster_yet_says_so_and_answers_carry_the_roster_age(db, key, tmp_path):
+    e = lookup(db, key, id_number="040000000001")
+    assert e.result_code == "K02" and "chưa có danh sách" in e.reason and e.as_of is None
+    recs = list(synthetic.cards(20))
+    synthetic.write(tmp_path / "s.jsonl", recs, {"roster": "snapshot", "version": 1, "as_of": "2026-05-25"})
+    ri.import_file(db, key, tmp_path / "s.jsonl")
+    r = next(r for r in recs if r["id_number"])
+    assert lookup(db, key, id_number=r["id_number"]).details["roster_age_days"] == 7
