@@ -201,6 +201,17 @@ fi
 if [[ -n $hub_ca ]]; then
     put "$hub_ca" "$ETC/hub-ca.pem" 0644 root root || true
 fi
+# The device data key (docs/security.md): made once and never replaced, or the data sealed under it is lost.
+if [[ ! -s $ETC/data.key ]]; then
+    if ((dry_run)); then
+        would "create the data key $ETC/data.key"
+    else
+        (umask 077 && head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n' >"$tmp/data.key" && echo >>"$tmp/data.key")
+        install -m 0640 -o root -g "$kiosk_group" "$tmp/data.key" "$ETC/data.key"
+        rm -f "$tmp/data.key"
+        note "created the data key $ETC/data.key"
+    fi
+fi
 ca_path="" key_path=""
 [[ -f $ETC/hub-ca.pem || -n $hub_ca ]] && ca_path=$ETC/hub-ca.pem
 [[ -f $ETC/roster.key || -n $roster_key_file ]] && key_path=$ETC/roster.key
@@ -227,6 +238,9 @@ ca_path="" key_path=""
     echo
     echo "[roster]"
     echo "key_file = $(toml_str "$key_path")"
+    echo
+    echo "[privacy]"
+    echo "data_key_file = $(toml_str "$ETC/data.key")"
 } >"$tmp/kiosk.toml"
 put "$tmp/kiosk.toml" "$ETC/kiosk.toml" 0640 root "$kiosk_group" && restart_app=1
 
