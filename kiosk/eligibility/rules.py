@@ -76,26 +76,36 @@ class RuleSet:
 
 @dataclass(frozen=True)
 class RuleBook:
+    """The dated rule data. The group → level table is the documents' (kiosk/documents/data/bhyt_groups.json,
+    shared with the QR parser); a decree that changes it from a date is a `group_levels` / `level_percent`
+    override in a rules.json entry."""
+
     rules: list[tuple[date, dict]]
-    levels: list[tuple[date, dict]]
     salaries: list[tuple[date, dict]]
+    group_level: dict[str, int]
+    level_percent: dict[int, int]
 
     @classmethod
     def load(cls) -> "RuleBook":
-        return cls(_dated(_load_json("rules.json")["entries"]), _dated(_load_json("group_levels.json")["entries"]),
-                   _dated(_load_json("base_salary.json")["entries"]))
+        from kiosk.documents.tables import load_bhyt_groups
+        table = load_bhyt_groups()
+        return cls(_dated(_load_json("rules.json")["entries"]), _dated(_load_json("base_salary.json")["entries"]),
+                   {g: table.level_of(g) for g in table.groups},
+                   {lvl: entry.benefit_percent for lvl, entry in table.levels.items()})
 
     def for_date(self, d: date) -> RuleSet:
         params: dict[str, Any] = {}
         sources = []
+        group_level, level_percent = dict(self.group_level), dict(self.level_percent)
         for i, (start, entry) in enumerate(self.rules):
             if start <= d or i == 0:  # before the first entry: the earliest known rules
-                params.update({k: v for k, v in entry.items() if k not in ("from", "source")})
+                params.update({k: v for k, v in entry.items()
+                               if k not in ("from", "source", "group_levels", "level_percent")})
+                group_level.update({g: int(v) for g, v in entry.get("group_levels", {}).items()})
+                level_percent.update({int(k): int(v) for k, v in entry.get("level_percent", {}).items()})
                 sources.append(entry.get("source", ""))
-        levels = _latest(self.levels, d)
         salary = _latest(self.salaries, d)
-        return RuleSet(d, params, {g: int(lvl) for lvl, gs in levels["levels"].items() for g in gs},
-                       {int(k): v for k, v in levels["percent"].items()}, int(salary["vnd"]), tuple(sources))
+        return RuleSet(d, params, group_level, level_percent, int(salary["vnd"]), tuple(sources))
 
 
 def _latest(entries: list[tuple[date, dict]], d: date) -> dict:
