@@ -94,6 +94,7 @@ def _table(headers: list[str], name: str) -> QTableWidget:
     t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     t.verticalHeader().setVisible(False)
     t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    t.horizontalHeader().setMinimumSectionSize(24)
     t.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
     return t
 
@@ -157,6 +158,9 @@ class QueuePage(QWidget):
         lay.addWidget(self.search_row)
         mid = QHBoxLayout()
         self.table = _table([tr("No."), tr("State"), tr("Name"), tr("ID"), tr("Services"), tr("Insurance")], "queue")
+        header = self.table.horizontalHeader()
+        for col in (0, 1, 3):  # number, state and masked ID take what they need; names and services the rest
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         mid.addWidget(self.table, 1)
         side = QVBoxLayout()
         self.photo = Label("small", name="photo")
@@ -500,6 +504,11 @@ class ConsoleWindow(QWidget):
     def show_page(self, page: str) -> None:
         if self.session is None:
             return
+        if page == "stays" and self.current == "queue":
+            vid = self.selected_visit()
+            row = next((r for r in self.rows if r.visit_id == vid), None)
+            if row is not None and not self.stays_page.queue_number.text():
+                self.stays_page.queue_number.setText(str(row.queue_number))  # the stay starts from that visit
         if page == "staff" and not self.session.is_admin:
             page = "queue"
         self.pages.setCurrentIndex(self.PAGES.index(page))

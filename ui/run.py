@@ -44,7 +44,12 @@ def run(cfg) -> int:
     hooks = SystemdHooks(app).install(window)
     window.showFullScreen()
     if console is not None:
-        console.show()  # on the second screen or as a window the receptionist brings forward
+        screens = app.screens()
+        if len(screens) > 1:  # a second screen at the desk: the console goes there, full-screen
+            console.setGeometry(screens[1].availableGeometry())
+            console.showFullScreen()
+        else:
+            console.show()  # a window the receptionist brings forward on the same panel
     code = app.exec()
     hooks.close()
     for s in sources:

@@ -320,3 +320,36 @@ def test_recheck_button_runs_the_lookup_as_the_signed_in_officer(qtbot, bridge, 
     c.status_page.recheck.click()
     qtbot.waitUntil(lambda: "Re-checked 2 visit(s)" in c.status_page.message.text(), timeout=5000)
     assert calls == [staff_accounts[1].id]
+
+
+def test_call_next_is_called_aloud_and_changes_are_audited(qtbot, bridge, staff_accounts, kiosk, scanner,
+                                                           seeded, tmp_path):
+    from drivers.voice import Voice
+    from tests.ui.conftest import SERVICES
+    from ui.console import ConsoleWindow
+    spoken = []
+    voice = Voice("vi", "phòng khám", command="/usr/bin/espeak-ng", runner=lambda cmd, **kw: spoken.append(cmd[-1]))
+    c = ConsoleWindow(bridge, lang="vi", services=SERVICES, export_dir=tmp_path, voice=voice)
+    qtbot.addWidget(c)
+    c.show()
+    _checkin(qtbot, kiosk, scanner, demo.ELIGIBLE_CCCD)
+    qtbot.waitUntil(lambda: c.login.staff.count() == 2, timeout=5000)
+    admin = staff_accounts[0]
+    sign_in(qtbot, c, admin.id, "1234")
+    qtbot.waitUntil(lambda: len(c.rows) == 1, timeout=5000)
+    c.queue.call_next.click()
+    qtbot.waitUntil(lambda: spoken == ["Mời số 1 vào phòng khám"], timeout=5000)
+    c.queue.table.selectRow(0)
+    c.queue.correct.click()
+    c.queue.edit_value.setText("Trần Thị Lan Anh B")
+    c.queue.edit_apply.click()
+    qtbot.waitUntil(lambda: c.rows[0].full_name.endswith(" B"), timeout=5000)
+    c.queue.table.selectRow(0)
+    c.show_page("stays")
+    assert c.stays_page.queue_number.text() == "1"  # the stay starts from the selected visit
+    c.show_page("day")
+    c.day.export.click()
+    qtbot.waitUntil(lambda: bool(c.day.message.text()), timeout=5000)
+    entries = [tuple(r) for r in seeded.db.conn.execute("SELECT actor, action, record_kind FROM audit_log")]
+    actor = f"staff:{admin.id}"
+    assert (actor, "corrected", "patient") in entries and (actor, "exported", "day") in entries
