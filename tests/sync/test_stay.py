@@ -132,3 +132,17 @@ def test_cli_start_list_receipt(kiosk_env, tmp_path):
     assert r.returncode == 0 and json.loads(r.stdout)["outcome"] == "withdrawn"
     assert run("stay", "start", "7", "--reason", "x").returncode == 2
     assert run("stay", "start", "1", "--reason", "x", "--from", "yesterday").returncode == 2
+
+
+def test_patient_without_id_number_needs_a_passport(service, clock, hub):
+    from kiosk.demo import BHYT_QR
+    v = service.handle(ScanEvent(BHYT_QR.encode(), "serial"))
+    assert v.ok, v
+    with pytest.raises(UsageError, match="--passport"):
+        start(service, clock, v.visit_id)
+    n = start(service, clock, v.visit_id, passport_number="C1234567")
+    assert n.passport_number == "C1234567" and n.id_number is None and n.masked_id == "****4567"
+    assert n.to_json()["document"] == "passport"
+    sender = Sender(service.db, HubClient(hub.url, hub.token))
+    sender.once()
+    assert sn.get(service.db.conn, n.id).state == "acknowledged"
