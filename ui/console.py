@@ -576,6 +576,7 @@ class ConsoleWindow(QWidget):
             self._lock_timer.start()
             self._refresh_timer.start()
             self.show_page("queue")
+            self.check_stay_alarms()
         self.bridge.submit(job, done)
 
     @Slot()
@@ -596,9 +597,30 @@ class ConsoleWindow(QWidget):
         self.stack.setCurrentWidget(self.login)
         self.load_staff()
 
+    def check_stay_alarms(self) -> None:
+        """Whatever page is open, the Stays tab turns red with a count when a deadline is within the hour."""
+        def job(svc):
+            from kiosk import stay_notification as sn
+            rows = sn.pending_with_time_left(svc.db.conn, svc.clock.now(), svc.clock.synchronised())
+            return sum(1 for r in rows if r.get("alarm"))
+
+        def done(count, error):
+            if error is not None or self.session is None:
+                return
+            tab = self.tabs["stays"]
+            if count:
+                tab.set(tr("Stays ({count}!)"), self.lang, count=count)
+            else:
+                tab.set(self.TAB_WORDS["stays"], self.lang)
+            tab.setProperty("role", "danger" if count else "tab")
+            tab.style().unpolish(tab)
+            tab.style().polish(tab)
+        self.bridge.submit(job, done)
+
     def _periodic(self) -> None:
         if self.session is None:
             return
+        self.check_stay_alarms()
         page = self.current
         if page == "queue":
             self.refresh_queue()

@@ -237,6 +237,9 @@ def test_stay_alarm_one_hour_before_the_deadline(qtbot, console, staff_accounts,
     clock.advance(hours=12, minutes=45)  # 22:15, deadline 23:00
     console.refresh_stays()
     qtbot.waitUntil(lambda: "trong vòng một giờ" in console.stays_page.alarm.text(), timeout=5000)
+    console.show_page("queue")
+    console._periodic()  # the 20 s refresh: the Stays tab shows the alarm from any page
+    qtbot.waitUntil(lambda: console.tabs["stays"].text() == "Lưu trú (1!)", timeout=5000)
 
 
 def test_end_of_day_counts_and_recorded_export(qtbot, console, staff_accounts, kiosk, scanner, seeded, tmp_path):

@@ -108,6 +108,9 @@ def test_console_screens_fit(qtbot, bridge, scanner, staff_accounts, tmp_path, w
     c.queue.correct.click()
     c.set_language(lang)
     _settle(qtbot, c)
+    c.tabs["stays"].set("Stays ({count}!)", lang, count=12)  # the stay-deadline alarm on the tab
+    c.tabs["stays"].setProperty("role", "danger")
+    _settle(qtbot, c)
     found += problems(c, c.metrics.touch, f"{width}x{height} {lang} queue")
     for page in ("manual", "stays", "status", "day", "staff"):
         c.show_page(page)

@@ -412,6 +412,10 @@
             <translation>No staff accounts yet: create one with 'kiosk staff add --admin'.</translation>
         </message>
         <message>
+            <source>Stays ({count}!)</source>
+            <translation>Stays ({count}!)</translation>
+        </message>
+        <message>
             <source>The chip photo cannot be shown here</source>
             <translation>The chip photo cannot be shown here</translation>
         </message>

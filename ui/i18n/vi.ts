@@ -412,6 +412,10 @@
             <translation>Chưa có tài khoản nhân viên: tạo bằng lệnh 'kiosk staff add --admin'.</translation>
         </message>
         <message>
+            <source>Stays ({count}!)</source>
+            <translation>Lưu trú ({count}!)</translation>
+        </message>
+        <message>
             <source>The chip photo cannot be shown here</source>
             <translation>Không hiển thị được ảnh trong chip</translation>
         </message>
