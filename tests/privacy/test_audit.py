@@ -143,3 +143,18 @@ def test_cli_verify_names_the_broken_entry(db, kiosk_env):
     _tamper(db, "UPDATE audit_log SET purpose = 'nothing to see' WHERE seq = 3")
     bad = subprocess.run(kiosk_cmd("audit", "verify"), env=kiosk_env, capture_output=True, text=True)
     assert bad.returncode == 1 and "entry 3" in bad.stdout
+
+
+def test_console_views_are_audited(cli_env, privacy_cfg):
+    from tests.privacy.conftest import person
+    out = subprocess.run(kiosk_cmd("checkin", "--payload", person(0)["payload"], "--json"), env=cli_env,
+                         capture_output=True, text=True)
+    visit = json.loads(out.stdout)
+    shown = subprocess.run(kiosk_cmd("visits", "--date", visit["visit_date"]), env=cli_env, capture_output=True,
+                           text=True)
+    assert shown.returncode == 0 and person(0)["name"] in shown.stdout
+    db = store.connect(privacy_cfg.database)
+    (e,) = [e for e in audit.entries(db.conn) if e.action == "viewed"]
+    assert e.record_kind == "visits_of_day" and e.record_id == visit["visit_date"] and e.actor.startswith("os:")
+    assert json.loads(e.details)["visit_ids"] == [visit["visit_id"]]
+    assert audit.verify(db.conn).ok

@@ -72,9 +72,15 @@ def visits(ctx) -> int:
     from kiosk.checkin import visits_on
     from kiosk.clock import SystemClock, vn_date
     day = parse_date(ctx.args.date, "--date") if ctx.args.date else vn_date(SystemClock().now())
-    rows = [v.to_json() for v in visits_on(ctx.db().conn, day.isoformat())]
+    db = ctx.db()
+    rows = [v.to_json() for v in visits_on(db.conn, day.isoformat())]
     for r in rows:
         r.pop("existing")
+    if rows:  # names on the console: an access to personal data (issue 10's audit trail)
+        from kiosk import audit
+        audit.record(db.conn, actor=audit.default_actor(), action="viewed", record_kind="visits_of_day",
+                     record_id=day.isoformat(), purpose="kiosk visits (command line)",
+                     details={"visit_ids": [r["visit_id"] for r in rows]})
 
     def human() -> str:
         if not rows:

@@ -80,7 +80,13 @@ def list_(ctx) -> int:
     from kiosk.clock import SystemClock
     clock = SystemClock()
     now, synced = clock.now(), clock.synchronised()
-    rows = [n.to_json(now, synced) for n in sn.list_all(ctx.db().conn, sn.OPEN_STATES if ctx.args.open else None)]
+    db = ctx.db()
+    rows = [n.to_json(now, synced) for n in sn.list_all(db.conn, sn.OPEN_STATES if ctx.args.open else None)]
+    if rows:  # names on the console: an access to personal data (issue 10's audit trail)
+        from kiosk import audit
+        audit.record(db.conn, actor=audit.default_actor(), action="viewed", record_kind="stay_notifications",
+                     record_id="open" if ctx.args.open else "all", purpose="kiosk stay list (command line)",
+                     details={"ids": [r["id"] for r in rows]})
 
     def human() -> str:
         if not rows:
