@@ -158,13 +158,16 @@ def _rows(conn: sqlite3.Connection) -> Iterator[tuple]:
     yield from conn.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq")
 
 
-def verify(conn: sqlite3.Connection, anchors: dict[int, str] | None = None) -> Verdict:
+def verify(conn: sqlite3.Connection, anchors: dict[int, str] | None = None,
+           anchor_links: dict[int, str] | None = None) -> Verdict:
     """Walk the chain; report the first entry (by position) whose content, link or order is wrong.
 
-    `anchors` maps seq → entry_hash as the hub holds them: a whole chain rewritten
-    locally after sync is caught at the first anchored entry that differs.
+    `anchors` maps seq → entry_hash as the hub holds them, `anchor_links` seq → the
+    prev_hash the hub's copy carries: a chain rewritten locally after sync (head
+    and all) is caught at the first entry that differs from what the hub saw.
     """
     anchors = anchors or {}
+    anchor_links = anchor_links or {}
     prev = GENESIS
     expected_seq = 1
     count = 0
@@ -184,6 +187,9 @@ def verify(conn: sqlite3.Connection, anchors: dict[int, str] | None = None) -> V
                           e.details)
         if want != e.entry_hash:
             return Verdict(False, count, e.seq, f"entry {e.seq} was altered (its content does not match its hash)")
+        if e.seq in anchor_links and anchor_links[e.seq] != e.prev_hash and e.seq > 1:
+            return Verdict(False, count, e.seq - 1, f"entry {e.seq - 1} differs from what the hub saw "
+                                                    f"(the hub's copy of entry {e.seq} links to another hash)")
         if e.seq in anchors and anchors[e.seq] != e.entry_hash:
             return Verdict(False, count, e.seq, f"entry {e.seq} differs from the copy the hub holds")
         prev = e.entry_hash
@@ -204,3 +210,33 @@ def verify(conn: sqlite3.Connection, anchors: dict[int, str] | None = None) -> V
     if head_row is None and count:
         return Verdict(False, count, 1, "the recorded head of the log is missing")
     return Verdict(True, count, head=head)
+
+
+def check_copies(copies: list[dict]) -> dict[str, Any]:
+    """The hub's side: check the copies of one kiosk's entries it received (each as `Entry.to_json()`).
+
+    Every copy's hash is recomputed from its content; consecutive copies must link. Entries kept
+    local on purpose (`sent_upstream`, which the hub's own records prove) leave gaps, which are fine.
+    Returns the verdict and the anchors a kiosk's `kiosk audit verify --anchors` compares against.
+    """
+    copies = sorted(copies, key=lambda c: c["seq"])
+    anchors: dict[str, str] = {}
+    links: dict[str, str] = {}
+    prev: dict | None = None
+    for c in copies:
+        details = json.dumps(c.get("details") or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        want = entry_hash(c["prev_hash"], c["seq"], c["at"], c["actor"], c["action"], c["record_kind"],
+                          str(c["record_id"]), c["purpose"], details)
+        if want != c["entry_hash"]:
+            return {"ok": False, "entries": len(copies), "first_broken": c["seq"],
+                    "problem": f"the hub's copy of entry {c['seq']} does not match its own hash", "anchors": anchors,
+                    "links": links}
+        if prev is not None and c["seq"] == prev["seq"] + 1 and c["prev_hash"] != prev["entry_hash"]:
+            return {"ok": False, "entries": len(copies), "first_broken": c["seq"],
+                    "problem": f"entry {c['seq']} does not link to entry {prev['seq']} in the hub's copies",
+                    "anchors": anchors, "links": links}
+        anchors[str(c["seq"])] = c["entry_hash"]
+        links[str(c["seq"])] = c["prev_hash"]
+        prev = c
+    return {"ok": True, "entries": len(copies), "first_broken": None, "problem": None, "anchors": anchors,
+            "links": links}

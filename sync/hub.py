@@ -270,6 +270,12 @@ class HubStore:
                       [r[0], at, reason])
         return {"device": name.strip(), "revoked_at": at, "reason": reason}
 
+    def audit_copies(self, name: str) -> list[dict[str, Any]]:
+        """The copies of one device's audit entries this hub received (issue 10), in sequence order."""
+        rows = self.conn.execute("SELECT a.payload FROM audit_entries a JOIN devices d ON d.id = a.device_id "
+                                 "WHERE d.name = ? ORDER BY a.record_id", [name.strip()]).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
     def revocation(self, device_id: int) -> tuple[str, str] | None:
         r = self.conn.execute("SELECT revoked_at, reason FROM revoked_devices WHERE device_id = ?",
                               [device_id]).fetchone()

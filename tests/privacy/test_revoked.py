@@ -63,3 +63,44 @@ def test_revoked_token_stops_sync_clearly_and_loses_nothing(cli_env, privacy_cfg
         assert json.loads(run(cli_env, "sync", "status", "--json").stdout)["token_refused"] is None
     finally:
         h.stop()
+
+
+def test_local_rewrite_after_sync_is_caught_with_the_hubs_copies(cli_env, privacy_cfg, tmp_path):
+    from kiosk import audit, store
+    h = start_hub(tmp_path / "hub")
+    try:
+        assert run(cli_env, "checkin", "--payload", person(0)["payload"]).returncode == 0
+        for _ in range(4):  # four exports by root: audit entries queued to the hub
+            assert run(cli_env, "person", "export", "--id-number", person(0)["id_number"]).returncode == 0
+        sync = run(cli_env, "sync", "once", "--hub", h.url, "--token-file", str(h.token_file), "--json")
+        assert sync.returncode == 0, sync.stderr
+        hub_view = run(cli_env, "hub", "audit", "--db", str(h.db), "--device", "kiosk-1", "--json")
+        assert hub_view.returncode == 0, hub_view.stderr
+        anchors = json.loads(hub_view.stdout)
+        assert anchors["ok"] and anchors["entries"] == 4
+        (tmp_path / "anchors.json").write_text(hub_view.stdout)
+        # Root rewrites the purpose of the 2nd export and recomputes everything after it, head included.
+        db = store.connect(privacy_cfg.database)
+        db.conn.execute("DROP TRIGGER audit_log_no_update")
+        entries = audit.entries(db.conn)
+        target = [e for e in entries if e.action == "exported"][1].seq
+        prev = None
+        for e in entries:
+            if e.seq < target:
+                prev = e.entry_hash
+                continue
+            purpose = "routine check" if e.seq == target else e.purpose
+            h2 = audit.entry_hash(prev, e.seq, e.at, e.actor, e.action, e.record_kind, e.record_id, purpose,
+                                  e.details)
+            db.conn.execute("UPDATE audit_log SET purpose = ?, prev_hash = ?, entry_hash = ? WHERE seq = ?",
+                            [purpose, prev, h2, e.seq])
+            prev = h2
+        db.conn.execute("UPDATE meta SET value = ? WHERE key = 'audit.head'", [f"{entries[-1].seq}:{prev}"])
+        db.conn.close()
+        local = run(cli_env, "audit", "verify", "--json")
+        assert local.returncode == 0  # a perfect local forgery...
+        caught = run(cli_env, "audit", "verify", "--anchors", str(tmp_path / "anchors.json"), "--json")
+        verdict = json.loads(caught.stdout)
+        assert caught.returncode == 1 and verdict["first_broken"] == target, verdict  # ...is not, with the hub
+    finally:
+        h.stop()

@@ -14,6 +14,8 @@ def register(sub) -> None:
     a = sub.add_parser("audit", help="the audit trail of access to personal data")
     asub = a.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     v = asub.add_parser("verify", help="check the hash chain; names the first broken entry (exit 1 if broken)")
+    v.add_argument("--anchors", metavar="FILE",
+                   help="also compare with the hub's copies (the JSON `kiosk hub audit --json` prints)")
     add_json(v)
     v.set_defaults(func=verify)
     ls = asub.add_parser("list", help="show audit entries (no personal data is stored in them)")
@@ -25,7 +27,17 @@ def register(sub) -> None:
 
 def verify(ctx) -> int:
     from kiosk import audit
-    verdict = audit.verify(ctx.db().conn)
+    anchors, links = {}, {}
+    if ctx.args.anchors:
+        import json
+        from kiosk.errors import UsageError
+        try:
+            data = json.loads(open(ctx.args.anchors, encoding="utf-8").read())
+            anchors = {int(k): v for k, v in data.get("anchors", data).items()}
+            links = {int(k): v for k, v in data.get("links", {}).items()}
+        except (OSError, ValueError, AttributeError) as e:
+            raise UsageError(f"--anchors: not the JSON of `kiosk hub audit --json` ({type(e).__name__})") from None
+    verdict = audit.verify(ctx.db().conn, anchors, links)
     data = verdict.to_json()
     if verdict.ok:
         ctx.emit(data, f"audit log intact: {verdict.entries} entries, head {verdict.head or '(empty)'}")

@@ -48,6 +48,13 @@ def register(sub) -> None:
     add_json(rv)
     rv.set_defaults(func=revoke)
 
+    au = hs.add_parser("audit", help="check a device's audit-trail copies held by the hub; prints the anchors "
+                                     "`kiosk audit verify --anchors` compares the kiosk against")
+    au.add_argument("--db", required=True, metavar="FILE")
+    au.add_argument("--device", required=True, metavar="NAME")
+    add_json(au)
+    au.set_defaults(func=audit_copies)
+
     r = hs.add_parser("roster", help="roster files served to kiosks")
     rs = r.add_subparsers(dest="roster_command", metavar="ACTION", required=True)
     p = rs.add_parser("publish", help="make a roster snapshot or delta (JSON Lines, optionally gzip) available")
@@ -106,6 +113,17 @@ def serve(ctx) -> int:
     finally:
         hub.httpd.server_close()
     return 0
+
+
+def audit_copies(ctx) -> int:
+    from kiosk import audit
+    from sync.hub import HubStore
+    result = audit.check_copies(HubStore(ctx.args.db).audit_copies(ctx.args.device))
+    result["device"] = ctx.args.device
+    ctx.emit(result, f"{ctx.args.device}: {result['entries']} audit entries held, "
+                     + ("chain consistent" if result["ok"] else f"BROKEN at entry {result['first_broken']}: "
+                                                                f"{result['problem']}"))
+    return 0 if result["ok"] else 1
 
 
 def revoke(ctx) -> int:
