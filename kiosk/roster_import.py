@@ -275,7 +275,7 @@ def import_file(db, key: bytes, path: str | Path, *, batch_size: int = BATCH, fo
         if progress:
             progress(rf.size, rf.size)
         t1 = time.monotonic()
-        _finish(db, hdr, now(), report)
+        _finish(db, hdr, now(), report, fp)
         report.finish_seconds = round(time.monotonic() - t1, 3)
     finally:
         rf.close()
@@ -382,20 +382,28 @@ def _commit_batch(conn, parsed, delta, target, end_offset, line_no, report: Impo
     report.bad_count += len(bad)
 
 
-def _finish(db, hdr: Header, at: datetime, report: ImportReport) -> None:
+def _finish(db, hdr: Header, at: datetime, report: ImportReport, fp: str) -> None:
     conn = db.conn
     as_of = hdr.as_of or vn_date(at).isoformat()
+    if hdr.kind == "snapshot":
+        # Index and de-duplicate the staging table in steps, each its own (idempotent) transaction, so a
+        # check-in waiting for the write lock waits seconds, not the whole build. Index names carry the
+        # file's fingerprint: they move with the table when it is renamed into place.
+        tag = fp[:12]
+        with _tx(conn):
+            conn.execute(f"CREATE INDEX IF NOT EXISTS roster_sin_{tag} ON {_STAGING}(sin_key)")
+        with _tx(conn):
+            # The same card twice in a snapshot: the last line wins (highest rowid, file order).
+            conn.execute(f"DELETE FROM {_STAGING} WHERE rowid IN (SELECT r.rowid FROM {_STAGING} r JOIN "
+                         f"(SELECT sin_key, card_prefix, max(rowid) AS keep FROM {_STAGING} "
+                         "GROUP BY sin_key, card_prefix HAVING count(*) > 1) d ON r.sin_key = d.sin_key "
+                         "AND r.card_prefix IS d.card_prefix AND r.rowid != d.keep)")
+        with _tx(conn):
+            conn.execute(f"CREATE INDEX IF NOT EXISTS roster_id_{tag} ON {_STAGING}(id_key)")
     with _tx(conn):
         if hdr.kind == "snapshot":
             conn.execute("DROP TABLE roster_cards")
             conn.execute(f"ALTER TABLE {_STAGING} RENAME TO roster_cards")
-            conn.execute("CREATE INDEX roster_cards_sin ON roster_cards(sin_key)")
-            # The same card twice in a snapshot: the last line wins (highest rowid, file order).
-            conn.execute("DELETE FROM roster_cards WHERE rowid IN (SELECT r.rowid FROM roster_cards r JOIN "
-                         "(SELECT sin_key, card_prefix, max(rowid) AS keep FROM roster_cards "
-                         "GROUP BY sin_key, card_prefix HAVING count(*) > 1) d ON r.sin_key = d.sin_key "
-                         "AND r.card_prefix IS d.card_prefix AND r.rowid != d.keep)")
-            conn.execute("CREATE INDEX roster_cards_id ON roster_cards(id_key)")
         (rows,) = conn.execute("SELECT count(*) FROM roster_cards").fetchone()
         store.set_meta(conn, "roster.version", str(hdr.version))
         store.set_meta(conn, "roster.as_of", as_of)
