@@ -152,3 +152,22 @@ def test_check_or_pending_keeps_the_offline_answer_when_the_gateway_is_down(gw):
     gw.drop_next = 0
     e = check_or_pending(lk, ident(card_number="HS4404012345678"), DAY, "40123", pending)
     assert (e.result_code, e.source) == ("000", "gateway")
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from sync.fake_gateway import ANSWER_FIELDS  # noqa: E402
+from sync.national_lookup import GatewayAnswer  # noqa: E402
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(sorted(REASONS) + ["999", "0"]),
+       st.dictionaries(st.sampled_from(ANSWER_FIELDS), st.one_of(st.none(), st.integers(), st.text(max_size=20),
+                                                                 st.sampled_from(["01/01/2026", "31/12/2026", "-",
+                                                                                  "HS4404012345678", "K2"])),
+                       max_size=12))
+def test_any_gateway_answer_becomes_an_answer_never_a_crash(code, body):
+    from datetime import datetime, timezone
+    e = to_eligibility(GatewayAnswer(code, body, datetime.now(timezone.utc)), ident(), DAY, "40123")
+    assert e.result_code and e.reason and e.source in ("gateway", "none")
+    assert e.benefit_percent is None or 0 <= e.benefit_percent <= 100
