@@ -165,12 +165,13 @@ def rootfs(work, hub):
     bundle = sorted((ROOT / "dist").glob("kiosk-deploy-*.tar.gz"))[-1]
     shutil.copy(wheel, src)
     run(["tar", "-C", str(src), "-xzf", str(bundle)])
-    # Where this machine reaches PyPI through a TLS-inspecting proxy, pip in the chroot needs the
-    # host's CA bundle (a test-environment matter, like a station behind such a proxy).
-    host_bundle = Path(os.environ.get("PIP_CERT") or "/etc/ssl/certs/ca-certificates.crt")
-    if host_bundle.is_file():
-        shutil.copy(host_bundle, root / "root/host-ca-bundle.crt")
-        CHROOT_ENV["PIP_CERT"] = "/root/host-ca-bundle.crt"
+    # Where this machine reaches PyPI through a TLS-inspecting proxy, its local CAs go into the
+    # image too (a test-environment matter, like a station behind such a proxy).
+    local_cas = sorted(Path("/usr/local/share/ca-certificates").glob("*.crt"))
+    for ca_file in local_cas:
+        shutil.copy(ca_file, root / "usr/local/share/ca-certificates" / ca_file.name)
+    if local_cas:
+        run(["chroot", str(root), "update-ca-certificates"], env=CHROOT_ENV)
     shutil.copy(hub["ca"], src / "hub-ca.pem")
     shutil.copy(hub["token"], src / "device-token")
     (src / "roster.key").write_text(ROSTER_KEY + "\n")
@@ -343,7 +344,10 @@ def _ansible_env(fs) -> dict[str, str]:
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "deploy/ansible/ansible.cfg"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCAL_TEMP=str(fs["work"] / "ansible-tmp"),
                ANSIBLE_REMOTE_TEMP="/tmp/.ansible", ANSIBLE_DEPRECATION_WARNINGS="0")
-    env.pop("PYTHONPATH", None)
+    # The chroot connection hands the controller's environment to commands inside: keep this
+    # machine's pip settings out (the image has its own /etc/pip.conf).
+    for k in [k for k in env if k.startswith("PIP_") or k in ("PYTHONPATH", "VIRTUAL_ENV")]:
+        env.pop(k)
     return env
 
 
@@ -361,13 +365,24 @@ def _playbook(fs, playbook: str, *extra: str, wheel: Path | None = None) -> tupl
 
 def test_ansible_check_mode_on_the_provisioned_rootfs_changes_nothing(rootfs):
     recap, out = _playbook(rootfs, "site.yml", "--check", "--diff")
-    assert recap["changed"] == 0, "\n".join(line for line in out.splitlines() if "changed" in line)[-4000:]
+    assert recap["changed"] == 0, _changed_tasks(out)
 
 
 def test_ansible_converges_the_provisioned_rootfs_with_changed_0(rootfs):
     recap, out = _playbook(rootfs, "site.yml")
-    assert recap["changed"] == 0, "\n".join(line for line in out.splitlines() if line.startswith("changed"))
+    assert recap["changed"] == 0, _changed_tasks(out)
     assert recap["ok"] >= 20
+
+
+def _changed_tasks(out: str) -> str:
+    """The TASK headers followed by a `changed:` line, with that line: what was not idempotent."""
+    found, task = [], ""
+    for line in out.splitlines():
+        if line.startswith("TASK ["):
+            task = line
+        elif line.startswith("changed:") or line.startswith("--- before") or line.startswith("+++ after"):
+            found.append(f"{task}\n    {line}")
+    return "\n".join(found)[-4000:]
 
 
 def _second_version(fs) -> Path:
