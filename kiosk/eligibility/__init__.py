@@ -41,7 +41,7 @@ def _best(rows: list[tuple]) -> tuple | None:
     # A person may have an old (replaced) card and a new one: prefer the one in force.
     if not rows:
         return None
-    return max(rows, key=lambda r: (r[13] == 0, r[13] != _REPLACED, r[10] or 0))
+    return max(rows, key=lambda r: (r[13] == 0, r[13] != _REPLACED, 10**7 if r[10] is None else r[10]))
 
 
 def find_card(conn: sqlite3.Connection, key: bytes, *, card_number: str | None = None,
