@@ -258,3 +258,21 @@ def test_no_roster_yet_says_so_and_answers_carry_the_roster_age(db, key, tmp_pat
     ri.import_file(db, key, tmp_path / "s.jsonl")
     r = next(r for r in recs if r["id_number"])
     assert lookup(db, key, id_number=r["id_number"]).details["roster_age_days"] == 7
+
+
+def test_old_and_new_card_of_one_person(db, key, tmp_path):
+    base = {"id_number": "040095001234", "full_name": "Trần Thị Lan Anh", "date_of_birth": "1995-05-12",
+            "facility_code": "40123"}
+    old = {**base, "card_number": "HS4404012345678", "valid_from": "2025-01-01", "valid_to": "2025-12-31",
+           "status": "replaced", "replaced_by": "SV4404012345678"}
+    new = {**base, "card_number": "SV4404012345678", "valid_from": "2026-01-01", "valid_to": None,
+           "status": "active"}
+    synthetic.write(tmp_path / "s.jsonl", [new, old], {"roster": "snapshot", "version": 1})
+    ri.import_file(db, key, tmp_path / "s.jsonl")
+    by_id = lookup(db, key, "2026-06-01", id_number="040095001234")
+    assert (by_id.result_code, by_id.benefit_percent) == ("000", 100)
+    by_old = lookup(db, key, "2026-06-01", card_number="HS4404012345678")
+    assert by_old.result_code == "003" and by_old.details["new_valid_from"] == "2026-01-01"
+    assert lookup(db, key, "2025-06-01", card_number="hs4404012345678").result_code == "004"
+    by_number = lookup(db, key, "2026-06-01", card_number="4012345678")  # the 10-digit number: the card in force
+    assert by_number.result_code == "000"
