@@ -61,15 +61,22 @@ def kiosk(*args: str) -> list[str]:
     return [str(exe), *args] if exe.exists() else [sys.executable, "-m", "kiosk", *args]
 
 
-def card_present() -> bool:
-    from smartcard.System import readers
+def reader_state() -> str:
+    """"present", "empty" or "other", as pcscd sees the Virtual PCD slot (no connect)."""
+    from smartcard import scard
+    rc, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    if rc != scard.SCARD_S_SUCCESS:
+        return "other"
     try:
-        c = next(r for r in readers() if str(r) == READER).createConnection()
-        c.connect()
-        c.disconnect()
-        return True
-    except Exception:
-        return False
+        rc, states = scard.SCardGetStatusChange(ctx, 0, [(READER, scard.SCARD_STATE_UNAWARE)])
+        if rc != scard.SCARD_S_SUCCESS:
+            return "other"
+        flags = states[0][1]
+        if flags & scard.SCARD_STATE_PRESENT and not flags & scard.SCARD_STATE_MUTE:
+            return "present"
+        return "empty" if flags & scard.SCARD_STATE_EMPTY else "other"
+    finally:
+        scard.SCardReleaseContext(ctx)
 
 
 class Sim:
@@ -77,7 +84,7 @@ class Sim:
         self.p = subprocess.Popen(kiosk("card-sim", "--profile", str(PROFILE), "--pki", str(pki),
                                         "--latency-ms", str(latency_ms)), stderr=subprocess.DEVNULL)
         end = time.monotonic() + 10
-        while not card_present():
+        while reader_state() != "present":
             if time.monotonic() > end:
                 self.close()
                 sys.exit("bench: card-sim did not show up in the Virtual PCD reader (is pcscd running?)")
@@ -86,7 +93,8 @@ class Sim:
     def close(self):
         self.p.terminate()
         self.p.wait(5)
-        while card_present():
+        end = time.monotonic() + 5
+        while reader_state() != "empty" and time.monotonic() < end:  # pcscd must see the card go
             time.sleep(0.05)
 
 

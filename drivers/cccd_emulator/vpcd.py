@@ -62,6 +62,7 @@ def serve_once(card: CccdCard, host: str, port: int, stop: threading.Event) -> s
             if msg is None:
                 return "closed"
             if len(msg) == 1:
+                log.debug("event=card_sim_control code=%d", msg[0])
                 if msg[0] in (POWER_ON, RESET, POWER_OFF):
                     card.reset()
                 elif msg[0] == GET_ATR:

@@ -23,6 +23,10 @@ if [[ ! -e /usr/lib/pcsc/drivers/serial/libifdvpcd.so ]] && ! ls /usr/lib/*/pcsc
     exit 1
 fi
 
+# a pcscd that is shutting down (socket already gone) is given 3 s to finish
+for _ in $(seq 1 30); do
+    if pgrep -x pcscd >/dev/null && [[ ! -S $SOCK ]]; then sleep 0.1; else break; fi
+done
 if pgrep -x pcscd >/dev/null && [[ -S $SOCK ]] && have_reader; then
     exit 0  # already up with the virtual reader
 fi
