@@ -42,5 +42,15 @@ def make_camera(cfg) -> ScanSource | None:
                         height=cfg["camera.height"])
 
 
+def make_chip(cfg) -> ScanSource | None:
+    """The PC/SC chip reader (issue 4): told the number by the check-in flow (`expect()`), it reads placed cards."""
+    if not cfg["reader.enabled"]:
+        return None
+    from drivers.chip.passive import load_trust_store
+    from drivers.chip.source import ChipSource
+    return ChipSource(cfg["reader.name"], trust=load_trust_store(cfg["reader.csca_dir"]),
+                      extended=cfg["reader.extended_length"])
+
+
 def build_sources(cfg) -> list[ScanSource]:
-    return [s for s in (make_scanner(cfg), make_camera(cfg)) if s is not None]
+    return [s for s in (make_scanner(cfg), make_camera(cfg), make_chip(cfg)) if s is not None]

@@ -155,6 +155,9 @@ SCHEMA: tuple[Key, ...] = (
         _one_of("default", "zxing", "zbar", "opencv")),
     Key("reader", "name", "", "text, or empty for the first reader",
         "PC/SC reader to use for chip cards: the first reader whose name contains this text."),
+    Key("reader", "enabled", False, "true or false",
+        "Read CCCD chips on the PC/SC reader in `kiosk run`: after a card's QR gives the ID number, placing the "
+        "card on the reader reads and verifies its chip (docs/chip.md).", kind=bool),
     Key("reader", "extended_length", "auto", "\"auto\", \"yes\" or \"no\"",
         "Extended-length APDUs (a whole data group per command): `auto` tries them and falls back to short "
         "APDUs when the reader refuses (e.g. ACR122U).", _one_of("auto", "yes", "no")),
