@@ -202,8 +202,24 @@ def upsert(conn: sqlite3.Connection, cards: Iterable[RosterCard]) -> int:
     return len(rows)
 
 
+class ParsedBatch(tuple):
+    """(rows, deletes, bad) plus the line counts of a delta's upserts and deletes."""
+
+    upserts: int
+    removals: int
+
+
 def _parse_batch(key: bytes, lines: list[tuple[int, bytes]], delta: bool):
+    """(rows, deletes, bad lines) of one batch.
+
+    A snapshot's rows are in file order (duplicates go at the end of the import). A delta's lines act in
+    file order — an upsert then a delete of the same card leaves it deleted, and the other way round — so
+    its rows are the cards present at the end of the batch and its deletes every card the batch touched,
+    both sorted by key for locality in the indexes; `_commit_batch` deletes, then inserts.
+    """
     rows, deletes, bad = [], [], []
+    final: dict[tuple, tuple | None] = {}
+    upserts = removals = 0
     for line_no, line in lines:
         if not line.strip():
             continue
@@ -213,14 +229,26 @@ def _parse_batch(key: bytes, lines: list[tuple[int, bytes]], delta: bool):
                 card = rec["delete"]
                 if not isinstance(card, str) or not card.strip() or len(rec) != 1:
                     raise BadCard("delete: expected {\"delete\": \"<card_number>\"}")
-                deletes.append(roster.card_identity(key, card))
+                final[roster.card_identity(key, card)] = None
+                removals += 1
                 continue
-            rows.append(minimise_row(key, rec))
+            row = minimise_row(key, rec)
+            if delta:
+                final[(row[0], row[1])] = row
+                upserts += 1
+            else:
+                rows.append(row)
         except orjson.JSONDecodeError as e:
             bad.append({"line": line_no, "error": f"not JSON ({str(e).split(':')[0]})"})
         except BadCard as e:
             bad.append({"line": line_no, "error": str(e)})
-    return rows, deletes, bad
+    if delta:
+        order = sorted(final, key=lambda k: (k[0], k[1] or ""))
+        rows = [final[k] for k in order if final[k] is not None]
+        deletes = order
+    out = ParsedBatch((rows, deletes, bad))
+    out.upserts, out.removals = (upserts, removals) if delta else (len(rows), 0)
+    return out
 
 
 def import_file(db, key: bytes, path: str | Path, *, batch_size: int = BATCH, force: bool = False,
@@ -238,10 +266,11 @@ def import_file(db, key: bytes, path: str | Path, *, batch_size: int = BATCH, fo
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     conn = db.conn
-    conn.execute("PRAGMA cache_size=-32768")  # 32 MiB: index builds sort faster, RSS stays bounded
     rf = RosterFile(path)
     try:
         hdr = rf.header
+        # Bounded page cache: a snapshot's index builds sort in it; a delta's random index updates hit it.
+        conn.execute(f"PRAGMA cache_size={-32768 if hdr.kind == 'snapshot' else -65536}")
         fp = fingerprint(path)
         state = _state(conn)
         version = current_version(conn)
@@ -367,7 +396,7 @@ def _commit_batch(conn, parsed, delta, target, end_offset, line_no, report: Impo
     rows, deletes, bad = parsed
     with _tx(conn):
         if delta:
-            conn.executemany(_DELETE, [(r[0], r[1]) for r in rows] + deletes)
+            conn.executemany(_DELETE, deletes)
         conn.executemany(_INSERT.format(table=target), rows)
         kept = []
         if bad:
@@ -376,9 +405,10 @@ def _commit_batch(conn, parsed, delta, target, end_offset, line_no, report: Impo
             kept.extend(bad[:max(0, MAX_BAD_KEPT - len(kept))])
         conn.execute("UPDATE roster_import SET offset = ?, line_no = ?, cards = cards + ?, deleted = deleted + ?, "
                      "bad_count = bad_count + ?, bad_lines = coalesce(?, bad_lines) WHERE id = 1",
-                     [end_offset, line_no, len(rows), len(deletes), len(bad), json.dumps(kept) if bad else None])
-    report.cards += len(rows)
-    report.deleted += len(deletes)
+                     [end_offset, line_no, parsed.upserts, parsed.removals, len(bad),
+                      json.dumps(kept) if bad else None])
+    report.cards += parsed.upserts
+    report.deleted += parsed.removals
     report.bad_count += len(bad)
 
 

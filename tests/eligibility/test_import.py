@@ -201,8 +201,8 @@ def test_minimise_accepts_or_names_the_field(rec):
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(max_size=200))
 def test_any_bytes_as_a_line_is_counted_never_raised(line):
-    rows, deletes, bad = ri._parse_batch(b"k" * 32, [(2, line)], delta=True)
-    assert len(rows) + len(deletes) + len(bad) == (1 if line.strip() else 0)
+    parsed = ri._parse_batch(b"k" * 32, [(2, line)], delta=True)
+    assert parsed.upserts + parsed.removals + len(parsed[2]) == (1 if line.strip() else 0)
 
 
 def test_cli_import_status_and_exit_codes(tmp_path, kiosk_env):
@@ -276,3 +276,19 @@ def test_old_and_new_card_of_one_person(db, key, tmp_path):
     assert lookup(db, key, "2025-06-01", card_number="hs4404012345678").result_code == "004"
     by_number = lookup(db, key, "2026-06-01", card_number="4012345678")  # the 10-digit number: the card in force
     assert by_number.result_code == "000"
+
+
+def test_delta_lines_act_in_file_order_within_a_batch(db, key, tmp_path):
+    recs = list(synthetic.cards(10))
+    synthetic.write(tmp_path / "s.jsonl", recs, {"roster": "snapshot", "version": 1})
+    ri.import_file(db, key, tmp_path / "s.jsonl")
+    a, b = recs[1], recs[2]
+    lines = [{**a, "status": "revoked"}, {"delete": a["card_number"]},        # upsert then delete: gone
+             {"delete": b["card_number"]}, {**b, "status": "revoked"},        # delete then upsert: there
+             {**b, "status": "decreased_stopped"}]                            # twice: the last wins
+    synthetic.write(tmp_path / "d.jsonl", lines, {"roster": "delta", "since": 1, "until": 2})
+    rep = ri.import_file(db, key, tmp_path / "d.jsonl", batch_size=100)
+    assert (rep.cards, rep.deleted, rep.rows) == (3, 2, 9)
+    assert lookup(db, key, card_number=a["card_number"]).result_code == "K02"
+    assert lookup(db, key, card_number=b["card_number"]).result_code == "124"
+    assert db.execute("SELECT count(*) FROM roster_cards").fetchone()[0] == 9
