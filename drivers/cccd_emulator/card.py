@@ -169,6 +169,9 @@ class CccdCard:
             if name == "DG3":
                 return sw(0x6982)  # needs Terminal Authentication
         data = self.files[name]
+        mx = self.profile.card.get("max_read")
+        if mx and (cmd.le or 256) > int(mx):
+            return sw(0x6C00 | int(mx) if self.profile.card.get("max_read_status") == "6Cxx" else 0x6700)
         if offset > len(data):
             return sw(0x6B00)
         le = cmd.le or 256

@@ -17,7 +17,9 @@
     "return_after_ms": 300,               // vpcd: how long the card is "away" after a drop
     "latency_ms": 0,                      // sleep per command (25 ms is a typical contactless exchange)
     "extended_length": true,              // false: answer 6700 to extended APDUs, like an ACR122U path
-    "photo_bytes": 18000                  // DG2 size
+    "photo_bytes": 18000,                 // DG2 size
+    "max_read": null,                     // READ BINARY asking more than this is refused...
+    "max_read_status": "6700"             // ...with 6700, or "6Cxx" (xx = max_read)
   }
 }
 ```
@@ -34,7 +36,8 @@ PERSON_KEYS = ("id_number", "full_name", "date_of_birth", "sex", "nationality", 
                "father_name", "mother_name", "spouse_name", "old_id_number")
 CARD_DEFAULTS = {"access": "pace+bac", "anti_cloning": "ca+aa", "clone": False, "tamper_dg": None,
                  "drop_after_commands": None, "drop_repeat": False, "return_after_ms": 300, "latency_ms": 0,
-                 "extended_length": True, "photo_bytes": 18000, "unknown_field_16": "0123456789ABCDEF"}
+                 "extended_length": True, "photo_bytes": 18000, "unknown_field_16": "0123456789ABCDEF",
+                 "max_read": None, "max_read_status": "6700"}
 
 
 class ProfileError(ValueError):

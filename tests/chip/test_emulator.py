@@ -87,6 +87,15 @@ def test_extended_auto_falls_back_when_refused(pki):
     assert not r.extended_length and r.passive_authentication == "verified"
 
 
+@pytest.mark.parametrize("status", ["6700", "6Cxx"])
+@pytest.mark.parametrize("extended", ["no", "auto"])
+def test_wrong_length_answers_mean_read_smaller(pki, status, extended):
+    card = CccdCard(profile("pace-card", max_read=100, max_read_status=status), pki)
+    r = read(card, Credentials(can=PACE_ID[-6:]), [pki.csca_cert], extended=extended)
+    assert r.passive_authentication == "verified" and r.chip_authentication == "genuine"
+    assert r.file_sizes["SOD"] > 1000
+
+
 def test_tampered_data_group_fails_passive_authentication(pki):
     r = read(CccdCard(profile("pace-card", tamper_dg=13), pki), Credentials(id_number=PACE_ID), [pki.csca_cert])
     assert r.passive_authentication == "failed" and "DG13" in r.passive_authentication_reason
