@@ -278,10 +278,23 @@ class CccdCard:
     def internal_authenticate(self, cmd: Command) -> Response:
         if self.sm is None or self.aa_sk is None:
             return sw(0x6982 if self.sm is None else 0x6D00)
+        if not isinstance(self.aa_sk, c_ec.EllipticCurvePrivateKey):
+            return sw(0x9000, _iso9796_2_sign(self.aa_sk, cmd.data))
         der = self.aa_sk.sign(cmd.data, c_ec.ECDSA(hashes.SHA256()))
         r, s = utils.decode_dss_signature(der)
         size = (self.aa_sk.curve.key_size + 7) // 8
         return sw(0x9000, r.to_bytes(size, "big") + s.to_bytes(size, "big"))
+
+
+def _iso9796_2_sign(key, rnd: bytes) -> bytes:
+    """ISO/IEC 9796-2 scheme 1, SHA-1, partial recovery: F = 6A ‖ M1 ‖ SHA-1(M1 ‖ M2) ‖ BC, then RSA."""
+    import hashlib
+    nums = key.private_numbers()
+    n, d = nums.public_numbers.n, nums.d
+    k = (n.bit_length() + 7) // 8
+    m1 = os.urandom(k - 22)
+    f = b"\x6a" + m1 + hashlib.sha1(m1 + rnd).digest() + b"\xbc"
+    return pow(int.from_bytes(f, "big"), d, n).to_bytes(k, "big")
 
 
 class InProcessConnection:

@@ -179,15 +179,22 @@ class CardFiles:
     mrz_key: tuple[str, str, str]
 
 
+def _aa_key(card: dict):
+    if card.get("aa_key") == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=1024)  # the size eMRTD chips use
+    return c_ec.generate_private_key(c_ec.BrainpoolP256R1())
+
+
 def build(profile: Profile, pki: TestPki) -> CardFiles:
     p, c = profile.person, profile.card
     curve = Curve(BY_NAME["brainpoolP256r1"])
     ca_sk = curve.random_scalar() if c["anti_cloning"] == "ca+aa" else None
-    aa_sk = c_ec.generate_private_key(c_ec.BrainpoolP256R1()) if c["anti_cloning"] != "none" else None
+    aa_sk = _aa_key(c) if c["anti_cloning"] != "none" else None
     files = {"COM": com([1, 2, 3, 13, 14, 15] if aa_sk else [1, 2, 3, 13, 14]), "DG1": dg1(p),
              "DG2": dg2(int(c["photo_bytes"])), "DG13": dg13(p, c.get("unknown_field_16")),
              "DG3": tlv(0x63, b"")}
-    files["DG14"] = dg14(curve.encode(curve.mul(ca_sk)) if ca_sk else None, aa_sk is not None)
+    ec_aa = isinstance(aa_sk, c_ec.EllipticCurvePrivateKey)  # RSA AA needs no algorithm info in DG14
+    files["DG14"] = dg14(curve.encode(curve.mul(ca_sk)) if ca_sk else None, ec_aa)
     if aa_sk is not None:
         files["DG15"] = dg15(aa_sk.public_key())
     dgs = {lds.dg_number(v): v for k, v in files.items() if k.startswith("DG")}
@@ -201,5 +208,5 @@ def build(profile: Profile, pki: TestPki) -> CardFiles:
         files[name] = bytes(raw)
     if c.get("clone"):  # a copy of the signed data on a chip with other keys
         ca_sk = curve.random_scalar() if ca_sk else None
-        aa_sk = c_ec.generate_private_key(c_ec.BrainpoolP256R1()) if aa_sk else None
+        aa_sk = _aa_key(c) if aa_sk else None
     return CardFiles(files, ca_sk, aa_sk, mrz_key(p))

@@ -10,6 +10,7 @@
   "card": {
     "access": "pace+bac",                 // or "bac": a BAC-only chip (no EF.CardAccess)
     "anti_cloning": "ca+aa",              // "ca+aa", "aa" (DG15 only) or "none"
+    "aa_key": "ec",                       // DG15 key: "ec" (ECDSA, plain r||s) or "rsa" (ISO/IEC 9796-2 scheme 1)
     "clone": false,                       // valid signed data, but the chip holds other private keys
     "tamper_dg": null,                    // a data group number changed after EF.SOD was signed
     "drop_after_commands": null,          // the card leaves the field after N commands...
@@ -37,7 +38,7 @@ PERSON_KEYS = ("id_number", "full_name", "date_of_birth", "sex", "nationality", 
 CARD_DEFAULTS = {"access": "pace+bac", "anti_cloning": "ca+aa", "clone": False, "tamper_dg": None,
                  "drop_after_commands": None, "drop_repeat": False, "return_after_ms": 300, "latency_ms": 0,
                  "extended_length": True, "photo_bytes": 18000, "unknown_field_16": "0123456789ABCDEF",
-                 "max_read": None, "max_read_status": "6700"}
+                 "max_read": None, "max_read_status": "6700", "aa_key": "ec"}
 
 
 class ProfileError(ValueError):

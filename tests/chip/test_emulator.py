@@ -128,6 +128,14 @@ def test_clone_is_suspected_by_active_authentication(pki):
     assert (r.chip_authentication, r.chip_authentication_method) == ("clone_suspected", "active_authentication")
 
 
+@pytest.mark.parametrize("clone", [False, True])
+def test_active_authentication_with_an_rsa_key(pki, clone):
+    card = CccdCard(profile("bac-only-lifetime", aa_key="rsa", clone=clone), pki)
+    r = read(card, Credentials(id_number=BAC_ID, date_of_birth=BAC_DOB), [pki.csca_cert])
+    assert r.chip_authentication_method == "active_authentication"
+    assert r.chip_authentication == ("clone_suspected" if clone else "genuine")
+
+
 def test_no_anti_cloning_keys_is_not_supported(pki):
     r = read(CccdCard(profile("pace-card", anti_cloning="none"), pki), Credentials(id_number=PACE_ID),
              [pki.csca_cert])
