@@ -39,6 +39,10 @@ class DeviceRevoked(HubAuthError):
     """The hub revoked this device's token (stolen or decommissioned): stop syncing, keep every record."""
 
 
+class DeviceWipeOrdered(DeviceRevoked):
+    """The hub revoked the token AND ordered this device wiped (a stolen-device order)."""
+
+
 @dataclass(frozen=True)
 class Answer:
     """The hub's answer to one record: HTTP status, body, and whether it came from the idempotency record."""
@@ -147,6 +151,8 @@ class HubClient:
                                  delivered=False if refused else None) from None
         except requests.exceptions.RequestException as e:
             raise HubUnavailable(f"request to the hub failed: {type(e).__name__}", delivered=None) from None
+        if r.status_code == 403 and _error_code(r) == "device_wipe_ordered":
+            raise DeviceWipeOrdered(f"the hub has revoked this kiosk's token and ordered it wiped ({_error_detail(r)})")
         if r.status_code == 403 and _error_code(r) == "device_revoked":
             raise DeviceRevoked("the hub has revoked this kiosk's token "
                                 f"({_error_detail(r)}); syncing is stopped and nothing was deleted: every "

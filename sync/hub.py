@@ -64,6 +64,8 @@ CREATE TABLE IF NOT EXISTS audit_entries (
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS revoked_devices (
     device_id INTEGER PRIMARY KEY REFERENCES devices(id), revoked_at TEXT NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS wipe_orders (
+    device_id INTEGER PRIMARY KEY REFERENCES devices(id), ordered_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS roster_files (
     id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('snapshot', 'delta')),
     version INTEGER NOT NULL, since INTEGER, filename TEXT NOT NULL, size INTEGER NOT NULL,
@@ -252,13 +254,19 @@ class HubStore:
                 # Re-enrolling (re-provisioning) a revoked device gives it a new token that works.
                 c.execute("DELETE FROM revoked_devices WHERE device_id = (SELECT id FROM devices WHERE name = ?)",
                           [name])
+                c.execute("DELETE FROM wipe_orders WHERE device_id = (SELECT id FROM devices WHERE name = ?)",
+                          [name])
             else:
                 c.execute("INSERT INTO devices(name, token_hash, created_at) VALUES (?, ?, ?)",
                           [name, token_hash(token), _now()])
         return token
 
-    def revoke(self, name: str, reason: str) -> dict[str, Any]:
-        """Revoke a device's token (stolen or decommissioned kiosk): its requests get 403 device_revoked."""
+    def revoke(self, name: str, reason: str, wipe: bool = False) -> dict[str, Any]:
+        """Revoke a device's token (stolen or decommissioned kiosk): its requests get 403 device_revoked.
+
+        With `wipe`, they get 403 device_wipe_ordered instead, and a kiosk that still reaches the hub
+        crypto-shreds itself (`kiosk wipe`), unsynced records included: that is what the order means.
+        """
         reason = " ".join((reason or "").split()) or "revoked by the hub operator"
         with self._tx() as c:
             r = c.execute("SELECT id FROM devices WHERE name = ?", [name.strip()]).fetchone()
@@ -268,7 +276,9 @@ class HubStore:
             c.execute("INSERT INTO revoked_devices(device_id, revoked_at, reason) VALUES (?, ?, ?) "
                       "ON CONFLICT(device_id) DO UPDATE SET revoked_at = excluded.revoked_at, reason = excluded.reason",
                       [r[0], at, reason])
-        return {"device": name.strip(), "revoked_at": at, "reason": reason}
+            if wipe:
+                c.execute("INSERT OR REPLACE INTO wipe_orders(device_id, ordered_at) VALUES (?, ?)", [r[0], at])
+        return {"device": name.strip(), "revoked_at": at, "reason": reason, "wipe_ordered": wipe}
 
     def audit_copies(self, name: str) -> list[dict[str, Any]]:
         """The copies of one device's audit entries this hub received (issue 10), in sequence order."""
@@ -276,10 +286,12 @@ class HubStore:
                                  "WHERE d.name = ? ORDER BY a.record_id", [name.strip()]).fetchall()
         return [json.loads(r[0]) for r in rows]
 
-    def revocation(self, device_id: int) -> tuple[str, str] | None:
-        r = self.conn.execute("SELECT revoked_at, reason FROM revoked_devices WHERE device_id = ?",
+    def revocation(self, device_id: int) -> tuple[str, str, bool] | None:
+        """(revoked_at, reason, wipe ordered) for a revoked device, else None."""
+        r = self.conn.execute("SELECT r.revoked_at, r.reason, w.ordered_at FROM revoked_devices r "
+                              "LEFT JOIN wipe_orders w ON w.device_id = r.device_id WHERE r.device_id = ?",
                               [device_id]).fetchone()
-        return (r[0], r[1]) if r else None
+        return (r[0], r[1], r[2] is not None) if r else None
 
     def device_for(self, token: str) -> tuple[int, str] | None:
         r = self.conn.execute("SELECT id, name FROM devices WHERE token_hash = ?", [token_hash(token)]).fetchone()
@@ -497,7 +509,8 @@ class _Handler(BaseHTTPRequestHandler):
         revoked = self.hub.store.revocation(dev[0])
         if revoked:
             self._read_and_discard()
-            self._error(403, "device_revoked", f"this device's token was revoked at {revoked[0]}: {revoked[1]}")
+            self._error(403, "device_wipe_ordered" if revoked[2] else "device_revoked",
+                        f"this device's token was revoked at {revoked[0]}: {revoked[1]}")
             return None
         return dev
 

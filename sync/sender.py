@@ -26,7 +26,7 @@ from kiosk import stay_notification, store
 from kiosk.datakey import unseal_tree as _unseal
 from kiosk.clock import SystemClock, iso_utc, parse_iso
 from kiosk.logs import event
-from sync.client import SINGLE_PATHS, Answer, HubAuthError, HubClient, HubUnavailable
+from sync.client import SINGLE_PATHS, Answer, DeviceRevoked, HubAuthError, HubClient, HubUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ class Sender:
             stay_notification.mark_unsent(conn, [r[2] for r in rows if r[1] == stay_notification.KIND])
             set_status(conn, last_error=str(e)[:300], last_error_at=now, auth_error=str(e)[:300],
                        auth_error_at=now)
-        event(log, "sync_token_refused", logging.ERROR, rows=len(rows), revoked=type(e).__name__ == "DeviceRevoked")
+        event(log, "sync_token_refused", logging.ERROR, rows=len(rows), revoked=isinstance(e, DeviceRevoked))
 
     def _record(self, rows, answers: list[Answer], res: PassResult) -> None:
         now_dt = self.clock.now()

@@ -104,3 +104,26 @@ def test_local_rewrite_after_sync_is_caught_with_the_hubs_copies(cli_env, privac
         assert caught.returncode == 1 and verdict["first_broken"] == target, verdict  # ...is not, with the hub
     finally:
         h.stop()
+
+
+def test_a_wipe_order_from_the_hub_crypto_shreds_a_kiosk_that_connects(cli_env, privacy_cfg, tmp_path):
+    from kiosk import datakey
+    h = start_hub(tmp_path / "hub")
+    try:
+        for i in range(3):
+            assert run(cli_env, "checkin", "--payload", person(i)["payload"]).returncode == 0
+        out = run(cli_env, "hub", "revoke", "--db", str(h.db), "--device", "kiosk-1", "--reason", "stolen",
+                  "--wipe", "--json")
+        assert out.returncode == 0 and json.loads(out.stdout)["wipe_ordered"] is True
+        r = run(cli_env, "sync", "once", "--hub", h.url, "--token-file", str(h.token_file))
+        assert r.returncode == 3 and "ordered it wiped" in r.stderr and "data key shredded" in r.stderr, r.stderr
+        assert not datakey.key_path(privacy_cfg).exists()
+        assert sorted(p.name for p in privacy_cfg.data_dir.rglob("*")) == [".wiped"]
+        blob = (privacy_cfg.data_dir / ".wiped").read_bytes()
+        assert all(person(i)["name"].encode() not in blob for i in range(3))
+        again = run(cli_env, "checkin", "--payload", person(0)["payload"])
+        assert again.returncode == 3 and "wiped" in again.stderr
+        hub = sqlite3.connect(h.db)
+        assert hub.execute("SELECT count(*) FROM visits").fetchone()[0] == 0  # nothing was accepted after revocation
+    finally:
+        h.stop()

@@ -45,6 +45,9 @@ def register(sub) -> None:
     rv.add_argument("--db", required=True, metavar="FILE")
     rv.add_argument("--device", required=True, metavar="NAME")
     rv.add_argument("--reason", default="", help="recorded and shown to the kiosk (e.g. \"stolen 2026-11-26\")")
+    rv.add_argument("--wipe", action="store_true",
+                    help="also order the device wiped: if it reaches the hub again it crypto-shreds itself "
+                         "(unsynced records included)")
     add_json(rv)
     rv.set_defaults(func=revoke)
 
@@ -129,10 +132,11 @@ def audit_copies(ctx) -> int:
 def revoke(ctx) -> int:
     from sync.hub import BadRequest, HubStore
     try:
-        info = HubStore(ctx.args.db).revoke(ctx.args.device, ctx.args.reason)
+        info = HubStore(ctx.args.db).revoke(ctx.args.device, ctx.args.reason, wipe=ctx.args.wipe)
     except BadRequest as e:
         raise UsageError(str(e)) from None
-    ctx.emit(info, f"device {info['device']} revoked at {info['revoked_at']}: {info['reason']}")
+    ctx.emit(info, f"device {info['device']} revoked at {info['revoked_at']}: {info['reason']}"
+                   + (" (wipe ordered)" if info["wipe_ordered"] else ""))
     return 0
 
 

@@ -57,11 +57,24 @@ def _lock(ctx):
     return fd
 
 
+def _obey_wipe_order(ctx, sender, e) -> None:
+    """A stolen-device order from the hub (issue 10): crypto-shred this kiosk, then say so."""
+    from kiosk import wipe
+    sender.db.conn.close()
+    info = wipe.wipe(ctx.config, reason=f"hub order: {e}", actor="hub")
+    raise UnavailableError(f"{e}: done — data key shredded, {info['files_destroyed']} files destroyed; "
+                           "the kiosk will not start until re-provisioned")
+
+
 def once(ctx) -> int:
+    from sync.client import DeviceWipeOrdered
     fd = _lock(ctx)
     try:
         sender = _sender(ctx)
-        r = sender.once()
+        try:
+            r = sender.once()
+        except DeviceWipeOrdered as e:
+            _obey_wipe_order(ctx, sender, e)
         left = sender.remaining()
     finally:
         os.close(fd)
@@ -79,8 +92,11 @@ def run(ctx) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     print(f"sync: sending to {sender.client.url}", flush=True)
+    from sync.client import DeviceWipeOrdered
     try:
         sender.run(stop)
+    except DeviceWipeOrdered as e:
+        _obey_wipe_order(ctx, sender, e)
     finally:
         os.close(fd)
     return 0
