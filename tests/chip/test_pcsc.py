@@ -281,6 +281,17 @@ def test_chip_source_feeds_checkin_with_flags(sim, pki_dir, service):
         src.stop()
 
 
+def _pcscd_pids() -> list[int]:
+    pids = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == "pcscd":
+                pids.append(int(comm.parent.name))
+        except OSError:
+            pass
+    return pids
+
+
 def test_chip_source_survives_pcscd_restart(sim, pki_dir):
     """The reader 'unplugged and plugged again': pcscd restarted under a running source."""
     import queue
@@ -295,11 +306,10 @@ def test_chip_source_survives_pcscd_restart(sim, pki_dir):
         sim("pace-card")
         src.expect("001085012345")
         assert events.get(timeout=10).document.access_method == "pace-can"
-        pid = int(subprocess.run(["pgrep", "-x", "pcscd"], capture_output=True, text=True).stdout.split()[0])
+        (pid,) = _pcscd_pids()
         os.kill(pid, signal.SIGTERM)
         end = time.monotonic() + 10
-        while subprocess.run(["pgrep", "-x", "pcscd"], capture_output=True).returncode == 0 \
-                and time.monotonic() < end:
+        while _pcscd_pids() and time.monotonic() < end:
             time.sleep(0.05)
         end = time.monotonic() + 5
         while not any(s.detail == "no_reader" for s in statuses) and time.monotonic() < end:

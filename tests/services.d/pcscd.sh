@@ -6,6 +6,8 @@
 set -uo pipefail
 
 SOCK=/run/pcscd/pcscd.comm
+# no pgrep: minimal CI images may lack procps
+running() { grep -qx pcscd /proc/[0-9]*/comm 2>/dev/null; }
 have_reader() {
     "${VENV:-.venv}/bin/python" - <<'PY' 2>/dev/null
 import sys
@@ -25,23 +27,23 @@ fi
 
 # a pcscd that is shutting down (socket already gone) is given 3 s to finish
 for _ in $(seq 1 30); do
-    if pgrep -x pcscd >/dev/null && [[ ! -S $SOCK ]]; then sleep 0.1; else break; fi
+    if running && [[ ! -S $SOCK ]]; then sleep 0.1; else break; fi
 done
-if pgrep -x pcscd >/dev/null && [[ -S $SOCK ]] && have_reader; then
+if running && [[ -S $SOCK ]] && have_reader; then
     exit 0  # already up with the virtual reader
 fi
 if [[ $(id -u) -ne 0 ]]; then
     echo "pcscd.sh: pcscd is not running with the Virtual PCD reader and only root can start it" >&2
     exit 1
 fi
-if pgrep -x pcscd >/dev/null; then
+if running; then
     # running, but without the vpcd reader (e.g. started before the driver was installed): ask it to rescan
     /usr/sbin/pcscd --hotplug >/dev/null 2>&1 || true
     sleep 1
     have_reader && exit 0
 fi
 mkdir -p /run/pcscd
-if ! pgrep -x pcscd >/dev/null; then
+if ! running; then
     rm -f "$SOCK"
     /usr/sbin/pcscd  # daemonizes; no --auto-exit: the tests need it for the whole run
 fi
