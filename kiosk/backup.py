@@ -100,18 +100,24 @@ def read_backup(path: Path, backup_key: bytes) -> tuple[dict, bytes, bytes]:
         raise UsageError(f"cannot read the backup {path}: {e.strerror}") from None
     if not blob.startswith(MAGIC):
         raise BackupError(f"{path} is not a kiosk backup")
-    nl = blob.index(b"\n", len(MAGIC))
-    head = blob[:nl + 1]
-    header = json.loads(blob[len(MAGIC):nl])
-    wrapped = bytes.fromhex(header["wrapped_key"])
+    try:
+        nl = blob.index(b"\n", len(MAGIC))
+        head = blob[:nl + 1]
+        header = json.loads(blob[len(MAGIC):nl])
+        wrapped = bytes.fromhex(header["wrapped_key"])
+        base = bytes.fromhex(header["nonce"])
+        step = int(header["chunk"]) + 16
+        db_bytes = int(header["db_bytes"])
+        if len(base) != 12 or step <= 16:
+            raise ValueError("bad nonce or chunk size")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise BackupError(f"{path}: the backup's header is damaged") from None
     try:
         file_key = AESGCM(backup_key).decrypt(wrapped[:12], wrapped[12:], MAGIC)
-    except InvalidTag:
-        raise BackupError("the backup key does not open this backup") from None
+    except (InvalidTag, ValueError):
+        raise BackupError("the backup key does not open this backup (wrong key, or a damaged header)") from None
     aead = AESGCM(file_key)
-    base = bytes.fromhex(header["nonce"])
     body = blob[nl + 1:]
-    step = header["chunk"] + 16
     chunks = max(1, -(-len(body) // step))
     plain = bytearray()
     for i in range(chunks):
@@ -119,9 +125,9 @@ def read_backup(path: Path, backup_key: bytes) -> tuple[dict, bytes, bytes]:
         ad = head + struct.pack(">QB", i, i == chunks - 1)
         try:
             plain += aead.decrypt(_nonce(base, i), part, ad)
-        except InvalidTag:
+        except (InvalidTag, ValueError):
             raise BackupError(f"the backup is damaged or was altered (chunk {i})") from None
-    if len(plain) != 32 + header["db_bytes"]:
+    if len(plain) != 32 + db_bytes:
         raise BackupError("the backup is truncated")
     return header, bytes(plain[:32]), bytes(plain[32:])
 
