@@ -7,8 +7,14 @@ VENV=${VENV:-.venv}
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 rm -rf build dist/*.whl dist/*.tar.gz dist/SHA256SUMS
 mkdir -p dist
-"$VENV/bin/python" -m pip wheel --quiet --no-deps --wheel-dir dist . 2>&1 |
-    grep -v 'dist-info\|egg-info' || true
+log=$(mktemp)
+if ! "$VENV/bin/python" -m pip wheel --quiet --no-deps --wheel-dir dist . >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    echo "dist: building the wheel failed" >&2
+    exit 1
+fi
+rm -f "$log"
 rm -rf build ./*.egg-info
 wheel=$(find dist -maxdepth 1 -name '*.whl' | head -n1)
 [[ -n $wheel ]] || { echo "dist: no wheel was built" >&2; exit 1; }

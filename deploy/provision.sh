@@ -153,8 +153,9 @@ if ((${#missing[@]})); then
         would "install packages: ${missing[*]}"
     else
         export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        # Station networks drop: let apt retry a failed download before giving up.
+        apt-get -o Acquire::Retries=5 update -qq
+        apt-get -o Acquire::Retries=5 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
         note "installed packages: ${missing[*]}"
     fi
 fi

@@ -51,7 +51,8 @@ def base_tarball() -> Path:
     if tar.exists() and time.time() - tar.stat().st_mtime < 7 * 86400:
         return tar
     tmp = CACHE / f"{SUITE}-minbase.partial.tar"
-    run(["mmdebstrap", "--quiet", "--variant=minbase", "--include=ca-certificates", SUITE, str(tmp), MIRROR])
+    run(["mmdebstrap", "--quiet", "--variant=minbase", "--include=ca-certificates",
+         "--aptopt=Acquire::Retries \"5\"", SUITE, str(tmp), MIRROR])
     tmp.rename(tar)
     return tar
 
@@ -293,6 +294,23 @@ def test_doctor_inside_the_chroot(rootfs):
         p = rootfs["root"] / "var/lib/kiosk" / extra
         if p.exists():
             assert _owner(rootfs["root"], f"/var/lib/kiosk/{extra}")[1] == "kiosk"
+
+
+def test_the_provisioned_kiosk_records_a_visit(rootfs):
+    """As the service would: the kiosk user, the provisioned configuration and keys, a real check-in."""
+    import shlex
+    from kiosk import demo
+    r = chroot(rootfs["root"], "runuser -u kiosk -- env KIOSK_CONFIG=/etc/kiosk/kiosk.toml kiosk checkin --json "
+                               f"--payload {shlex.quote(demo.ELIGIBLE_CCCD)}", check=False)
+    assert r.returncode == 0, r.stderr
+    visit = json.loads(r.stdout)
+    assert visit["queue_number"] >= 1 and visit["patient"]["masked_id"].endswith("1234")
+    r = chroot(rootfs["root"], "runuser -u kiosk -- kiosk doctor --json --check outbox", check=False)
+    outbox = {c["check"]: c for c in json.loads(r.stdout)["checks"]}["outbox"]
+    assert outbox["details"]["backlog"] >= 1, outbox
+    # The name is sealed at rest: not in the database file in clear.
+    data = b"".join(p.read_bytes() for p in (rootfs["root"] / "var/lib/kiosk").glob("kiosk.db*") if p.is_file())
+    assert data and "Trần Thị Lan Anh".encode() not in data
 
 
 def test_second_run_changes_nothing(rootfs):
