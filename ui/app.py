@@ -48,6 +48,15 @@ def chip_photo(document) -> bytes | None:
     return None
 
 
+def document_expired(document, visit_date: str) -> bool:
+    """True when a read document (a chip read, an MRZ) states an expiry date before the visit's date."""
+    if document is None:
+        return False
+    fields = getattr(document, "fields", None)
+    expiry = (fields.get("expiry_date") if isinstance(fields, dict) else None) or getattr(document, "expiry_date", None)
+    return isinstance(expiry, str) and len(expiry) == 10 and expiry < visit_date
+
+
 class _Worker(QObject):
     outcome = Signal(object)
     photo = Signal(int, bytes)
@@ -78,6 +87,9 @@ class _Worker(QObject):
             log.exception("event=checkin_crashed source=%s", scan.source)
             result = Refusal("storage", "internal error", scan.source)
         self._expect_chip(scan, result)
+        if result.ok and document_expired(scan.document, result.visit_date):
+            import dataclasses
+            result = dataclasses.replace(result, flags=[*result.flags, "document_expired"])  # for the screen only
         if result.ok and scan.document is not None:
             photo = chip_photo(scan.document)
             if photo:

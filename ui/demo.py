@@ -249,7 +249,7 @@ def _headless(app, cfg, lang, out_dir, say, service, bridge, printer, scanner, w
     shot("13-idle-reader-down")
     window.show_error("device_unplugged")
     shot("13-error-reader-unplugged")
-    for reason in ("expired", "storage", "no_identity", "chip_unsupported"):
+    for reason in ("storage", "no_identity", "chip_unsupported"):
         window.show_error(reason)
         shot(f"14-error-{reason.replace('_', '-')}")
     window.set_language("en" if lang == "vi" else "vi")

@@ -214,9 +214,10 @@ class ResultScreen(QWidget):
         self.next_step = TLabel("", "small", name="next_step")
         self.source = TLabel("", "small", name="source")
         self.note = TLabel("", "small", name="note")
+        self.doc_note = TLabel("", "banner", name="doc_note")
         self.choose = TLabel(tr("Choose a service:"), "body", name="choose")
         for w in (self.heading, self.name, self.masked_id, self.bhyt, self.reason, self.next_step, self.source,
-                  self.note, self.choose):
+                  self.note, self.doc_note, self.choose):
             lay.addWidget(w)
         self.grid = QGridLayout()
         lay.addLayout(self.grid)
@@ -251,9 +252,12 @@ class ResultScreen(QWidget):
         self.source.set(src, lang, **sp)
         self.note.set("" if c.clock_synced else tr("The device clock is not set; the staff will check the time."),
                       lang)
+        self.doc_note.set(tr("Your ID card has expired: you are checked in, but please renew it soon.")
+                          if "document_expired" in c.flags else "", lang)
 
     def clear(self) -> None:
-        for w in (self.name, self.masked_id, self.bhyt, self.reason, self.next_step, self.source, self.note):
+        for w in (self.name, self.masked_id, self.bhyt, self.reason, self.next_step, self.source, self.note,
+                  self.doc_note):
             if isinstance(w, TLabel):
                 w.source, w.params = "", {}
             w.setText("")
@@ -288,8 +292,6 @@ ERRORS = {
                     tr("Please use your ID card, or ask the receptionist for help.")),
     "storage": (tr("The kiosk could not save your check-in"),
                 tr("Nothing is wrong with your card. Please ask the receptionist to check you in.")),
-    "expired": (tr("This card has expired"),
-                tr("Please use a valid ID card, or ask the receptionist for help.")),
     "chip_failed": (tr("The card was moved before we finished"),
                     tr("Place the card flat on the reader again and keep it still until the screen changes.")),
     "need_qr": (tr("Please scan the QR code on your card first"),

@@ -65,7 +65,7 @@ def test_garbage_shows_what_to_do_next(qtbot, kiosk, scanner):
     qtbot.waitUntil(lambda: kiosk.current == "idle", timeout=3000)
 
 
-@pytest.mark.parametrize("reason", ["expired", "storage", "no_identity", "chip_failed", "chip_unsupported",
+@pytest.mark.parametrize("reason", ["storage", "no_identity", "chip_failed", "chip_unsupported",
                                     "device_unplugged", "printer_offline", "printer_paper_out"])
 def test_every_error_screen_says_what_to_do(qtbot, kiosk, reason):
     from ui.patient import ERRORS
@@ -202,6 +202,7 @@ def test_qr_then_verified_chip_read_with_the_emulator(qtbot, chip_kiosk):
     assert seen_reading, "the reading screen was shown"
     assert window.last_outcome.visit_id == first.visit_id
     assert "chip" in window.result.heading.text()
+    assert "hết hạn" in window.result.doc_note.text()  # the emulated card expired on 2025-03-14
     assert window.result.masked_id.text() == "Số định danh: ********2345"
     assert "001085012345" not in visible_text(window, include_hidden_pages=True)
     assert chip.reads and chip.reads[0].photo  # the photo was read ...

@@ -724,6 +724,10 @@
             <translation>The device clock is not set; the staff will check the time.</translation>
         </message>
         <message>
+            <source>Your ID card has expired: you are checked in, but please renew it soon.</source>
+            <translation>Your ID card has expired: you are checked in, but please renew it soon.</translation>
+        </message>
+        <message>
             <source>Your queue number</source>
             <translation>Your queue number</translation>
         </message>
@@ -758,14 +762,6 @@
         <message>
             <source>Nothing is wrong with your card. Please ask the receptionist to check you in.</source>
             <translation>Nothing is wrong with your card. Please ask the receptionist to check you in.</translation>
-        </message>
-        <message>
-            <source>This card has expired</source>
-            <translation>This card has expired</translation>
-        </message>
-        <message>
-            <source>Please use a valid ID card, or ask the receptionist for help.</source>
-            <translation>Please use a valid ID card, or ask the receptionist for help.</translation>
         </message>
         <message>
             <source>The card was moved before we finished</source>

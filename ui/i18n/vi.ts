@@ -724,6 +724,10 @@
             <translation>Đồng hồ máy chưa đúng; nhân viên sẽ kiểm tra lại giờ.</translation>
         </message>
         <message>
+            <source>Your ID card has expired: you are checked in, but please renew it soon.</source>
+            <translation>Thẻ căn cước của bạn đã hết hạn: bạn vẫn được tiếp nhận, nhưng vui lòng sớm làm lại thẻ.</translation>
+        </message>
+        <message>
             <source>Your queue number</source>
             <translation>Số thứ tự của bạn</translation>
         </message>
@@ -758,14 +762,6 @@
         <message>
             <source>Nothing is wrong with your card. Please ask the receptionist to check you in.</source>
             <translation>Thẻ của bạn không có vấn đề. Vui lòng gặp nhân viên tiếp đón để đăng ký.</translation>
-        </message>
-        <message>
-            <source>This card has expired</source>
-            <translation>Thẻ này đã hết hạn</translation>
-        </message>
-        <message>
-            <source>Please use a valid ID card, or ask the receptionist for help.</source>
-            <translation>Vui lòng dùng thẻ còn hạn hoặc nhờ nhân viên tiếp đón giúp.</translation>
         </message>
         <message>
             <source>The card was moved before we finished</source>
