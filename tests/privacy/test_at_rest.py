@@ -144,3 +144,16 @@ def test_rows_from_before_encryption_are_sealed_by_encrypt_existing(privacy_cfg,
     v = service.handle(ScanEvent(people[0]["payload"].encode(), "serial"))
     assert v.ok and v.patient["full_name"] == people[0]["name"]
     assert service.db.execute("SELECT count(*) FROM patients").fetchone()[0] == 6
+
+
+def test_datakey_status_reports_the_key_and_no_clear_rows(cli_env, privacy_cfg):
+    for i in range(3):
+        assert subprocess.run(kiosk_cmd("checkin", "--payload", person(i)["payload"]), env=cli_env,
+                              capture_output=True).returncode == 0
+    out = subprocess.run(kiosk_cmd("datakey", "status", "--json"), env=cli_env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    st = json.loads(out.stdout)
+    assert st["exists"] and st["mode"] == "0640" and st["outside_data_dir"] and not st["wiped"]
+    assert set(st["clear_rows"].values()) == {0}
+    again = subprocess.run(kiosk_cmd("datakey", "init"), env=cli_env, capture_output=True, text=True)
+    assert again.returncode == 2 and "refusing to replace" in again.stderr
