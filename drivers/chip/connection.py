@@ -52,6 +52,10 @@ def list_readers() -> list[str]:
         return [str(r) for r in readers()]
     except (ListReadersException, EstablishContextException) as e:
         raise ReaderUnavailable(f"the PC/SC service (pcscd) is not reachable: {e}") from None
+    except Exception as e:  # other pyscard errors when pcscd goes away mid-call
+        if not _pcsc_error(e):
+            raise
+        raise ReaderUnavailable(f"the PC/SC service (pcscd) is not reachable: {e}") from None
 
 
 def choose_reader(name: str = "") -> str:
@@ -72,14 +76,19 @@ class PcscConnection:
         from smartcard.Exceptions import CardConnectionException, NoCardException
         self._exc = (CardConnectionException, NoCardException)
         self.reader_name = choose_reader(reader_name)
-        reader = next(r for r in readers() if str(r) == self.reader_name)
+        try:
+            reader = next(r for r in readers() if str(r) == self.reader_name)
+        except Exception as e:  # pcscd went away or the reader was unplugged between the two calls
+            raise ReaderUnavailable(f"reader {self.reader_name!r} went away: {_short(e)}") from None
         deadline = time.monotonic() + wait_seconds
         while True:
             try:
                 self.conn = reader.createConnection()
                 self.conn.connect()
                 break
-            except self._exc as e:
+            except Exception as e:  # NoCard, CardConnection, or pcscd gone (raised as bare pyscard errors)
+                if not isinstance(e, self._exc) and not _pcsc_error(e):
+                    raise
                 if time.monotonic() >= deadline:
                     raise ReaderUnavailable(f"no card on reader {self.reader_name!r}: {_short(e)}") from None
                 time.sleep(0.2)
@@ -102,6 +111,10 @@ class PcscConnection:
             self.conn.disconnect()
         except Exception:  # already gone
             pass
+
+
+def _pcsc_error(e: Exception) -> bool:
+    return type(e).__module__.startswith("smartcard")
 
 
 def _short(e: Exception) -> str:

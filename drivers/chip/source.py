@@ -73,7 +73,10 @@ class ChipSource:
         while not self._stop.is_set():
             try:
                 conn = PcscConnection(self.reader_name)
-            except ReaderUnavailable as e:
+            except Exception as e:
+                if not isinstance(e, ReaderUnavailable):
+                    log.warning("event=chip_source_connect_failed error=%s", type(e).__name__)
+                    e = ReaderUnavailable("no reader")
                 card_done = False
                 self._status_is("no card" in str(e), "no_card" if "no card" in str(e) else "no_reader")
                 self._stop.wait(self.poll)
@@ -103,5 +106,9 @@ class ChipSource:
                 card_done = True
                 log.warning("event=chip_source_error error=%s", type(e).__name__)
                 self._status_is(True, "read_failed")
+            except Exception:  # never let the reader thread die: log where, report, keep polling
+                log.exception("event=chip_source_unexpected")
+                self._status_is(False, "no_reader")
+                self._stop.wait(1.0)
             finally:
                 conn.close()
