@@ -171,7 +171,7 @@ if ! getent passwd kiosk >/dev/null; then
     fi
 fi
 if getent passwd kiosk >/dev/null; then
-    for g in dialout video input render; do
+    for g in dialout video input render audio; do
         getent group "$g" >/dev/null || continue
         id -nG kiosk | tr ' ' '\n' | grep -qx "$g" && continue
         if ((dry_run)); then would "add kiosk to group $g"; else usermod -aG "$g" kiosk; note "added kiosk to group $g"; fi

@@ -231,7 +231,7 @@ def test_user_files_and_permissions_from_outside(rootfs):
     shadow = _ids(root, "etc/shadow")["kiosk"]
     assert shadow[1].startswith("!"), "the kiosk account must be locked"
     members = {g: v[3].split(",") for g, v in _ids(root, "etc/group").items()}
-    for g in ("dialout", "video", "input", "render"):
+    for g in ("dialout", "video", "input", "render", "audio"):
         assert "kiosk" in members[g], g
     assert _owner(root, "/etc/kiosk") == ("0750", "root", "kiosk")
     assert _owner(root, "/var/lib/kiosk") == ("0750", "kiosk", "kiosk")
