@@ -56,6 +56,7 @@ class Metrics:
     width: int
     height: int
     diagonal_in: float
+    portrait_boost: bool = True  # larger text on a portrait panel (the patient window; the console has tab rows)
 
     @property
     def px_per_mm(self) -> float:
@@ -68,6 +69,8 @@ class Metrics:
 
     @property
     def scale(self) -> float:
+        if self.portrait_boost and self.height > self.width:  # portrait: width is what limits text, and there is height to spare
+            return max(0.6, min(self.width / 600, self.height / 1000))
         return max(0.6, min(self.width / 800, self.height / 480))
 
     def font(self, role: str) -> int:
@@ -90,7 +93,8 @@ def stylesheet(m: Metrics) -> str:
     QLabel[role="number"] {{ font-size: {f('number')}px; font-weight: bold; color: #0b3d91; }}
     QLabel[role="error"] {{ font-size: {f('heading')}px; font-weight: bold; color: #a30000; }}
     QLabel[role="banner"] {{ font-size: {f('small')}px; background: #fff1c2; color: #4a3500; padding: 4px; }}
-    QPushButton {{ font-size: {f('button')}px; min-height: {m.touch}px; min-width: {m.touch}px;
+    QPushButton {{ font-size: {f('button')}px; min-height: {max(m.touch, int(44 * m.scale))}px;
+                   min-width: {m.touch}px;
                    background: #0b3d91; color: #ffffff; border: 2px solid #0b3d91; border-radius: 6px;
                    padding: 4px 12px; }}
     QPushButton:pressed {{ background: #072a66; }}
@@ -131,6 +135,8 @@ class TLabel(QLabel):
 
     def retranslate(self, lang: str) -> None:
         self.setText(T(lang, self.source, **self.params) if self.source else "")
+        if self.property("role") == "banner" and self.objectName() != "status":
+            self.setVisible(bool(self.source))  # an empty banner would still paint its colour
 
 
 class Label(QLabel):

@@ -468,7 +468,7 @@ class ConsoleWindow(QWidget):
             M.service.addItem(s.label(lang), s.code)
 
     def resizeEvent(self, e):
-        self._metrics = Metrics(max(1, self.width()), max(1, self.height()), self.diagonal_in)
+        self._metrics = Metrics(max(1, self.width()), max(1, self.height()), self.diagonal_in, portrait_boost=False)
         self.setStyleSheet(stylesheet(self._metrics))
         # The photo column only where there is room for it.
         self.queue.side.setFixedWidth(max(80, self.width() // 7))

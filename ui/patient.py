@@ -217,8 +217,10 @@ class ResultScreen(QWidget):
         self.doc_note = TLabel("", "banner", name="doc_note")
         self.choose = TLabel(tr("Choose a service:"), "body", name="choose")
         for w in (self.heading, self.name, self.masked_id, self.bhyt, self.reason, self.next_step, self.source,
-                  self.note, self.doc_note, self.choose):
+                  self.note, self.doc_note):
             lay.addWidget(w)
+        lay.addStretch(1)  # spare height (a portrait panel) gathers here, not between the lines
+        lay.addWidget(self.choose)
         self.grid = QGridLayout()
         lay.addLayout(self.grid)
         self.service_buttons: list[TButton] = []
@@ -273,8 +275,11 @@ class TicketScreen(QWidget):
         self.hint = TLabel(tr("Please take your ticket and wait until your number is called"), "body", name="hint")
         self.printer_note = TLabel("", "error", name="printer_note")
         self.done = TButton(tr("Finish"), name="done")
-        for w in (self.heading, self.queue_number, self.service, self.hint, self.printer_note, self.done):
+        lay.addStretch(1)
+        for w in (self.heading, self.queue_number, self.service, self.hint, self.printer_note):
             lay.addWidget(w)
+        lay.addStretch(1)
+        lay.addWidget(self.done)
 
     def clear(self) -> None:
         self.queue_number.setText("")
