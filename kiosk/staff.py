@@ -17,6 +17,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from kiosk import datakey
 from kiosk.clock import iso_utc
 from kiosk.errors import KioskError
 from kiosk.logs import event
@@ -79,7 +80,8 @@ def check_pin_form(pin: str) -> None:
 
 
 def _row(r) -> StaffAccount:
-    return StaffAccount(id=r[0], full_name=r[1], masked_id=mask_id(r[2]), is_admin=bool(r[3]),
+    return StaffAccount(id=r[0], full_name=r[1], masked_id=mask_id(datakey.reveal("staff.id_number", r[2])),
+                        is_admin=bool(r[3]),
                         disabled=bool(r[4]), locked_until=r[5])
 
 
@@ -103,7 +105,7 @@ def officer_id_number(conn: sqlite3.Connection, staff_id: int) -> str:
     r = conn.execute("SELECT id_number FROM staff WHERE id = ?", [staff_id]).fetchone()
     if r is None:
         raise StaffError("unknown_staff")
-    return r[0]
+    return datakey.reveal("staff.id_number", r[0])  # sealed at rest under the device data key
 
 
 def _require_admin(conn: sqlite3.Connection, by: int | None) -> None:
@@ -128,11 +130,17 @@ def add(conn: sqlite3.Connection, full_name: str, id_number: str, pin: str, now:
         raise StaffError("name_empty", "the staff member's name is empty")
     if not _ID12.fullmatch(id_number or ""):
         raise StaffError("id_form", "an ID number is 12 digits")
+    # The ID number is sealed at rest (random nonce), so the UNIQUE constraint cannot see duplicates:
+    # compare the opened values (a station has a handful of accounts).
+    if any(datakey.reveal("staff.id_number", v) == id_number for (v,) in conn.execute("SELECT id_number FROM staff")):
+        raise StaffError("id_taken", "a staff account with this ID number exists")
     pin_hash = hash_pin(pin)
     try:
         cur = conn.execute(
             "INSERT INTO staff(full_name, id_number, pin_hash, is_admin, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)", [full_name, id_number, pin_hash, int(is_admin), iso_utc(now), iso_utc(now)])
+            "VALUES (?, ?, ?, ?, ?, ?)", [full_name, datakey.conceal("staff.id_number", id_number,
+                                                                     datakey.key_for(conn)),
+                                          pin_hash, int(is_admin), iso_utc(now), iso_utc(now)])
     except sqlite3.IntegrityError:
         raise StaffError("id_taken", "a staff account with this ID number exists") from None
     _log(conn, cur.lastrowid, by, "added_admin" if is_admin else "added", now)

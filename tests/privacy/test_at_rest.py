@@ -157,3 +157,22 @@ def test_datakey_status_reports_the_key_and_no_clear_rows(cli_env, privacy_cfg):
     assert set(st["clear_rows"].values()) == {0}
     again = subprocess.run(kiosk_cmd("datakey", "init"), env=cli_env, capture_output=True, text=True)
     assert again.returncode == 2 and "refusing to replace" in again.stderr
+
+
+def test_staff_id_numbers_are_sealed_and_still_unique(cli_env, privacy_cfg):
+    env = dict(cli_env, KIOSK_NEW_PIN="2468")
+    add = subprocess.run(kiosk_cmd("staff", "add", "--name", "Quản Trị Viên", "--id-number", "001090000001",
+                                   "--admin"), env=env, capture_output=True, text=True)
+    assert add.returncode == 0, add.stderr
+    dup = subprocess.run(kiosk_cmd("staff", "add", "--name", "Người Khác", "--id-number", "001090000001",
+                                   "--staff", "1"), env=dict(env, KIOSK_STAFF_PIN="2468"), capture_output=True,
+                         text=True)
+    assert dup.returncode != 0 and "id" in dup.stderr.lower()
+    listed = json.loads(subprocess.run(kiosk_cmd("staff", "list", "--json"), env=env, capture_output=True,
+                                       text=True).stdout)
+    assert [a["masked_id"] for a in listed] == ["********0001"]
+    assert raw_hits(db_files(privacy_cfg), ["001090000001"]) == []
+    from kiosk import staff
+    db = store.connect(privacy_cfg.database)
+    datakey.load(privacy_cfg)
+    assert staff.officer_id_number(db.conn, 1) == "001090000001"
