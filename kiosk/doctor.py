@@ -619,6 +619,10 @@ def check_roster(env: Env) -> Finding:
         details["age_days"] = round(age, 1)
         text = t(f"Danh sách BHYT phiên bản {version}, {cards} thẻ, cập nhật {age:.1f} ngày trước.",
                  f"BHYT roster version {version}, {cards} cards, updated {age:.1f} days ago.")
+        if cards == 0:
+            return Finding("roster", WARNING, text, t("Danh sách trống: kiểm tra tệp danh sách của tỉnh và `kiosk roster status`.",
+                                                      "The roster is empty: check the province's file and `kiosk roster status`."),
+                           details)
         if age > ROSTER_FAIL_DAYS:
             return Finding("roster", FAILURE, text, t("Danh sách quá cũ: kiểm tra kết nối và `kiosk roster sync`.",
                                                       "The roster is far too old: check the network and `kiosk roster sync`."),

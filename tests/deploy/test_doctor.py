@@ -239,3 +239,26 @@ def test_any_config_text_gives_a_report_not_a_crash(tmp_path_factory, text):
     report = doctor.run("vi", str(p), str(p.parent / "data"), environ={}, only={"disk"})
     assert report.findings[0].check == "config"
     assert report.findings[0].status in ("ok", "failure", "warning")
+
+
+_CARD = ('{"card_number": "DN4010123456789", "id_number": "040195001234", "social_insurance_number": "0123456789", '
+         '"full_name": "A B", "date_of_birth": "1995-05-12", "sex": "female", "beneficiary_group": "DN", '
+         '"benefit_level": 4, "province_code": "40", "facility_code": "40123", "valid_from": "2026-01-01", '
+         '"valid_to": "2026-12-31", "five_year_date": null, "living_area": null, "status": "active", "replaced_by": null}')
+
+
+@pytest.mark.parametrize("lines, status, cards", [([_CARD], "ok", 1), ([], "warning", 0)])
+def test_roster_age_from_a_real_import(provisioned, tmp_path, kiosk_env, lines, status, cards):
+    f = tmp_path / "roster.jsonl"
+    f.write_text("\n".join(['{"roster": "snapshot", "version": 7}', *lines]) + "\n", encoding="utf-8")
+    rc, out, err = _run_cli(kiosk_env, "--config", str(provisioned), "roster", "import", str(f))
+    assert rc == 0, err
+    finding = _by_check(doctor.run("en", str(provisioned), None, environ={}))["roster"]
+    assert finding.status == status, finding
+    assert finding.details["version"] == 7 and finding.details["cards"] == cards
+    assert finding.details["age_days"] < 0.1
+
+
+def test_no_roster_yet_is_a_warning(provisioned):
+    finding = _by_check(doctor.run("en", str(provisioned), None, environ={}))["roster"]
+    assert finding.status == "warning" and "No BHYT roster" in finding.found
