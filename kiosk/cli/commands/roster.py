@@ -96,7 +96,8 @@ def roster_status(ctx) -> int:
         if data["version"] is None and not data["rows"]:
             return "no roster imported yet: every check is \"cannot verify now\" until one is (kiosk roster import)"
         age = f", {data['age_days']} days old" if data["age_days"] is not None else ""
-        text = f"roster version {data['version']}: {data['rows']} cards, as of {data['as_of']}{age}"
+        version = "(no version: seeded, not imported)" if data["version"] is None else f"version {data['version']}"
+        text = f"roster {version}: {data['rows']} cards, as of {data['as_of'] or 'unknown'}{age}"
         imp = data["import"]
         if imp and imp["state"] == "loading":
             text += (f"\nunfinished {imp['kind']} import (version {imp['version']}) at line {imp['line']}: "
