@@ -303,6 +303,9 @@ def import_file(db, key: bytes, path: str | Path, *, batch_size: int = BATCH, fo
                 last = last_line
         if progress:
             progress(rf.size, rf.size)
+            note = getattr(progress, "note", None)
+            if note and hdr.kind == "snapshot":
+                note("building the indexes and swapping the new roster in…")
         t1 = time.monotonic()
         _finish(db, hdr, now(), report, fp)
         report.finish_seconds = round(time.monotonic() - t1, 3)

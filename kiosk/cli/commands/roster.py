@@ -51,6 +51,11 @@ class _Bar:
         self.stream.write(f"\r[{'#' * fill}{'.' * (width - fill)}] {frac * 100:5.1f}%  {rate:5.1f} MB/s ")
         self.stream.flush()
 
+    def note(self, text: str) -> None:
+        if self.enabled:
+            self.stream.write(f"\n{text}")
+            self.stream.flush()
+
     def close(self) -> None:
         if self.enabled:
             self.stream.write("\n")
