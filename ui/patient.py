@@ -256,6 +256,8 @@ class ResultScreen(QWidget):
                       lang)
         self.doc_note.set(tr("Your ID card has expired: you are checked in, but please renew it soon.")
                           if "document_expired" in c.flags else "", lang)
+        for w in (self.masked_id, self.reason, self.next_step, self.source, self.note, self.doc_note):
+            w.setVisible(bool(w.source))  # no blank gaps between the lines that are there
 
     def clear(self) -> None:
         for w in (self.name, self.masked_id, self.bhyt, self.reason, self.next_step, self.source, self.note,
