@@ -142,8 +142,11 @@ def main(argv=None) -> int:
         chip_times.append(painted[-1] - t0)
         chip_after_read.append(chip.reads[reads_before].seconds)
         finish_patient()
-        service.db.conn.execute("DELETE FROM visit_services")  # let the same card check in again
-        service.db.conn.execute("UPDATE visits SET status = 'cancelled'")
+        # Let the same card check in again — on the desk thread, like any database work (not the GUI thread).
+        done = []
+        bridge.submit(lambda svc: svc.db.conn.execute("UPDATE visits SET status = 'cancelled'"),
+                      lambda *_: done.append(1))
+        wait(lambda: bool(done))
     heartbeat.stop()
     def stall(lo: float, hi: float) -> float:
         gaps = [b - a for a, b in zip(ticks, ticks[1:]) if lo <= a and b <= hi]
