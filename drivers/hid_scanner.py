@@ -24,13 +24,12 @@ from __future__ import annotations
 import logging
 import re
 import select
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
-from drivers.scan import DeviceStatus, ScanCallback, StatusCallback
+from drivers.scan import DeviceStatus, ScanCallback, StatusCallback, ThreadedSource
 from kiosk.domain import ScanEvent
 from kiosk.logs import event
 
@@ -185,7 +184,7 @@ def find_device(name: str = "", vid_pid: str = "", list_devices: Callable | None
     return None
 
 
-class HidScanner:
+class HidScanner(ThreadedSource):
     """Reads a keyboard-wedge scanner with evdev. `open_device()` returns an evdev.InputDevice-like
     object (fileno, read, grab, ungrab, close) or None when the scanner is not plugged in."""
 
@@ -198,22 +197,9 @@ class HidScanner:
         self.reopen_interval = reopen_interval
         self.grab = grab
         self._open = open_device or (lambda: find_device(name, vid_pid))
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self.refused = 0
         self._warned = False
-
-    def start(self, on_scan: ScanCallback, on_status: StatusCallback | None = None) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, args=(on_scan, on_status or (lambda s: None)),
-                                        name="scan-hid", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=3)
-            self._thread = None
 
     def _run(self, on_scan: ScanCallback, on_status: StatusCallback) -> None:
         connected: bool | None = None

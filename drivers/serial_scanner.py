@@ -21,11 +21,10 @@ False)` once, discards the half-read scan, and reopens the path every
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from datetime import datetime, timezone
 
-from drivers.scan import DeviceStatus, ScanCallback, StatusCallback
+from drivers.scan import DeviceStatus, ScanCallback, StatusCallback, ThreadedSource
 from kiosk.domain import ScanEvent
 from kiosk.logs import event
 
@@ -117,7 +116,7 @@ def utf8_problem(frame: bytes) -> int | None:
         return e.start
 
 
-class SerialScanner:
+class SerialScanner(ThreadedSource):
     def __init__(self, port: str, baud: int = 9600, frame_timeout: float = 0.08, reopen_interval: float = 1.0,
                  max_frame: int = MAX_FRAME, suffix: str = "auto", source: str = "serial"):
         if suffix not in SUFFIXES:
@@ -133,21 +132,8 @@ class SerialScanner:
         self.scans = 0
         self.invalid_utf8 = 0
         self.floods = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self._port_obj = None
-
-    def start(self, on_scan: ScanCallback, on_status: StatusCallback | None = None) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, args=(on_scan, on_status or (lambda s: None)),
-                                        name=f"scan-{self.port}", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=3)
-            self._thread = None
 
     def _run(self, on_scan: ScanCallback, on_status: StatusCallback) -> None:
         import serial  # pyserial

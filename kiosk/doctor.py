@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from kiosk import __version__, config as config_mod
+from kiosk import __version__, config as config_mod, store
 from kiosk.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -561,10 +561,6 @@ def _check_token(env: Env, base: str, verify: bool | str) -> Finding:
                    {"http_status": r.status_code})
 
 
-def _tables(conn: sqlite3.Connection) -> set[str]:
-    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-
-
 def _age_days(iso: str) -> float:
     from kiosk.clock import parse_iso
     return (datetime.now(timezone.utc) - parse_iso(iso)).total_seconds() / 86400
@@ -592,7 +588,7 @@ def check_roster(env: Env) -> Finding:
     t = env.t
 
     def fn(conn: sqlite3.Connection) -> Finding:
-        tables = _tables(conn)
+        tables = store.tables(conn)
         cards = conn.execute("SELECT count(*) FROM roster_cards").fetchone()[0] if "roster_cards" in tables else 0
         if "roster_import" not in tables:
             return Finding("roster", SKIPPED if cards else WARNING,
@@ -642,7 +638,7 @@ def check_outbox(env: Env) -> Finding:
         backlog = counts.get("queued", 0) + counts.get("sent", 0)
         oldest = conn.execute("SELECT min(created_at) FROM outbox WHERE state IN ('queued', 'sent')").fetchone()[0]
         details: dict[str, Any] = {"counts": counts, "backlog": backlog, "oldest": oldest}
-        if "stay_notifications" in _tables(conn):
+        if "stay_notifications" in store.tables(conn):
             now = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
             details["stay_overdue"] = conn.execute(
                 "SELECT count(*) FROM stay_notifications WHERE state IN ('pending', 'sent', 'needs_manual') "

@@ -27,9 +27,6 @@ def _context(table: str, column: str) -> str:
     return "visit_changes.value" if table == "visit_changes" else f"{table}.{column}"
 
 
-def _tables(conn) -> set[str]:
-    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-
 
 def _columns(conn, table: str) -> set[str]:
     return {r[1] for r in conn.execute(f"PRAGMA table_info('{table}')")}
@@ -38,7 +35,7 @@ def _columns(conn, table: str) -> set[str]:
 def clear_counts(conn: sqlite3.Connection) -> dict[str, int]:
     """How many rows still hold a personal field in clear, per table (0 everywhere once sealed)."""
     out = {}
-    tables = _tables(conn)
+    tables = store.tables(conn)
     for table, cols in SEALED.items():
         if table not in tables:
             continue
@@ -56,7 +53,7 @@ def seal_existing(db, key: datakey.DataKey) -> dict[str, int]:
     done: dict[str, int] = {}
     db.conn.execute("PRAGMA secure_delete=ON")
     with store.transaction(db) as conn:
-        tables = _tables(conn)
+        tables = store.tables(conn)
         for table, cols in SEALED.items():
             if table not in tables:
                 continue
@@ -88,7 +85,7 @@ def _rekey_patients(conn, key: datakey.DataKey) -> int:
         new_key = key.identity_key(id_number, sin)
         other = conn.execute("SELECT id FROM patients WHERE identity_key = ?", [new_key]).fetchone()
         if other:  # the same person was already seen after encryption was switched on: merge into that row
-            for table, column in _referencing(conn, "patients"):
+            for table, column in store.referencing(conn, "patients"):
                 conn.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", [other[0], pid])
             conn.execute("DELETE FROM patients WHERE id = ?", [pid])
         else:
@@ -96,14 +93,6 @@ def _rekey_patients(conn, key: datakey.DataKey) -> int:
         n += 1
     return n
 
-
-def _referencing(conn, parent: str) -> list[tuple[str, str]]:
-    out = []
-    for t in sorted(_tables(conn)):
-        for fk in conn.execute(f"PRAGMA foreign_key_list('{t}')"):
-            if fk[2] == parent:
-                out.append((t, fk[3]))
-    return out
 
 
 def _seal_outbox(conn, key: datakey.DataKey) -> int:

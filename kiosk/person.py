@@ -39,9 +39,6 @@ def patient_ids(conn: sqlite3.Connection, id_number: str) -> list[int]:
     return [r[0] for r in conn.execute(f"SELECT id FROM patients WHERE identity_key IN ({marks}) ORDER BY id", keys)]
 
 
-def _tables(conn) -> set[str]:
-    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-
 
 def _rows(conn, sql: str, args: list) -> list[dict]:
     cur = conn.execute(sql, args)
@@ -77,7 +74,7 @@ def _open_change(value, field: str | None):
 
 
 def collect(conn: sqlite3.Connection, id_number: str) -> dict[str, Any]:
-    tables = _tables(conn)
+    tables = store.tables(conn)
     pids = patient_ids(conn, id_number)
     out: dict[str, Any] = {"found": bool(pids), "patients": [], "visits": [], "stay_notifications": [],
                            "sent_to_hub": [], "access_log": []}
@@ -136,7 +133,7 @@ def erase(db, id_number: str, *, actor: str, now: datetime, purpose: str = PURPO
     kept: list[dict[str, Any]] = []
     rep = Report(at="", visit_cutoff="", stay_cutoff="", cache_cutoff="")
     with store.transaction(db) as conn:
-        tables = _tables(conn)
+        tables = store.tables(conn)
         pids = patient_ids(conn, id_number)
         for pid in pids:
             if "stay_notifications" in tables:

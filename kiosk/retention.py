@@ -65,18 +65,6 @@ class Report:
         return asdict(self)
 
 
-def _tables(conn) -> set[str]:
-    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-
-
-def _referencing(conn, parent: str) -> list[tuple[str, str]]:
-    """(table, column) pairs that hold a foreign key to `parent`."""
-    out = []
-    for t in sorted(_tables(conn)):
-        for fk in conn.execute(f"PRAGMA foreign_key_list('{t}')"):
-            if fk[2] == parent:
-                out.append((t, fk[3]))
-    return out
 
 
 def _delete_with_dependents(conn, table: str, ids: list[int], report: Report, skip: set[str] = frozenset()) -> int:
@@ -87,7 +75,7 @@ def _delete_with_dependents(conn, table: str, ids: list[int], report: Report, sk
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
         marks = ",".join("?" * len(chunk))
-        for child, column in _referencing(conn, table):
+        for child, column in store.referencing(conn, table):
             if child in skip or child == table:
                 continue
             child_ids = [r[0] for r in conn.execute(f"SELECT rowid FROM {child} WHERE {column} IN ({marks})", chunk)]
@@ -163,7 +151,7 @@ def scrub(db) -> None:
 
 
 def _purge(conn: sqlite3.Connection, r: Report, visit_cutoff: str, stay_cutoff: str, cache_cutoff: str) -> None:
-    tables = _tables(conn)
+    tables = store.tables(conn)
     has_stays = "stay_notifications" in tables
 
     # 1. Stay notifications: done (acknowledged or receipted) and past their period.

@@ -15,7 +15,7 @@ import logging
 from datetime import datetime
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QFont, QFontDatabase
 
 from drivers.scan import DeviceStatus
@@ -78,6 +78,10 @@ class _Worker(QObject):
             self.chip.expect(doc.id_number, date_of_birth=date.fromisoformat(doc.date_of_birth))
         except Exception as e:  # the verified read is optional: the QR check-in stands
             event(log, "chip_expect_failed", logging.WARNING, error=type(e).__name__)
+
+    @Slot()
+    def drain(self) -> None:
+        """Runs after every scan queued before it: lets shutdown wait for them (see CheckinBridge.shutdown)."""
 
     @Slot(object)
     def handle(self, scan: ScanEvent) -> None:
@@ -215,6 +219,10 @@ class CheckinBridge(QObject):
         return self.submit(job, done)
 
     def shutdown(self) -> None:
+        # A scan already queued to the worker (SIGTERM as a card is read) is checked in, not dropped:
+        # a blocking call to a no-op slot returns only after everything queued before it has run.
+        if self._thread.isRunning():
+            QMetaObject.invokeMethod(self._worker, "drain", Qt.ConnectionType.BlockingQueuedConnection)
         for t in (self._thread, self._desk_thread):
             t.quit()
             t.wait(3000)

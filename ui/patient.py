@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, Slot
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QProgressBar, QSizePolicy, QStackedWidget, QVBoxLayout,
                                QWidget)
 

@@ -141,3 +141,18 @@ def get_meta(db: sqlite_utils.Database, key: str, default: str | None = None) ->
 def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
     conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                  [key, value])
+
+
+def tables(conn: sqlite3.Connection) -> set[str]:
+    """Names of the tables in this database (optional features add theirs by migration)."""
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def referencing(conn: sqlite3.Connection, parent: str) -> list[tuple[str, str]]:
+    """(table, column) pairs that hold a foreign key to `parent`."""
+    out = []
+    for t in sorted(tables(conn)):
+        for fk in conn.execute(f"PRAGMA foreign_key_list('{t}')"):
+            if fk[2] == parent:
+                out.append((t, fk[3]))
+    return out

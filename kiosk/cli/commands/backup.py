@@ -30,7 +30,7 @@ def register(sub) -> None:
 
 
 def backup(ctx) -> int:
-    from kiosk import audit, backup as bk, datakey, store
+    from kiosk import audit, backup as bk, datakey
     from kiosk.cli.commands.person import authorize_admin
     from kiosk.clock import SystemClock, iso_utc
     now = SystemClock().now()
