@@ -282,7 +282,9 @@ class StatusPage(QWidget):
         self.sync = TLabel("", "body", name="sync", align=left)
         self.roster = TLabel("", "body", name="roster", align=left)
         self.clock = TLabel("", "body", name="clock", align=left)
-        for w in (self.sync, self.roster, self.clock):
+        # What the receptionist must act on (sync stopped, records refused, scanner in the wrong mode).
+        self.problem = TLabel("", "body", name="problem", align=left)
+        for w in (self.sync, self.roster, self.clock, self.problem):
             lay.addWidget(w)
         grid = QGridLayout()
         self.device_labels: dict[str, tuple[TLabel, TLabel]] = {}
@@ -937,6 +939,24 @@ class ConsoleWindow(QWidget):
             s = self.devices.get(key)
             state.set(tr("Unknown") if s is None else tr("Connected") if s.connected else tr("Not connected"),
                       self.lang)
+        self._render_problem()
+
+    def _render_problem(self) -> None:
+        """The one thing on the status page that needs action, most serious first."""
+        from drivers.hid_scanner import SWITCH_TO_SERIAL
+        sync = getattr(self, "_problem_sync", None) or {}
+        scanner = self.devices.get("scanner")
+        if sync.get("token_refused"):
+            self._say(self.status_page.problem, tr("Sync stopped: the hub no longer accepts this kiosk. Nothing is "
+                                                   "lost; call the technician to enrol it again."))
+        elif sync.get("needs_manual"):
+            self._say(self.status_page.problem, tr("{count} records were refused by the hub: submit them by hand "
+                                                   "and record the receipt."), count=sync["needs_manual"])
+        elif scanner is not None and not scanner.connected and scanner.detail == SWITCH_TO_SERIAL:
+            self._say(self.status_page.problem, tr("The QR scanner is in keyboard mode, which cannot read "
+                                                   "Vietnamese: switch it to serial (USB COM) mode."))
+        else:
+            self.status_page.problem.set("", self.lang)
 
     def refresh_status(self) -> None:
         printer = self.bridge.printer
@@ -968,6 +988,8 @@ class ConsoleWindow(QWidget):
             self._say(P.roster, tr("Insurance list of: {date} · visits not verified today: {pending}"),
                       date=_local(roster + "T00:00:00+07:00", "%d/%m/%Y") if roster else "—", pending=pending)
             self._say(P.clock, tr("Clock synchronised") if synced else tr("Clock NOT synchronised: times may be wrong"))
+            self._problem_sync = sync
+            self._render_problem()
             if printer_state is not None:
                 connected, detail = printer_state
                 self.devices["printer"] = DeviceStatus("printer", connected and detail != "paper_out", detail)

@@ -480,6 +480,18 @@
             <translation>Not connected</translation>
         </message>
         <message>
+            <source>Sync stopped: the hub no longer accepts this kiosk. Nothing is lost; call the technician to enrol it again.</source>
+            <translation>Sync stopped: the hub no longer accepts this kiosk. Nothing is lost; call the technician to enrol it again.</translation>
+        </message>
+        <message>
+            <source>{count} records were refused by the hub: submit them by hand and record the receipt.</source>
+            <translation>{count} records were refused by the hub: submit them by hand and record the receipt.</translation>
+        </message>
+        <message>
+            <source>The QR scanner is in keyboard mode, which cannot read Vietnamese: switch it to serial (USB COM) mode.</source>
+            <translation>The QR scanner is in keyboard mode, which cannot read Vietnamese: switch it to serial (USB COM) mode.</translation>
+        </message>
+        <message>
             <source>Waiting to sync: {queued} · last success: {when}</source>
             <translation>Waiting to sync: {queued} · last success: {when}</translation>
         </message>
