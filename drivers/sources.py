@@ -49,7 +49,7 @@ def make_chip(cfg) -> ScanSource | None:
     from drivers.chip.passive import load_trust_store
     from drivers.chip.source import ChipSource
     return ChipSource(cfg["reader.name"], trust=load_trust_store(cfg["reader.csca_dir"]),
-                      extended=cfg["reader.extended_length"])
+                      extended=cfg["reader.extended_length"], photo=cfg["reader.read_photo"])
 
 
 def build_sources(cfg) -> list[ScanSource]:

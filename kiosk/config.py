@@ -167,6 +167,9 @@ SCHEMA: tuple[Key, ...] = (
     Key("reader", "card_wait_seconds", 10, "a number from 0 to 300",
         "How long `kiosk read-card` waits for a card to be placed (again) before giving up.",
         _between(0, 300), (int, float)),
+    Key("reader", "read_photo", True, "true or false",
+        "Also read the face photo (DG2) at check-in, into memory only, for the receptionist's face check on the "
+        "console; it adds the photo's size to every chip read (about 15–20 KB).", kind=bool),
     Key("upstream", "url", "", "an http:// or https:// URL, or empty when not provisioned",
         "The provincial hub the kiosk syncs with.", lambda v: v == "" or bool(re.match(r"https?://", v))),
     Key("upstream", "token_file", "/etc/kiosk/device-token", "a file path",

@@ -29,8 +29,9 @@ class ChipSource:
     name = "chip"
 
     def __init__(self, reader_name: str = "", trust=(), extended: str = "auto", poll_seconds: float = 0.25,
-                 expect_seconds: float = 120.0):
+                 expect_seconds: float = 120.0, photo: bool = False):
         self.reader_name, self.trust, self.extended = reader_name, list(trust), extended
+        self.photo = photo  # DG2 into memory for the receptionist's face check; never written anywhere
         self.poll, self.expect_seconds = poll_seconds, expect_seconds
         self._creds: Credentials | None = None
         self._creds_at = 0.0
@@ -91,7 +92,7 @@ class ChipSource:
                     self._stop.wait(self.poll)
                     continue
                 self._status_is(True, "reading")
-                result = ChipReader(conn, extended=self.extended).read_identity(creds, trust=self.trust)
+                result = ChipReader(conn, extended=self.extended).read_identity(creds, trust=self.trust, photo=self.photo)
                 card_done = True
                 with self._lock:
                     self._creds = None
