@@ -63,20 +63,8 @@ def kiosk(*args: str) -> list[str]:
 
 def reader_state() -> str:
     """"present", "empty" or "other", as pcscd sees the Virtual PCD slot (no connect)."""
-    from smartcard import scard
-    rc, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
-    if rc != scard.SCARD_S_SUCCESS:
-        return "other"
-    try:
-        rc, states = scard.SCardGetStatusChange(ctx, 0, [(READER, scard.SCARD_STATE_UNAWARE)])
-        if rc != scard.SCARD_S_SUCCESS:
-            return "other"
-        flags = states[0][1]
-        if flags & scard.SCARD_STATE_PRESENT and not flags & scard.SCARD_STATE_MUTE:
-            return "present"
-        return "empty" if flags & scard.SCARD_STATE_EMPTY else "other"
-    finally:
-        scard.SCardReleaseContext(ctx)
+    from drivers.chip.connection import slot_state
+    return slot_state(READER)
 
 
 class Sim:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.clock import iso_utc
-from kiosk.errors import KioskError
+from kiosk.errors import ReasonError
 from kiosk.logs import event
 
 log = logging.getLogger(__name__)
@@ -34,10 +34,8 @@ TRANSITIONS = {
 CORRECTABLE = ("full_name", "date_of_birth", "sex")
 
 
-class DeskError(KioskError):
-    def __init__(self, reason: str, message: str = ""):
-        super().__init__(message or reason)
-        self.reason = reason
+class DeskError(ReasonError):
+    """A refused desk action (queue state change, correction, service)."""
 
 
 @dataclass(frozen=True)

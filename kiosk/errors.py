@@ -9,6 +9,14 @@ class KioskError(Exception):
     exit_code = 1
 
 
+class ReasonError(KioskError):
+    """A refused action whose `reason` is a stable key the UI translates; the message is for logs and the CLI."""
+
+    def __init__(self, reason: str, message: str = ""):
+        super().__init__(message or reason)
+        self.reason = reason
+
+
 class UsageError(KioskError):
     """Bad usage, configuration or input: exit status 2."""
 

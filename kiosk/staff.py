@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from kiosk import datakey
 from kiosk.clock import iso_utc
-from kiosk.errors import KioskError
+from kiosk.errors import ReasonError
 from kiosk.logs import event
 from kiosk.masking import mask_id
 
@@ -33,12 +33,8 @@ _PIN = re.compile(r"\d{4,8}")
 _ID12 = re.compile(r"\d{12}")
 
 
-class StaffError(KioskError):
-    """A refused staff action; `reason` is a stable key the UI translates."""
-
-    def __init__(self, reason: str, message: str = ""):
-        super().__init__(message or reason)
-        self.reason = reason
+class StaffError(ReasonError):
+    """A refused staff action (sign-in, account administration)."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTranslator
+from PySide6.QtCore import QEvent, QObject, Qt, QTranslator
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QWidget
 
 I18N_DIR = Path(__file__).parent / "i18n"
@@ -184,3 +184,16 @@ def retranslate_tree(root: QWidget, lang: str) -> None:
 def restyle(widget: QWidget) -> None:
     widget.style().unpolish(widget)
     widget.style().polish(widget)
+
+
+class ActivityFilter(QObject):
+    """Any touch or key on the window calls `on_activity` (restarts an idle or lock timer)."""
+
+    def __init__(self, on_activity):
+        super().__init__()
+        self.on_activity = on_activity
+
+    def eventFilter(self, obj, ev):
+        if ev.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.KeyPress):
+            self.on_activity()
+        return False

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QIntValidator, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QHeaderView,
                                QLineEdit, QSizePolicy, QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout,
@@ -23,7 +23,7 @@ from drivers.scan import DeviceStatus
 from kiosk.clock import VN_TZ, vn_date
 from kiosk.desk import Service
 from kiosk.logs import event
-from ui.common import Label, Metrics, T, TButton, TLabel, retranslate_tree, stylesheet, tr
+from ui.common import ActivityFilter, Label, Metrics, T, TButton, TLabel, retranslate_tree, stylesheet, tr
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +57,6 @@ def _local(iso: str | None, fmt: str = "%H:%M") -> str:
         return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(VN_TZ).strftime(fmt)
     except ValueError:
         return iso
-
-
-class _Activity(QObject):
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
-
-    def eventFilter(self, obj, ev):
-        if ev.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.KeyPress):
-            self.fn()
-        return False
 
 
 def _row(*widgets, stretch_last: bool = False) -> QHBoxLayout:
@@ -414,7 +403,7 @@ class ConsoleWindow(QWidget):
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(int(refresh_seconds * 1000))
         self._refresh_timer.timeout.connect(self._periodic)
-        self._activity = _Activity(self._touch)
+        self._activity = ActivityFilter(self._touch)
         self.installEventFilter(self._activity)
         for w in self.findChildren(QWidget):
             w.installEventFilter(self._activity)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, Slot
+from PySide6.QtCore import QRectF, Qt, QTimer, Slot
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QProgressBar, QSizePolicy, QStackedWidget, QVBoxLayout,
                                QWidget)
@@ -19,7 +19,7 @@ from drivers.scan import DeviceStatus
 from kiosk.clock import VN_TZ
 from kiosk.desk import Service
 from kiosk.logs import event
-from ui.common import Label, Metrics, T, TButton, TLabel, retranslate_tree, stylesheet, tr
+from ui.common import ActivityFilter, Label, Metrics, T, TButton, TLabel, retranslate_tree, stylesheet, tr
 
 log = logging.getLogger(__name__)
 
@@ -335,19 +335,6 @@ class ErrorScreen(QWidget):
         self.next_step.set(step, lang)
 
 
-class _ActivityFilter(QObject):
-    """Any touch or key on the window restarts the idle timer."""
-
-    def __init__(self, on_activity):
-        super().__init__()
-        self.on_activity = on_activity
-
-    def eventFilter(self, obj, ev):
-        if ev.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.KeyPress):
-            self.on_activity()
-        return False
-
-
 class KioskWindow(QWidget):
     """The patient-facing window, fed by a CheckinBridge."""
 
@@ -386,7 +373,7 @@ class KioskWindow(QWidget):
         self.result_timeout_ms = int(result_timeout_s * 1000)
         self.idle_timeout_ms = int(idle_timeout_s * 1000)
         self._timer.timeout.connect(self.show_idle)
-        self._filter = _ActivityFilter(self._activity)
+        self._filter = ActivityFilter(self._activity)
         self.installEventFilter(self._filter)
         for w in self.findChildren(QWidget):
             w.installEventFilter(self._filter)

@@ -58,6 +58,24 @@ def list_readers() -> list[str]:
         raise ReaderUnavailable(f"the PC/SC service (pcscd) is not reachable: {e}") from None
 
 
+def slot_state(reader: str) -> str:
+    """"present", "empty" or "other", as pcscd itself sees the reader's slot (no connect, no power-up)."""
+    from smartcard import scard
+    rc, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    if rc != scard.SCARD_S_SUCCESS:
+        return "other"
+    try:
+        rc, states = scard.SCardGetStatusChange(ctx, 0, [(reader, scard.SCARD_STATE_UNAWARE)])
+        if rc != scard.SCARD_S_SUCCESS:
+            return "other"
+        flags = states[0][1]
+        if flags & scard.SCARD_STATE_PRESENT and not flags & scard.SCARD_STATE_MUTE:
+            return "present"
+        return "empty" if flags & scard.SCARD_STATE_EMPTY else "other"
+    finally:
+        scard.SCardReleaseContext(ctx)
+
+
 def choose_reader(name: str = "") -> str:
     names = list_readers()
     if not names:
