@@ -116,16 +116,28 @@ class CheckinService:
         synced = self.clock.synchronised()
         today = vn_date(now)
         with store.transaction(self.db) as conn:
-            patient_id = _upsert_patient(conn, identity, now, self.data_key)
             since = iso_utc(now - self.rescan_window)
-            row = conn.execute(
-                "SELECT id FROM visits WHERE patient_id = ? AND created_at >= ? AND status != 'cancelled' "
-                "ORDER BY id DESC LIMIT 1", [patient_id, since]).fetchone()
+            known = conn.execute("SELECT id, full_name, date_of_birth FROM patients WHERE identity_key = ?",
+                                 [_identity_key(identity, self.data_key)]).fetchone()
+            row = known and conn.execute(
+                "SELECT id, flags FROM visits WHERE patient_id = ? AND created_at >= ? AND status != 'cancelled' "
+                "ORDER BY id DESC LIMIT 1", [known[0], since]).fetchone()
             if row:
+                # A re-scan: the same visit. A different person behind the same number (a borrowed or forged
+                # card, a typing slip at the desk) must not rename the visit: the first identity stays and the
+                # receptionist sees the flag.
+                if _same_person(identity, datakey.reveal("patients.full_name", known[1], self.data_key),
+                                datakey.reveal("patients.date_of_birth", known[2], self.data_key)):
+                    _upsert_patient(conn, identity, now, self.data_key)
+                elif IDENTITY_MISMATCH not in (flags := json.loads(row[1] or "[]")):
+                    conn.execute("UPDATE visits SET flags = ? WHERE id = ?",
+                                 [json.dumps([*flags, IDENTITY_MISMATCH]), row[0]])
+                    log_event(log, "checkin_identity_mismatch", logging.WARNING, visit_id=row[0], source=source)
                 visit = _load(conn, row[0], existing=True)
                 log_event(log, "checkin_existing", visit_id=visit.visit_id, queue_number=visit.queue_number,
                           source=source)
                 return visit
+            patient_id = _upsert_patient(conn, identity, now, self.data_key)
             result = eligibility.check(conn, self.roster_key, identity, today, self.facility_code)
             flags = list(warnings) + ([] if synced else ["clock_unsynced"])
             (queue_number,) = conn.execute(
@@ -150,15 +162,40 @@ class CheckinService:
         return visit
 
 
+IDENTITY_MISMATCH = "identity_mismatch"  # visit flag: a re-scan of the same number carried another name
+
+
+def _identity_key(identity: PersonIdentity, key: datakey.DataKey | None) -> str:
+    # The row is found by a keyed hash of the identifier; every identity field is sealed (AES-GCM).
+    if identity.id_number or identity.social_insurance_number:
+        return datakey.patient_identity_key(identity.id_number, identity.social_insurance_number, key)
+    # a foreigner entered by passport at the desk (kiosk.manual_entry): "passport:CCC:NUMBER", hashed
+    return "hpp:" + key.lookup("passport", identity.key) if key is not None else identity.key
+
+
+def _same_person(identity: PersonIdentity, stored_name: str | None, stored_birth: str | None) -> bool:
+    """Whether a re-scan names the person already on the visit (diacritics and case aside, as the roster check).
+
+    The MRZ of an ID card has no diacritics and cuts long names at 30 characters: a long stored name that
+    the new one begins (or the other way round) is the same person. Birth dates are compared when both are full.
+    """
+    from kiosk.roster import normalise_name
+    a, b = normalise_name(identity.full_name or ""), normalise_name(stored_name or "")
+    if a and b and a != b:
+        short, long_ = sorted((a, b), key=len)
+        if not (len(short) >= 25 and long_.startswith(short)):
+            return False
+    new_birth = identity.date_of_birth or ""
+    if len(new_birth) == 10 and len(stored_birth or "") == 10 and new_birth != stored_birth:
+        return False
+    return True
+
+
 def _upsert_patient(conn: sqlite3.Connection, identity: PersonIdentity, now: datetime,
                     key: datakey.DataKey | None = None) -> int:
     masked = mask_id(identity.id_number or identity.social_insurance_number or getattr(identity, "passport_number", None))
     stamp = iso_utc(now)
-    # The row is found by a keyed hash of the identifier; every identity field is sealed (AES-GCM).
-    if identity.id_number or identity.social_insurance_number:
-        identity_key = datakey.patient_identity_key(identity.id_number, identity.social_insurance_number, key)
-    else:  # a foreigner entered by passport at the desk (kiosk.manual_entry): "passport:CCC:NUMBER", hashed
-        identity_key = "hpp:" + key.lookup("passport", identity.key) if key is not None else identity.key
+    identity_key = _identity_key(identity, key)
 
     def seal(column: str, value):
         return datakey.conceal(f"patients.{column}", value, key)

@@ -101,3 +101,44 @@ def test_storage_failure_is_a_refusal_not_a_crash(service, monkeypatch):
     r = scan(service, demo.ELIGIBLE_CCCD)
     assert not r.ok and r.reason == "storage"
     assert service.db.execute("SELECT count(*) FROM visits").fetchone()[0] == 0
+
+
+def test_rescan_with_another_name_keeps_the_first_identity_and_flags_the_visit(service, clock):
+    first = scan(service, demo.ELIGIBLE_CCCD)
+    clock.advance(minutes=3)
+    other = demo.ELIGIBLE_CCCD.replace("Trần Thị Lan Anh", "Phạm Văn Khoa")
+    again = scan(service, other)
+    assert again.ok and again.existing and again.visit_id == first.visit_id
+    assert again.patient["full_name"] == "Trần Thị Lan Anh"
+    assert "identity_mismatch" in again.flags and "identity_mismatch" not in first.flags
+    # stored on the visit (the console's queue and `kiosk visits` read it), once however often it is re-scanned
+    scan(service, other)
+    from kiosk.checkin import visits_on
+    (listed,) = visits_on(service.db.conn, first.visit_date)
+    assert listed.flags.count("identity_mismatch") == 1 and listed.patient["full_name"] == "Trần Thị Lan Anh"
+    assert service.db.execute("SELECT count(*) FROM patients").fetchone()[0] == 1
+    # the hub is sent the first identity, once
+    from kiosk import datakey
+    payloads = [datakey.unseal_tree(service.data_key, json.loads(p))
+                for (p,) in service.db.execute("SELECT payload FROM outbox WHERE kind = 'visit'")]
+    assert [p["patient"]["full_name"] for p in payloads] == ["Trần Thị Lan Anh"]
+
+
+def test_rescan_with_another_birth_date_is_flagged_too(service, clock):
+    first = scan(service, demo.ELIGIBLE_CCCD)
+    again = scan(service, demo.ELIGIBLE_CCCD.replace("12051995", "12051996"))
+    assert again.existing and again.visit_id == first.visit_id and "identity_mismatch" in again.flags
+    assert again.patient["date_of_birth"] == first.patient["date_of_birth"]
+
+
+def test_rescan_of_the_same_person_without_diacritics_is_not_a_mismatch(service, clock):
+    first = scan(service, demo.ELIGIBLE_CCCD)
+    again = scan(service, demo.ELIGIBLE_CCCD.replace("Trần Thị Lan Anh", "TRAN THI LAN ANH"))
+    assert again.existing and again.visit_id == first.visit_id and "identity_mismatch" not in again.flags
+
+
+def test_another_name_after_the_window_is_a_new_visit_without_the_flag(service, clock):
+    scan(service, demo.ELIGIBLE_CCCD)
+    clock.advance(minutes=10, seconds=1)
+    later = scan(service, demo.ELIGIBLE_CCCD.replace("Trần Thị Lan Anh", "Phạm Văn Khoa"))
+    assert not later.existing and "identity_mismatch" not in later.flags
