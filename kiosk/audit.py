@@ -159,12 +159,15 @@ def _rows(conn: sqlite3.Connection) -> Iterator[tuple]:
 
 
 def verify(conn: sqlite3.Connection, anchors: dict[int, str] | None = None,
-           anchor_links: dict[int, str] | None = None) -> Verdict:
+           anchor_links: dict[int, str] | None = None, highest_seq: int | None = None) -> Verdict:
     """Walk the chain; report the first entry (by position) whose content, link or order is wrong.
 
     `anchors` maps seq → entry_hash as the hub holds them, `anchor_links` seq → the
     prev_hash the hub's copy carries: a chain rewritten locally after sync (head
     and all) is caught at the first entry that differs from what the hub saw.
+    `highest_seq` is the highest sequence number the hub holds for this device:
+    a log cut short here (head rewritten to match, or the whole log deleted) is
+    caught because the hub holds entries beyond the local head.
     """
     anchors = anchors or {}
     anchor_links = anchor_links or {}
@@ -196,6 +199,15 @@ def verify(conn: sqlite3.Connection, anchors: dict[int, str] | None = None,
         expected_seq += 1
     head_row = conn.execute("SELECT value FROM meta WHERE key = ?", [HEAD_META_KEY]).fetchone()
     head = f"{expected_seq - 1}:{prev}" if count else None
+    # The hub only ever holds copies of entries this kiosk wrote: anything it holds beyond the local
+    # end was cut off here, whatever the local head now says.
+    hub_top = max([highest_seq or 0, *anchors, *anchor_links])
+    last = expected_seq - 1
+    if hub_top > last:
+        return Verdict(False, count, last + 1,
+                       f"the hub holds entries up to {hub_top} but the local log ends at "
+                       f"{last if count else '(nothing)'}: entries {last + 1}..{hub_top} were deleted here",
+                       head=head)
     if head_row is not None and head_row[0] != head:
         recorded_seq = int(head_row[0].split(":", 1)[0])
         last = expected_seq - 1

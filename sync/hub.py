@@ -285,6 +285,13 @@ class HubStore:
                                  "WHERE d.name = ? ORDER BY a.record_id", [name.strip()]).fetchall()
         return [json.loads(r[0]) for r in rows]
 
+    def audit_highest_seq(self, name: str) -> int:
+        """The highest audit sequence number held for one device (0 for none): a kiosk whose local log
+        ends before it was cut short (`kiosk audit verify --anchors`)."""
+        r = self.conn.execute("SELECT MAX(a.record_id) FROM audit_entries a JOIN devices d ON d.id = a.device_id "
+                              "WHERE d.name = ?", [name.strip()]).fetchone()
+        return int(r[0] or 0)
+
     def revocation(self, device_id: int) -> tuple[str, str, bool] | None:
         """(revoked_at, reason, wipe ordered) for a revoked device, else None."""
         r = self.conn.execute("SELECT r.revoked_at, r.reason, w.ordered_at FROM revoked_devices r "

@@ -158,3 +158,98 @@ def test_console_views_are_audited(cli_env, privacy_cfg):
     assert e.record_kind == "visits_of_day" and e.record_id == visit["visit_date"] and e.actor.startswith("os:")
     assert json.loads(e.details)["visit_ids"] == [visit["visit_id"]]
     assert audit.verify(db.conn).ok
+
+
+# --- issue 13 item 3: the hub's copies catch a log cut short, even with audit.head rewritten -------------------
+
+def _synced_kiosk(cli_env, privacy_cfg, tmp_path, n=10):
+    """n audit entries written on the kiosk, synced to a real hub over loopback; returns the anchors file."""
+    from kiosk import datakey
+    from tests.sync.conftest import start_hub
+    datakey.load(privacy_cfg)
+    db = store.connect(privacy_cfg.database)
+    for i in range(n):
+        audit.record(db.conn, actor="staff:1", action="viewed", record_kind="visit", record_id=i + 1,
+                     purpose="test")
+    db.conn.close()
+    h = start_hub(tmp_path / "hub")
+    try:
+        sync = subprocess.run(kiosk_cmd("sync", "once", "--hub", h.url, "--token-file", str(h.token_file), "--json"),
+                              env=cli_env, capture_output=True, text=True)
+        assert sync.returncode == 0, sync.stderr
+        view = subprocess.run(kiosk_cmd("hub", "audit", "--db", str(h.db), "--device", "kiosk-1", "--json"),
+                              env=cli_env, capture_output=True, text=True)
+    finally:
+        h.stop()
+    assert view.returncode == 0, view.stderr
+    data = json.loads(view.stdout)
+    assert data["ok"] and data["entries"] == n and data["highest_seq"] == n
+    path = tmp_path / "anchors.json"
+    path.write_text(view.stdout)
+    return path
+
+
+def _verify_with(cli_env, anchors):
+    r = subprocess.run(kiosk_cmd("audit", "verify", "--anchors", str(anchors), "--json"), env=cli_env,
+                       capture_output=True, text=True)
+    return r.returncode, json.loads(r.stdout)
+
+
+def _cut(privacy_cfg, from_seq):
+    """What root can do on the device: delete entries from_seq.. and rewrite the head to the new end."""
+    db = store.connect(privacy_cfg.database)
+    _tamper(db, "DELETE FROM audit_log WHERE seq >= ?", [from_seq])
+    last = db.execute("SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    if last:
+        db.conn.execute("UPDATE meta SET value = ? WHERE key = ?", [f"{last[0]}:{last[1]}", audit.HEAD_META_KEY])
+    else:
+        db.conn.execute("DELETE FROM meta WHERE key = ?", [audit.HEAD_META_KEY])
+    db.conn.close()
+
+
+def test_untouched_log_verifies_against_the_hubs_highest_seq(cli_env, privacy_cfg, tmp_path):
+    anchors = _synced_kiosk(cli_env, privacy_cfg, tmp_path)
+    code, verdict = _verify_with(cli_env, anchors)
+    assert code == 0 and verdict["ok"] is True and verdict["entries"] >= 10, verdict
+
+
+def test_tail_cut_with_head_rewritten_fails_against_the_hub(cli_env, privacy_cfg, tmp_path):
+    anchors = _synced_kiosk(cli_env, privacy_cfg, tmp_path)
+    _cut(privacy_cfg, 5)
+    plain = subprocess.run(kiosk_cmd("audit", "verify", "--json"), env=cli_env, capture_output=True, text=True)
+    assert plain.returncode == 0 and json.loads(plain.stdout)["entries"] == 4  # locally a perfect forgery
+    code, verdict = _verify_with(cli_env, anchors)
+    assert code == 1 and verdict["ok"] is False and verdict["first_broken"] == 5, verdict
+    assert "up to 10" in verdict["problem"] and "5..10" in verdict["problem"]
+    human = subprocess.run(kiosk_cmd("audit", "verify", "--anchors", str(anchors)), env=cli_env,
+                           capture_output=True, text=True)
+    assert human.returncode == 1 and "deleted" in human.stdout
+
+
+def test_whole_log_deleted_fails_against_the_hub(cli_env, privacy_cfg, tmp_path):
+    anchors = _synced_kiosk(cli_env, privacy_cfg, tmp_path)
+    _cut(privacy_cfg, 1)
+    code, verdict = _verify_with(cli_env, anchors)
+    assert code == 1 and verdict["ok"] is False and verdict["entries"] == 0 and verdict["first_broken"] == 1, verdict
+
+
+def test_highest_seq_alone_catches_a_cut(db):
+    """An anchors file with no per-entry anchors (a hub that only reports its highest entry) still catches it."""
+    _fill(db, 6)
+    _tamper(db, "DELETE FROM audit_log WHERE seq >= 4")
+    h3 = db.execute("SELECT entry_hash FROM audit_log WHERE seq = 3").fetchone()[0]
+    db.conn.execute("UPDATE meta SET value = ? WHERE key = ?", [f"3:{h3}", audit.HEAD_META_KEY])
+    assert audit.verify(db.conn).ok
+    assert audit.verify(db.conn, highest_seq=3).ok
+    v = audit.verify(db.conn, highest_seq=6)
+    assert not v.ok and v.first_broken == 4 and "4..6" in v.problem
+
+
+@pytest.mark.parametrize("bad", ['{"anchors": {}, "highest_seq": "ten"}', '{"anchors": {}, "highest_seq": -1}',
+                                 '{"anchors": {"1": "zz"}}', '[1, 2]'])
+def test_a_malformed_anchors_file_is_bad_input(db, kiosk_env, tmp_path, bad):
+    _fill(db, 1)
+    f = tmp_path / "a.json"
+    f.write_text(bad)
+    r = subprocess.run(kiosk_cmd("audit", "verify", "--anchors", str(f)), env=kiosk_env, capture_output=True, text=True)
+    assert r.returncode == 2 and "--anchors" in r.stderr

@@ -27,23 +27,35 @@ def register(sub) -> None:
 
 def verify(ctx) -> int:
     from kiosk import audit
-    anchors, links = {}, {}
+    anchors, links, highest = {}, {}, None
     if ctx.args.anchors:
-        import json
-        from kiosk.errors import UsageError
-        try:
-            data = json.loads(open(ctx.args.anchors, encoding="utf-8").read())
-            anchors = {int(k): v for k, v in data.get("anchors", data).items()}
-            links = {int(k): v for k, v in data.get("links", {}).items()}
-        except (OSError, ValueError, AttributeError) as e:
-            raise UsageError(f"--anchors: not the JSON of `kiosk hub audit --json` ({type(e).__name__})") from None
-    verdict = audit.verify(ctx.db().conn, anchors, links)
+        anchors, links, highest = _read_anchors(ctx.args.anchors)
+    verdict = audit.verify(ctx.db().conn, anchors, links, highest)
     data = verdict.to_json()
     if verdict.ok:
         ctx.emit(data, f"audit log intact: {verdict.entries} entries, head {verdict.head or '(empty)'}")
         return 0
     ctx.emit(data, f"AUDIT LOG BROKEN at entry {verdict.first_broken}: {verdict.problem}")
     return 1
+
+
+def _read_anchors(path: str) -> tuple[dict[int, str], dict[int, str], int | None]:
+    """The hub's view (`kiosk hub audit --json`): anchors, links and `highest_seq`, all checked."""
+    import json
+    from kiosk.errors import UsageError
+    hexhash = lambda v: isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v)
+    try:
+        data = json.loads(open(path, encoding="utf-8").read())
+        anchors = {int(k): v for k, v in data.get("anchors", data).items() if k != "highest_seq"}
+        links = {int(k): v for k, v in data.get("links", {}).items()}
+        highest = data.get("highest_seq")
+    except (OSError, ValueError, AttributeError, TypeError) as e:
+        raise UsageError(f"--anchors: not the JSON of `kiosk hub audit --json` ({type(e).__name__})") from None
+    if highest is not None and (not isinstance(highest, int) or isinstance(highest, bool) or highest < 0):
+        raise UsageError("--anchors: highest_seq must be a whole number >= 0")
+    if not all(k > 0 and hexhash(v) for m in (anchors, links) for k, v in m.items()):
+        raise UsageError("--anchors: every anchor is a positive sequence number and a SHA-256 hex hash")
+    return anchors, links, highest
 
 
 def list_entries(ctx) -> int:

@@ -120,9 +120,11 @@ def serve(ctx) -> int:
 def audit_copies(ctx) -> int:
     from kiosk import audit
     from sync.hub import HubStore
-    result = audit.check_copies(HubStore(ctx.args.db).audit_copies(ctx.args.device))
+    hub = HubStore(ctx.args.db)
+    result = audit.check_copies(hub.audit_copies(ctx.args.device))
     result["device"] = ctx.args.device
-    ctx.emit(result, f"{ctx.args.device}: {result['entries']} audit entries held, "
+    result["highest_seq"] = hub.audit_highest_seq(ctx.args.device)  # what `audit verify --anchors` checks the end by
+    ctx.emit(result, f"{ctx.args.device}: {result['entries']} audit entries held (up to {result['highest_seq']}), "
                      + ("chain consistent" if result["ok"] else f"BROKEN at entry {result['first_broken']}: "
                                                                 f"{result['problem']}"))
     return 0 if result["ok"] else 1
