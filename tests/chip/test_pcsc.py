@@ -303,7 +303,13 @@ def test_chip_source_survives_pcscd_restart(sim, pki_dir):
         while not any(s.detail == "no_reader" for s in statuses) and time.monotonic() < end:
             time.sleep(0.05)
         assert any(s.detail == "no_reader" for s in statuses), statuses
+        # started again the one way the tests start it: with --disable-polkit where polkit does not serve
         assert subprocess.run(["bash", str(ROOT / "tests/services.d/pcscd.sh")]).returncode == 0
+        (pid,) = _pcscd_pids()
+        want = subprocess.run(["bash", "-c", f'source "{ROOT}/tests/services.d/lib/pcscd-start.sh"; pcscd_test_flags'],
+                              capture_output=True, text=True, check=True).stdout.split()
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+        assert all(flag in argv for flag in want), (argv, want)
         src.expect("001085012345")
         assert events.get(timeout=20).document.chip_authentication == "genuine"
     finally:
