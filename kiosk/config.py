@@ -180,6 +180,15 @@ SCHEMA: tuple[Key, ...] = (
         "PEM client certificate for hubs that require one (mutual TLS); may hold the key too."),
     Key("upstream", "client_key", "", "a file path, or empty when the key is in client_cert",
         "PEM private key for upstream.client_cert."),
+    Key("upstream", "backoff_max_seconds", 5.0, "a number from 0.05 to 600",
+        "`kiosk sync`: longest wait between retries while the circuit is closed (full jitter, doubling from "
+        "0.5 s). Small, so a hub that returns is used again within seconds (docs/sync.md).",
+        _between(0.05, 600), (int, float)),
+    Key("upstream", "breaker_cooldown_seconds", 5.0, "a number from 0.1 to 600",
+        "`kiosk sync`: after 5 failures in a row the circuit opens for this long (±20 % jitter), then one "
+        "`GET /v1/health` probes the hub (no records). 5 s: recovery within 10 s of the hub's return, one "
+        "small request per 4–6 s per kiosk while it is down (docs/benchmarks.md, \"Outbox sync\").",
+        _between(0.1, 600), (int, float)),
     Key("roster", "key_file", "", "a file path, or empty for the demo key",
         "The province's roster hashing key (HMAC-SHA256). Empty: a built-in demo key, "
         "which only matches the demo roster."),

@@ -1,9 +1,12 @@
 """The sender: circuit breaker and recovery, check-in never waits for the network, payloads minimised once acked."""
 
 import json
+import random
 import socket
 import threading
 import time
+
+import pytest
 
 from kiosk import store
 from kiosk.domain import ScanEvent
@@ -116,3 +119,102 @@ def test_in_flight_409_defers_then_replays(service, tmp_path):
         assert sender.remaining() == 0 and (st["visits"], st["replays_answered"]) == (1, 1)
     finally:
         hub.stop()
+
+
+class _LoggingClient(HubClient):
+    """The real HTTP client, noting when (in the sender's time) each request left and whether the hub answered."""
+
+    def __init__(self, url, token, now):
+        super().__init__(url, token)
+        self.now, self.log = now, []
+
+    def request(self, method, path, **kw):
+        t = self.now()
+        try:
+            r = super().request(method, path, **kw)
+        except Exception:
+            self.log.append((t, path, False))
+            raise
+        self.log.append((t, path, r.status_code < 500))
+        return r
+
+
+@pytest.mark.parametrize("seed,outage", [(1, 3.0), (2, 17.5), (3, 42.0), (4, 90.0), (5, 123.4), (6, 300.0)])
+def test_shipped_settings_recover_within_10_s_and_probe_gently_while_down(service, tmp_path, seed, outage):
+    """Hub down for `outage` seconds, then up: with the shipped Settings() the first answered request comes
+    ≤ 10 s after the hub's return, and while it is down the kiosk sends at most one small probe per ~4 s.
+
+    Time is virtual (the sender's injected monotonic clock advances only while it waits), so the bound is
+    exact whatever the machine's load; the hub is a real one on loopback, started when virtual time passes
+    `outage`."""
+    for i in range(3):
+        checkin(service, 400 + i)
+    port = free_port()
+    reserved = Hub(tmp_path / "hub.db", port=port)
+    reserved.httpd.server_close()
+    token = reserved.store.enrol("k")
+    vt = [0.0]
+    hub = []
+    stop = threading.Event()
+    client = _LoggingClient(f"http://127.0.0.1:{port}", token, lambda: vt[0])
+    sender = Sender(store.connect(service.db_path), client, settings=Settings(), rng=random.Random(seed),
+                    monotonic=lambda: vt[0])
+
+    def wait(seconds):
+        assert seconds >= 0
+        vt[0] += seconds
+        if vt[0] >= outage and not hub:
+            hub.append(Hub(tmp_path / "hub.db", port=port).start())
+        if sender.remaining() == 0 or vt[0] > outage + 60:
+            stop.set()
+        return stop.is_set()
+
+    try:
+        sender.run(stop, wait=wait)
+    finally:
+        if hub:
+            hub[0].stop()
+    answered = [t for t, _, ok in client.log if ok]
+    assert answered, client.log[-5:]
+    assert answered[0] >= outage  # nothing answered before the hub was there
+    assert answered[0] - outage <= 10.0, f"first answer {answered[0] - outage:.1f} s after the hub came back"
+    assert sender.remaining() == 0
+    down = [(t, path) for t, path, ok in client.log if not ok]
+    # Gentle while down: after the first few backoffs, only health probes (no record payloads), ≥ 4 s apart.
+    probes = [t for t, path in down if path == "/v1/health"]
+    batches_down = [t for t, path in down if path != "/v1/health"]
+    assert len(batches_down) <= Settings().breaker_threshold + 1
+    assert all(b - a >= 0.8 * Settings().breaker_cooldown - 1e-9 for a, b in zip(probes, probes[1:]))
+    if outage >= 60:
+        assert len(down) <= outage / 4 + Settings().breaker_threshold + 1
+        assert len(probes) >= outage / 6 - 3  # it does keep probing
+
+
+def test_shipped_settings_real_time_first_answer_within_10_s_of_return(service, tmp_path):
+    """The same at wall-clock time, once, with generous bounds: the circuit opens on a dead hub (shipped
+    settings), the hub comes back, and the outbox drains ≤ 10 s later (the design bound is ~6 s)."""
+    for i in range(3):
+        checkin(service, 500 + i)
+    port = free_port()
+    reserved = Hub(tmp_path / "hub.db", port=port)
+    reserved.httpd.server_close()
+    token = reserved.store.enrol("k")
+    client = _LoggingClient(f"http://127.0.0.1:{port}", token, time.monotonic)
+    sender = Sender(store.connect(service.db_path), client)
+    assert (sender.settings.backoff_max, sender.settings.breaker_cooldown) == (5.0, 5.0)
+    stop = threading.Event()
+    t = threading.Thread(target=sender.run, args=(stop,), daemon=True)
+    t.start()
+    hub = None
+    try:
+        assert _until(lambda: sender.open_until > 0, 40), "the circuit should open on a dead hub"
+        hub = Hub(tmp_path / "hub.db", port=port).start()
+        t_up = time.monotonic()
+        assert _until(lambda: sender.remaining() == 0, 30)
+        first = min(tm for tm, _, ok in client.log if ok)
+        assert first - t_up <= 10.0, f"first answer {first - t_up:.1f} s after the hub came back"
+    finally:
+        stop.set()
+        t.join(10)
+        if hub:
+            hub.stop()

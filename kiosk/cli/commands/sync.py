@@ -20,10 +20,11 @@ def register(sub) -> None:
         p.add_argument("--hub", metavar="URL", help="hub URL (default upstream.url)")
         p.add_argument("--token-file", metavar="FILE", help="device token file (default upstream.token_file)")
         p.add_argument("--batch", type=int, default=100, metavar="N", help="records per request (default 100)")
-        p.add_argument("--backoff-max", type=float, default=60.0, metavar="S",
-                       help="longest wait between retries, seconds (default 60)")
-        p.add_argument("--breaker-cooldown", type=float, default=30.0, metavar="S",
-                       help="how long the circuit stays open when the hub is down (default 30)")
+        p.add_argument("--backoff-max", type=float, metavar="S",
+                       help="longest wait between retries, seconds (default upstream.backoff_max_seconds, 5)")
+        p.add_argument("--breaker-cooldown", type=float, metavar="S",
+                       help="how long the circuit stays open when the hub is down before one health probe "
+                            "(default upstream.breaker_cooldown_seconds, 5)")
         add_json(p)
         p.set_defaults(func=run if name == "run" else once)
     st = ss.add_parser("status", help="queued records, oldest age, last success, last error")
@@ -39,8 +40,12 @@ def _sender(ctx):
     if not 1 <= a.batch <= 500:
         raise UsageError("--batch: expected 1..500")
     client = HubClient.from_config(ctx.config, a.hub, a.token_file)
-    settings = Settings(batch_size=a.batch, backoff_max=a.backoff_max, breaker_cooldown=a.breaker_cooldown,
-                        backoff_base=min(0.5, a.backoff_max))
+    backoff_max = a.backoff_max if a.backoff_max is not None else ctx.config["upstream.backoff_max_seconds"]
+    cooldown = a.breaker_cooldown if a.breaker_cooldown is not None else ctx.config["upstream.breaker_cooldown_seconds"]
+    if not (backoff_max > 0 and cooldown > 0):
+        raise UsageError("--backoff-max and --breaker-cooldown: expected a positive number of seconds")
+    settings = Settings(batch_size=a.batch, backoff_max=backoff_max, breaker_cooldown=cooldown,
+                        backoff_base=min(0.5, backoff_max))
     return Sender(ctx.db(), client, settings=settings)
 
 
