@@ -1,7 +1,10 @@
 """The device data key: field encryption at rest and keyed-hash lookups.
 
 One 256-bit secret per device, in a file OUTSIDE the data directory
-(`privacy.data_key_file`, provisioned root-owned, group `kiosk`, mode 0640),
+(`privacy.data_key_file`, provisioned as `/etc/kiosk/key/data.key`: owner and
+group kiosk, mode 0640, alone in a 0700 directory the kiosk user owns — so the
+sync process can crypto-shred it on the hub's order without reaching any other
+secret in `/etc/kiosk`),
 so a copy of the data directory — a database file, its WAL, a backup — holds
 ciphertext only. Two subkeys are derived from it with HKDF-SHA256:
 
@@ -23,11 +26,11 @@ whatever copies of the database exist: that is the crypto-shred.
 from __future__ import annotations
 
 import base64
-import grp
 import hashlib
 import hmac
 import json
 import os
+import pwd
 import secrets
 import stat
 from dataclasses import dataclass
@@ -241,12 +244,30 @@ def check_not_wiped(cfg) -> None:
                           "(`kiosk datakey init --after-wipe`)")
 
 
+def _kiosk_ids() -> tuple[int, int] | None:
+    """(uid, gid) of the kiosk service user, when it exists."""
+    try:
+        pw = pwd.getpwnam(KEY_GROUP)
+    except KeyError:
+        return None
+    return pw.pw_uid, pw.pw_gid
+
+
 def create(path: Path, *, overwrite: bool = False) -> DataKey:
-    """Provision a new key file: 0640, owned by root and group `kiosk` when we are root and the group exists."""
+    """Provision a new key file, mode 0640.
+
+    As root on a device (the `kiosk` user exists) the file, and a key directory this call creates, belong to
+    the kiosk user: the processes that must read the key run as that user, and the sync process must be able
+    to shred and unlink it when the hub orders a wipe (docs/security.md).
+    """
     master = secrets.token_bytes(KEY_BYTES)
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
+    owner = _kiosk_ids() if os.geteuid() == 0 else None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=0o700)
+            if owner:
+                os.chown(path.parent, *owner)
         fd = os.open(path, flags, 0o640)
     except FileExistsError:
         if path.parent.is_dir():
@@ -260,11 +281,8 @@ def create(path: Path, *, overwrite: bool = False) -> DataKey:
         f.flush()
         os.fsync(f.fileno())
     os.chmod(path, 0o640)
-    if os.geteuid() == 0:
-        try:
-            os.chown(path, 0, grp.getgrnam(KEY_GROUP).gr_gid)
-        except KeyError:
-            os.chown(path, 0, 0)
+    if owner:
+        os.chown(path, *owner)
     return DataKey(master)
 
 
@@ -279,7 +297,7 @@ def read(path: Path) -> DataKey:
         raise UnavailableError(f"cannot read the data key {path}: {getattr(e, 'strerror', None) or e}") from None
     if st.st_mode & (stat.S_IROTH | stat.S_IWOTH | stat.S_IWGRP):
         raise ConfigError(f"privacy.data_key_file: {path} has mode {stat.S_IMODE(st.st_mode):04o}; "
-                          "it must not be readable by others (chmod 0640, owner root, group kiosk)")
+                          "it must not be readable by others (chmod 0640, owner and group kiosk)")
     try:
         master = bytes.fromhex(text)
     except ValueError:
@@ -300,11 +318,38 @@ def load(cfg, *, create_default: bool = True) -> DataKey:
     check_not_wiped(cfg)
     path = key_path(cfg)
     if not path.exists() and create_default and not cfg.values.get("privacy.data_key_file"):
+        sealed_under = database_key_id(cfg.database)
+        if sealed_under:
+            # A fresh key would not open a single sealed value, and would be bound to nothing: refuse.
+            raise UnavailableError(f"the data key {path} is missing, and the database {cfg.database} holds data "
+                                   f"sealed under key {sealed_under}: put that key file back (or restore it from "
+                                   "a backup); a new key cannot open that data, so none is created")
         key = create(path)
     else:
         key = read(path)
     register(cfg.database, key)
     return key
+
+
+def database_key_id(database: Path | str) -> str | None:
+    """The data key id a database was sealed under (meta privacy.key_id), read without writing; None if none."""
+    import sqlite3
+    path = Path(database)
+    if not path.exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    except sqlite3.Error as e:
+        raise UnavailableError(f"cannot open the database {path}: {e}") from None
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", [KEY_ID_META]).fetchone()
+    except sqlite3.OperationalError as e:
+        if "no such table" in str(e):
+            return None
+        raise UnavailableError(f"cannot read the database {path}: {e}") from None
+    finally:
+        conn.close()
+    return row[0] if row else None
 
 
 def bind(conn, key: DataKey) -> None:
@@ -324,7 +369,12 @@ def bind(conn, key: DataKey) -> None:
 
 
 def shred(path: Path) -> bool:
-    """Overwrite the key file with random bytes, sync, and unlink it. Returns whether there was one."""
+    """Overwrite the key file with random bytes, sync, and unlink it. Returns whether there was one.
+
+    Raises OSError when the file cannot be opened for writing (e.g. a root-owned key from an older
+    provisioning, seen from the kiosk user): the key is then intact, and the caller must say so. Once the
+    bytes are overwritten the key is gone, even if the unlink is refused.
+    """
     try:
         size = max(path.stat().st_size, 4096)
     except FileNotFoundError:
@@ -335,7 +385,10 @@ def shred(path: Path) -> bool:
             f.write(secrets.token_bytes(size))
             f.flush()
             os.fsync(f.fileno())
-    path.unlink()
+    try:
+        path.unlink()
+    except OSError:
+        return True  # overwritten: unusable; the random bytes left do not parse as a key
     _fsync_dir(path.parent)
     return True
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from kiosk.cli import add_json
-from kiosk.errors import UsageError
+from kiosk.errors import UnavailableError, UsageError
 
 
 def register(sub) -> None:
     d = sub.add_parser("datakey", help="the device data key that encrypts personal data at rest")
     dsub = d.add_subparsers(dest="datakey_command", metavar="ACTION", required=True)
-    i = dsub.add_parser("init", help="create the data key (provisioning): root-owned, group kiosk, 0640")
+    i = dsub.add_parser("init", help="create the data key (provisioning): owned by the kiosk user, 0600; refused "
+                                       "on a database already sealed under a key")
     i.add_argument("--after-wipe", action="store_true", help="re-provision a wiped kiosk (clears the wipe marker)")
     add_json(i)
     i.set_defaults(func=init)
@@ -30,6 +31,13 @@ def init(ctx) -> int:
         if cfg.database.exists():
             raise UsageError(f"{cfg.database} exists after a wipe; remove it before re-provisioning")
     path = datakey.key_path(cfg)
+    # Refuse before writing anything: a new key on a database already sealed under another would be a wrong
+    # key left in place (and the data sealed under the old one lost if that file is later tidied away).
+    sealed_under = None if path.exists() else datakey.database_key_id(cfg.database)  # exists: create() refuses
+    if sealed_under:
+        raise UsageError(f"{cfg.database} is already sealed under data key {sealed_under}; `datakey init` "
+                         f"makes a key only for a new or not yet encrypted database (key file: {path}). "
+                         "Check it with `kiosk datakey status`")
     key = datakey.create(path)
     wipe.reprovisioned(cfg)
     from kiosk import audit, store
@@ -59,10 +67,23 @@ def status(ctx) -> int:
         info.update(mode=f"{stat.S_IMODE(st.st_mode):04o}", owner_uid=st.st_uid, group_gid=st.st_gid,
                     outside_data_dir=not str(path.resolve()).startswith(str(cfg.data_dir.resolve()) + os.sep))
         info["key_id"] = datakey.read(path).key_id
+    info["database_key_id"] = datakey.database_key_id(cfg.database)
     if cfg.database.exists():
         from kiosk import store
         info["clear_rows"] = encryption.clear_counts(store.connect(cfg.database).conn)
+    problem = None
+    if info["database_key_id"] and not info["exists"]:
+        problem = (f"the key file {path} is missing, and the database is sealed under key "
+                   f"{info['database_key_id']}: put that key file back")
+    elif info["database_key_id"] and info.get("key_id") != info["database_key_id"]:
+        problem = (f"the key file {path} (id {info.get('key_id')}) is not the key the database was sealed "
+                   f"with (id {info['database_key_id']}): wrong privacy.data_key_file, or a restored database "
+                   "without its key")
+    info["ok"] = problem is None
     ctx.emit(info, lambda: "\n".join(f"  {k}: {v}" for k, v in info.items()))
+    if problem:
+        # Exit 3, as every other command with this key refuses (datakey.bind): the device's key is unusable.
+        raise UnavailableError(problem)
     return 0
 
 
