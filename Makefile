@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 export PYTHON VENV
 
-.PHONY: setup demo test test-slow bench clean dist test-deploy
+.PHONY: setup demo test test-slow bench clean dist test-deploy test-debian13
 
 setup:
 	@bash deploy/bootstrap.sh
@@ -28,6 +28,12 @@ dist: setup
 # the Ansible playbook through a chroot connection (as root; installs its own tools).
 test-deploy: setup
 	@bash tests/deploy/run.sh
+
+# The README's two commands on a fresh Debian 13 root (git, make, python3 only; mmdebstrap, as root):
+# a clone of the committed HEAD, `make setup` with the network, then `make test` and `make demo`
+# in a chroot with loopback only (tests/debian13/run.sh). No host .venv needed.
+test-debian13:
+	@bash tests/debian13/run.sh
 
 clean:
 	rm -rf demo-out .pytest_cache build dist *.egg-info

@@ -5,7 +5,7 @@
 # the card emulator (`kiosk card-sim`) connects to it as a vpcd client.
 # How pcscd is started (with --disable-polkit where polkit does not serve) is in lib/pcscd-start.sh.
 set -uo pipefail
-# shellcheck source=tests/services.d/lib/pcscd-start.sh
+# shellcheck source=lib/pcscd-start.sh source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib/pcscd-start.sh"
 
 SOCK=$PCSCD_SOCK
