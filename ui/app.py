@@ -65,6 +65,7 @@ class _Worker(QObject):
         super().__init__()
         self.service = service
         self.chip = None  # a chip source with expect(): told the number a QR gave, to open the chip next
+        self._chip_visits: dict[int, tuple[object, int]] = {}  # id(ChipRead) → (it, visit_id): photo read later
 
     def _expect_chip(self, scan: ScanEvent, result) -> None:
         """After a CCCD QR: give the chip reader the ID number and birth date that open this card's chip."""
@@ -98,7 +99,18 @@ class _Worker(QObject):
             photo = chip_photo(scan.document)
             if photo:
                 self.photo.emit(result.visit_id, photo)
+            elif scan.source == "chip":
+                self._chip_visits[id(scan.document)] = (scan.document, result.visit_id)
+                while len(self._chip_visits) > 8:
+                    self._chip_visits.pop(next(iter(self._chip_visits)))
         self.outcome.emit(result)
+
+    @Slot(object, object)
+    def photo_after(self, document, photo) -> None:
+        """The chip source read DG2 after the result went out: give it to the console for that visit."""
+        entry = self._chip_visits.pop(id(document), None)
+        if entry is not None and entry[0] is document and photo and photo[1]:
+            self.photo.emit(entry[1], bytes(photo[1]))
 
 
 class _DeskWorker(QObject):
@@ -129,6 +141,7 @@ class CheckinBridge(QObject):
     photo = Signal(int, bytes)  # visit_id, chip face image (console only, memory only)
     visits_changed = Signal()
     _job = Signal(int, object)
+    _chip_photo = Signal(object, object)  # ChipRead, (format, image): DG2 read after the result
 
     def __init__(self, service: CheckinService, *, printer=None, voice=None, chip=None):
         super().__init__()
@@ -144,6 +157,9 @@ class CheckinBridge(QObject):
         self._worker.outcome.connect(self.outcome)
         self._worker.outcome.connect(lambda _o: self.visits_changed.emit())
         self._worker.photo.connect(self.photo)
+        self._chip_photo.connect(self._worker.photo_after)  # queued behind the scan it belongs to
+        if chip is not None and hasattr(chip, "on_photo"):
+            chip.on_photo = self._chip_photo.emit
         self._thread.start()
         self._desk_thread = QThread()
         self._desk_thread.setObjectName("desk-worker")

@@ -6,6 +6,10 @@ reports `reading`, reads the chip with the real ChipReader (PACE/BAC, secure
 messaging, passive authentication, DG2 photo) at the profile's per-command
 latency, and hands `ScanEvent(source="chip", document=ChipRead)` on. Like the
 real source it needs `expect(id_number, ...)` first (from a QR), else reports `need_qr`.
+Like the real source too, the result goes out before the photo: DG2 is read
+afterwards on the same session and handed to `on_photo` (the console).
+`link=LinkModel(...)` replaces the flat per-command latency with the
+per-command overhead + per-byte model of drivers/chip/link.py.
 """
 
 from __future__ import annotations
@@ -26,12 +30,16 @@ PACE_CARD_QR = ("001085012345|186543210|Nguyễn Thị Thu Hương|14031985|Nữ
 class EmulatedChipSource:
     name = "chip (emulated)"
 
-    def __init__(self, profile: str = "pace-card", latency_ms: float = 25.0, photo: bool = True):
+    def __init__(self, profile: str = "pace-card", latency_ms: float = 25.0, photo: bool = True,
+                 extended: str = "auto", link=None):
         from drivers.cccd_emulator import load_profile
         from drivers.cccd_emulator.pki import TestPki
-        self.profile = load_profile(PROFILES / f"{profile}.json").with_card(latency_ms=latency_ms)
+        self.profile = load_profile(PROFILES / f"{profile}.json").with_card(latency_ms=0 if link else latency_ms)
         self.pki = TestPki.generate()
         self.photo = photo
+        self.extended, self.link = extended, link
+        self.on_photo = None  # (ChipRead, (format, image)) after the result; set by ui.app.CheckinBridge
+        self.photos: list[float] = []  # seconds each photo took after its result
         self._creds = None
         self._lock = threading.Lock()
         self._on_scan = self._on_status = None
@@ -71,10 +79,11 @@ class EmulatedChipSource:
             self._status(True, "need_qr")
             return
         self._status(True, "reading")
+        from drivers.chip.link import TracingConnection
         try:
             card = CccdCard(self.profile, self.pki)
-            doc = ChipReader(InProcessConnection(card)).read_identity(creds, photo=self.photo,
-                                                                      trust=[self.pki.csca_cert])
+            reader = ChipReader(TracingConnection(InProcessConnection(card), self.link), extended=self.extended)
+            doc = reader.read_identity(creds, trust=[self.pki.csca_cert])
         except AccessDenied:
             self._status(True, "access_denied")
             return
@@ -88,3 +97,10 @@ class EmulatedChipSource:
         self.reads.append(doc)
         self._status(True, "read")
         self._on_scan(ScanEvent(b"", source="chip", document=doc))
+        if self.photo:
+            import time
+
+            from drivers.chip.source import read_photo_after
+            t0 = time.perf_counter()
+            read_photo_after(reader, doc, self.on_photo)
+            self.photos.append(time.perf_counter() - t0)

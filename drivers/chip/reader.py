@@ -119,6 +119,7 @@ class ChipReader:
         self.session = Session()
         self.card_access: bytes | None = None
         self._credentials: Credentials | None = None
+        self.sod = None  # EF.SOD parsed by read_identity()
 
     # -- sending ------------------------------------------------------------
     def send(self, cmd: Command, what: str, ok=(SW_OK,)) -> Response:
@@ -402,6 +403,7 @@ class ChipReader:
         mrz = lds.parse_dg1(files["DG1"])
         dg13 = lds.parse_dg13(files["DG13"]) if "DG13" in files else {}
         sod = lds.parse_sod(files["SOD"])
+        self.sod = sod  # kept for read_photo(): DG2 read after the result, checked against the same SOD
         dgs = {lds.dg_number(v): v for k, v in files.items() if k.startswith("DG")}
         pa = passive.verify(sod, dgs, list(trust))
         photo_fmt, photo_bytes = lds.photo_of(files["DG2"]) if photo else (None, None)
@@ -414,6 +416,20 @@ class ChipReader:
             apdus_after_access=self.conn.apdus - access_apdus, bytes_after_access=self.conn.bytes - access_bytes,
             seconds=round(time.perf_counter() - t0, 3), file_sizes={k: len(v) for k, v in files.items()},
             photo_format=photo_fmt, photo=photo_bytes)
+
+
+    def read_photo(self) -> tuple[str, bytes]:
+        """DG2 after read_identity(), on the same session: (format, image) when it matches its hash in the
+        SOD read_identity() checked; raises ParseError otherwise (a photo the issuer did not sign is not
+        shown for a face check). Lets the kiosk show the patient's result before the ~15 KB photo is read."""
+        sod = self.sod
+        if sod is None:
+            raise ProtocolError("read_photo() needs read_identity() first")
+        dg2 = self.read_file("DG2")
+        expected = sod.hashes.get(2)
+        if expected is None or lds.HASHES[sod.hash_algorithm](dg2).digest() != expected:
+            raise ParseError("DG2 does not match its hash in EF.SOD")
+        return lds.photo_of(dg2)
 
 
 def _iso9796_2_verify(key, sig: bytes, rnd: bytes) -> bool:

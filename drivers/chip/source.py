@@ -8,6 +8,13 @@ the core. Device status says `need_qr` when a card is on the reader but no
 number is known, `access_denied` when the number does not open it. The reader
 may be unplugged and plugged again (or pcscd restarted): the source keeps
 polling and reports it through `on_status`.
+
+The patient's result does not wait for the face photo: the scan event goes
+out as soon as identity (DG1/DG13), passive authentication and chip
+authentication are done; then, on the same session and still on the
+reader's thread, DG2 is read, checked against the same EF.SOD and handed to
+`on_photo(document, (format, image))` for the console's face check (memory
+only). A card taken away during the photo read costs only the photo.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ class ChipSource:
                  expect_seconds: float = 120.0, photo: bool = False):
         self.reader_name, self.trust, self.extended = reader_name, list(trust), extended
         self.photo = photo  # DG2 into memory for the receptionist's face check; never written anywhere
+        self.on_photo = None  # (ChipRead, (format, image)) after the result; set by ui.app.CheckinBridge
         self.poll, self.expect_seconds = poll_seconds, expect_seconds
         self._creds: Credentials | None = None
         self._creds_at = 0.0
@@ -92,12 +100,15 @@ class ChipSource:
                     self._stop.wait(self.poll)
                     continue
                 self._status_is(True, "reading")
-                result = ChipReader(conn, extended=self.extended).read_identity(creds, trust=self.trust, photo=self.photo)
+                reader = ChipReader(conn, extended=self.extended)
+                result = reader.read_identity(creds, trust=self.trust)
                 card_done = True
                 with self._lock:
                     self._creds = None
                 self._status_is(True, "read")
                 self._on_scan(ScanEvent(b"", source="chip", document=result))
+                if self.photo:
+                    read_photo_after(reader, result, self.on_photo)
             except AccessDenied:
                 card_done = True
                 self._status_is(True, "access_denied")
@@ -113,3 +124,19 @@ class ChipSource:
                 self._stop.wait(1.0)
             finally:
                 conn.close()
+
+
+def read_photo_after(reader, document, on_photo) -> None:
+    """DG2 after the result has gone to the core: the face for the console, or a log line saying why not."""
+    t0 = time.perf_counter()
+    try:
+        photo = reader.read_photo()
+    except CardRemoved:
+        log.info("event=chip_photo_not_read reason=card_removed")
+        return
+    except ChipError as e:
+        log.warning("event=chip_photo_not_read reason=%s", type(e).__name__)
+        return
+    log.info("event=chip_photo_read seconds=%.3f size=%d", time.perf_counter() - t0, len(photo[1]))
+    if on_photo is not None:
+        on_photo(document, photo)
