@@ -4,13 +4,24 @@ Every connection runs in WAL mode with `synchronous=FULL` (what a person
 entered must survive a power cut) and foreign keys on. Python's implicit
 transactions are switched off (`isolation_level=None`); writes go through
 :func:`transaction`, which takes the write lock up front (`BEGIN IMMEDIATE`).
+
+Several kiosk processes open the same database (at boot the UI and
+`kiosk-sync` start together): opening, switching to WAL and migrating wait
+for one another. SQLite answers some of these with SQLITE_BUSY at once,
+without calling the busy handler (changing the journal mode, WAL recovery),
+so :func:`connect` retries them with a bounded, logged backoff; and
+:func:`migrate` applies every pending migration in one `BEGIN IMMEDIATE`
+transaction that re-reads `user_version` under the lock, so exactly one
+process migrates and the others find the work done.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import re
 import sqlite3
+import time
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -43,6 +54,41 @@ def all_migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+def _busy(e: sqlite3.Error) -> bool:
+    """SQLITE_BUSY / SQLITE_LOCKED (and their extended codes): another connection holds the lock."""
+    code = getattr(e, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    text = str(e).lower()
+    return "locked" in text or "busy" in text
+
+
+class _Waiter:
+    """A bounded wait for a lock another process holds: jittered backoff, a log line on the first wait and then
+    every ~5 s, and UnavailableError once `timeout` seconds have passed."""
+
+    def __init__(self, what: str, path: Path, timeout: float):
+        self.what, self.path, self.timeout = what, path, timeout
+        self.start = time.monotonic()
+        self.tries = 0
+        self.logged_at = None
+
+    def wait(self, e: sqlite3.Error) -> None:
+        waited = time.monotonic() - self.start
+        if waited >= self.timeout:
+            event(log, "database_busy_gave_up", logging.ERROR, step=self.what, tries=self.tries,
+                  waited_s=round(waited, 1))
+            raise UnavailableError(f"cannot open the database {self.path}: another process kept it locked for "
+                                   f"{waited:.0f} s ({self.what}: {e})") from None
+        if self.logged_at is None or waited - self.logged_at >= 5:
+            event(log, "database_busy_waiting", logging.WARNING, step=self.what, tries=self.tries,
+                  waited_s=round(waited, 1))
+            self.logged_at = waited
+        self.tries += 1
+        delay = min(0.5, 0.01 * 2 ** min(self.tries, 6)) * random.uniform(0.5, 1.5)
+        time.sleep(min(delay, max(0.0, self.timeout - waited)))
+
+
 def connect(path: Path | str, *, migrate_now: bool = True, timeout: float = 30.0) -> sqlite_utils.Database:
     path = Path(path)
     if str(path) != ":memory:":
@@ -50,17 +96,29 @@ def connect(path: Path | str, *, migrate_now: bool = True, timeout: float = 30.0
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise UnavailableError(f"cannot create the data directory {path.parent}: {e.strerror}") from None
-    try:
-        conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-    except sqlite3.Error as e:
-        raise UnavailableError(f"cannot open the database {path}: {e}") from None
+    waiter = _Waiter("open", path, timeout)
+    while True:
+        conn = None
+        try:
+            conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            # Changing the journal mode can answer SQLITE_BUSY without waiting: only ask when it is needed.
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal" and str(path) != ":memory:":
+                mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower()
+                if mode != "wal":  # SQLite could not switch (it says which mode it kept)
+                    raise sqlite3.OperationalError(f"database is locked (journal mode stayed {mode})")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            break
+        except sqlite3.Error as e:
+            if conn is not None:
+                conn.close()
+            if not _busy(e):
+                raise UnavailableError(f"cannot open the database {path}: {e}") from None
+            waiter.wait(e)
     db = sqlite_utils.Database(conn)
     if migrate_now:
-        migrate(db)
+        migrate(db, timeout=timeout)
     return db
 
 
@@ -68,35 +126,51 @@ def schema_version(db: sqlite_utils.Database) -> int:
     return db.execute("PRAGMA user_version").fetchone()[0]
 
 
-def migrate(db: sqlite_utils.Database) -> list[int]:
-    """Apply pending migrations, each in its own transaction; returns the versions applied.
+def migrate(db: sqlite_utils.Database, *, timeout: float = 30.0) -> list[int]:
+    """Apply pending migrations; returns the versions this process applied.
 
-    A failing migration rolls back entirely, leaving the previous schema and
-    `user_version` intact.
+    All pending migrations run in one `BEGIN IMMEDIATE` transaction that
+    re-reads `user_version` under the write lock: when several processes
+    open a fresh database together, one migrates and the others wait, then
+    find nothing left to do. A failing migration rolls everything back,
+    leaving the previous schema and `user_version` intact.
     """
-    applied = []
-    for version, name, sql in all_migrations():
-        if version <= schema_version(db):
-            continue
-        conn = db.conn
+    migrations = all_migrations()
+    conn = db.conn
+    waiter = _Waiter("migrate", Path(db.conn.execute("PRAGMA database_list").fetchone()[2] or ":memory:"), timeout)
+    while True:
         try:
+            if not any(v > schema_version(db) for v, _, _ in migrations):
+                return []
             conn.execute("BEGIN IMMEDIATE")
-            # Re-check under the write lock: another process may have migrated meanwhile.
-            if conn.execute("PRAGMA user_version").fetchone()[0] >= version:
+            break
+        except sqlite3.Error as e:
+            if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            if not _busy(e):
+                raise MigrationError(f"cannot start the database migration: {e}") from None
+            waiter.wait(e)
+    applied: list[tuple[int, str]] = []
+    version, name = 0, "?"
+    try:
+        # Re-read under the write lock: another process may have migrated meanwhile.
+        current = conn.execute("PRAGMA user_version").fetchone()[0]
+        for version, name, sql in migrations:
+            if version <= current:
                 continue
             for statement in _statements(sql):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version={version}")
-            conn.execute("COMMIT")
-        except sqlite3.Error as e:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            event(log, "migration_failed", logging.ERROR, version=version, name=name, error=type(e).__name__)
-            raise MigrationError(f"database migration {version:04d}_{name} failed: {e}") from None
+            applied.append((version, name))
+        conn.execute("COMMIT")
+    except sqlite3.Error as e:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        event(log, "migration_failed", logging.ERROR, version=version, name=name, error=type(e).__name__)
+        raise MigrationError(f"database migration {version:04d}_{name} failed: {e}") from None
+    for version, name in applied:
         event(log, "migration_applied", version=version, name=name)
-        applied.append(version)
-    return applied
+    return [v for v, _ in applied]
 
 
 def _statements(sql: str) -> Iterator[str]:
