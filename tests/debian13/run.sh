@@ -137,11 +137,11 @@ tar=$CACHE/$SUITE-minbase-${INCLUDE//,/-}.tar
 if [[ ! -f $tar ]] || (($(date +%s) - $(stat -c %Y "$tar") > 7 * 86400)); then
     echo "test-debian13: building a $SUITE root with $INCLUDE (mmdebstrap)"
     if ! mmdebstrap --quiet --variant=minbase --include="$INCLUDE" --aptopt='Acquire::Retries "5"' \
-        "$SUITE" "$tar.partial" "$MIRROR"; then
+        "$SUITE" "${tar%.tar}.partial.tar" "$MIRROR"; then
         echo "test-debian13: mmdebstrap failed" >&2
         exit 1
     fi
-    mv "$tar.partial" "$tar"
+    mv "${tar%.tar}.partial.tar" "$tar"
 fi
 R=$work/root
 mkdir -p "$R" && tar -C "$R" -xf "$tar" || exit 1
