@@ -30,8 +30,16 @@ log = logging.getLogger(__name__)
 
 
 def _overwrite(path: Path) -> int:
+    """Overwrite a file in place; 0 when this process may not write it (it is still unlinked by the caller)."""
     size = path.stat().st_size
-    with open(path, "r+b", buffering=0) as f:
+    try:
+        f = open(path, "r+b", buffering=0)
+    except PermissionError:
+        # e.g. a -shm file root created by running a command by hand: the directory is the kiosk user's, so the
+        # file can still be unlinked; the data it held is sealed or transient.
+        log.warning("event=wipe_not_overwritten file=%s", path.name)
+        return 0
+    with f:
         for fill in (None, b"\0"):  # one pass random, one pass zeros
             f.seek(0)
             left = size
@@ -51,7 +59,14 @@ def wipe(cfg, *, reason: str, actor: str, now: datetime | None = None) -> dict:
         key_id = datakey.read(key_file).key_id
     except Exception:  # a missing or unreadable key is still shredded / reported below
         pass
-    shredded = datakey.shred(key_file)
+    key_error = None
+    try:
+        shredded = datakey.shred(key_file)
+    except OSError as e:
+        # The key is intact (an older layout: root-owned, or on a read-only /etc). Destroy the data anyway —
+        # stopping here would leave every name readable — and report the key, so the caller can say so.
+        shredded = False
+        key_error = f"{e.strerror or e}"
     datakey.install(None)
     files = 0
     overwritten = 0
@@ -75,10 +90,12 @@ def wipe(cfg, *, reason: str, actor: str, now: datetime | None = None) -> dict:
             files += 1
     data_dir.mkdir(parents=True, exist_ok=True)
     info = {"at": iso_utc(now), "reason": reason, "actor": actor, "key_id": key_id, "key_shredded": shredded,
-            "files_destroyed": files, "bytes_overwritten": overwritten}
+            "key_file": str(key_file), "key_error": key_error, "files_destroyed": files,
+            "bytes_overwritten": overwritten}
     marker = datakey.marker_path(cfg)
     marker.write_text(json.dumps(info) + "\n")
-    event(log, "device_wiped", reason=reason, actor=actor, files=files, key_shredded=shredded)
+    event(log, "device_wiped", reason=reason, actor=actor, files=files, key_shredded=shredded,
+          key_error=key_error or "-")
     return info
 
 

@@ -67,6 +67,11 @@ def _obey_wipe_order(ctx, sender, e) -> None:
     from kiosk import wipe
     sender.db.conn.close()
     info = wipe.wipe(ctx.config, reason=f"hub order: {e}", actor="hub")
+    if info["key_error"]:
+        from kiosk.errors import KioskError
+        raise KioskError(f"{e}: {info['files_destroyed']} files destroyed, but the data key {info['key_file']} "
+                         f"could not be shredded ({info['key_error']}): it is laid out for an older release; "
+                         "run `kiosk wipe --yes-destroy-all-data --force` as root to finish")
     raise UnavailableError(f"{e}: done — data key shredded, {info['files_destroyed']} files destroyed; "
                            "the kiosk will not start until re-provisioned")
 
