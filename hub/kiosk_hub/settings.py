@@ -98,6 +98,7 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours: 15 minutes
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"  # the dashboard's page (429), in the user's language
 
 ROOT_URLCONF = "kiosk_hub.urls"
 WSGI_APPLICATION = "kiosk_hub.wsgi.application"
@@ -155,7 +156,8 @@ TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("KIOSK_HUB_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# Only for `collectstatic` behind nginx; the hub itself serves the apps' static/ through WhiteNoise's finders.
+STATIC_ROOT = os.environ.get("KIOSK_HUB_STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True  # serve straight from the apps' static/ without collectstatic (no CDN, no nginx needed)
 WHITENOISE_AUTOREFRESH = False
 

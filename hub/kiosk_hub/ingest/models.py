@@ -102,6 +102,9 @@ class EligibilityLookup(models.Model):
     at = models.DateTimeField(db_index=True)
     result_code = models.CharField(max_length=16)      # the gateway's code, or "error:<kind>"
 
+    class Meta:
+        indexes = [models.Index(fields=["device", "at"], name="lookup_device_at")]
+
 
 class RosterFile(models.Model):
     kind = models.CharField(max_length=8)               # snapshot | delta
