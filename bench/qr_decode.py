@@ -2,7 +2,12 @@
 
     python bench/qr_decode.py                 # full run (a few minutes on 2 cores)
     python bench/qr_decode.py --quick         # a smoke run
-    python bench/qr_decode.py --write-doc     # also replace "## QR decoding" in docs/benchmarks.md
+    python bench/qr_decode.py --write-doc     # also replace "### Latest run" under "## QR decoding"
+                                              # in docs/benchmarks.md (the text above it is edited by hand)
+
+The run reports only what it measured or read from the machine at run time
+(date, CPU model, core count, load average at start and end, library
+versions); what the numbers mean is written by hand in docs/benchmarks.md.
 
 Corpus: bench/qr_corpus.py (BoofCV's categories, generated; CCCD/BHYT
 payloads in Vietnamese). One decoding thread (cv2.setNumThreads(1)); every
@@ -174,6 +179,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="2 singles + 1 sequence per cell, 200 names")
     ap.add_argument("--write-doc", action="store_true", help="replace the '## QR decoding' section of docs/benchmarks.md")
     args = ap.parse_args()
+    load_start = os.getloadavg()
     if args.quick:
         args.singles, args.sequences, args.names = 2, 1, 200
     cv2.setNumThreads(1)
@@ -202,10 +208,11 @@ def main() -> int:
     except OSError:
         pass
     from importlib.metadata import version
+    load_end = os.getloadavg()
     head = (f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {cpu}, "
-            f"{os.cpu_count()} cores (shared with other work running at the same time), Python "
-            f"{platform.python_version()}, OpenCV {cv2.__version__}, zxing-cpp {zx}, pyzbar "
-            f"{version('pyzbar')} (libzbar0 0.23.x), one decoding thread. Corpus: seed {args.seed}, "
+            f"{os.cpu_count()} cores, load average (1 min) {load_start[0]:.1f} at start and {load_end[0]:.1f} at "
+            f"the end, Python {platform.python_version()}, OpenCV {cv2.__version__}, zxing-cpp {zx}, pyzbar "
+            f"{version('pyzbar')} (libzbar {zbar_version()}), one decoding thread. Corpus: seed {args.seed}, "
             f"{len(categories)} categories × 2 resolutions × ({args.singles} single frames + {args.sequences} "
             f"sequences of {args.seq_len}) = {frames} frames; `python bench/qr_decode.py` took {wall:.0f} s "
             f"({gen_s:.0f} s of it generating frames).")
@@ -219,8 +226,7 @@ def main() -> int:
             r = names[b]
             ex = f"{r['example'][0][0]} → {r['example'][0][1]}" if r["example"] else ""
             body.append(f"| {b} | {r['decoded']} | {r['wrong']} | {ex} |")
-    body.append("\nWall-clock ms per frame over all categories (median / p95; inflated by the other work "
-                "sharing the 2 cores): " + "; ".join(
+    body.append("\nWall-clock ms per frame over all categories (median / p95): " + "; ".join(
                     f"{b} {w}x{h}: {q(walls, 0.5):.1f} / {q(walls, 0.95):.1f}"
                     for b in backends for (w, h) in resolutions
                     for walls in [[m for k, v in stats[b].items() if k[1] == f"{w}x{h}" for m in v["wall"]]]))
@@ -238,18 +244,33 @@ def main() -> int:
     return 0
 
 
+def zbar_version() -> str:
+    """libzbar's own version (zbar_version(major, minor, patch)), or "?"."""
+    try:
+        import ctypes
+
+        from pyzbar import zbar_library
+        lib, _ = zbar_library.load()
+        v = [ctypes.c_uint() for _ in range(3)]
+        lib.zbar_version(*[ctypes.byref(x) for x in v])
+        return ".".join(str(x.value) for x in v)
+    except Exception:
+        return "?"
+
+
 def write_doc(text: str) -> None:
+    """Replace only the measured "### Latest run" subsection of "## QR decoding"; the rest is hand-written."""
     doc = DOC.read_text(encoding="utf-8")
-    notes = Path(__file__).with_name("qr_decode_notes.md")
-    section = "## QR decoding\n\n" + (notes.read_text(encoding="utf-8").strip() + "\n\n" if notes.exists() else "") \
-        + "### Latest run\n\n" + text.strip() + "\n"
-    pattern = re.compile(r"^## QR decoding\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(doc):
-        doc = pattern.sub(lambda m: section + "\n", doc)
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + section
+    section = re.search(r"^## QR decoding\n.*?(?=^## |\Z)", doc, re.S | re.M)
+    if section is None:
+        raise SystemExit(f"{DOC} has no '## QR decoding' section: add its hand-written text first")
+    latest = "### Latest run\n\n" + text.strip() + "\n\n"
+    body = section.group(0)
+    i = body.find("### Latest run\n")
+    body = (body[:i] if i >= 0 else body.rstrip("\n") + "\n\n") + latest
+    doc = doc[:section.start()] + body + doc[section.end():]
     DOC.write_text(doc.rstrip("\n") + "\n", encoding="utf-8")
-    print(f"\nwrote the table to {DOC}", file=sys.stderr)
+    print(f"\nwrote the measured run to {DOC} (### Latest run)", file=sys.stderr)
 
 
 if __name__ == "__main__":
