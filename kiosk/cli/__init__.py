@@ -15,7 +15,9 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import pkgutil
+import re
 import sys
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -50,13 +52,36 @@ class Context:
         return roster.load_key(self.config["roster.key_file"])
 
     def emit(self, data: Any, human: str | Callable[[], str]) -> None:
-        """Print `data` as one JSON document with --json, else the readable text."""
+        """Print `data` as one JSON document with --json, else the readable text (made safe for a terminal)."""
         if getattr(self.args, "json", False):
             print(json.dumps(data, ensure_ascii=False, indent=None, default=str), file=self.stdout)
         else:
             text = human() if callable(human) else human
             if text:
-                print(text, file=self.stdout)
+                print(readable(text), file=self.stdout)
+
+
+# Terminal control in stored or scanned text (a name, a reason, a decoded QR): escape sequences whole (CSI; OSC,
+# DCS, SOS, PM, APC up to their terminator or the end of the line; two-character escapes), in 7- and 8-bit forms.
+_ESCAPES = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+                      r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?"
+                      r"|\x1b[ -/]*[0-~]?")
+# What is left: C0 (except tab and newline), DEL, C1, and the bidi embeddings, overrides and isolates that can
+# make text read in another order than it is stored (U+202A-U+202E, U+2066-U+2069).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_SURROGATES = re.compile("[\ud800-\udfff]")  # undecodable bytes carried through from argv or a file name
+
+
+def readable(text: Any, *, one_line: bool = False) -> str:
+    """`text` safe to print on a terminal: no control characters, escape sequences or bidi overrides.
+
+    Every readable (non-JSON) output goes through this (Context.emit, error lines), so a name read from a card
+    or typed at the desk cannot retitle, clear or rewrite the technician's terminal. `one_line` also turns
+    tabs and newlines into spaces, for a stored value inside a line of a listing.
+    """
+    text = _CONTROLS.sub("", _ESCAPES.sub("", str(text)))
+    text = _SURROGATES.sub("\ufffd", text)
+    return " ".join(text.split()) if one_line else text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -97,10 +122,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     ctx = Context(args)
     try:
+        _refuse_undecodable(parser, args)
         return int(args.func(ctx) or 0)
     except KioskError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {readable(e)}", file=sys.stderr)
         return e.exit_code
+    except UnicodeError as e:  # text from argv, the environment or stdin that is not UTF-8, caught late
+        log.warning("event=bad_input_encoding command=%s error=%s", args.command, type(e).__name__)
+        print("error: some text given to the command (an argument, an environment variable or standard input) "
+              "is not valid UTF-8; give it as UTF-8 text", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -109,6 +140,32 @@ def main(argv: list[str] | None = None) -> int:
         log.exception("event=unexpected_error command=%s", args.command)
         print("error: unexpected failure; see the log for where it happened", file=sys.stderr)
         return 1
+
+
+_PATH_METAVAR = re.compile(r"FILE|DIR|PATH|IMAGE|PORT")
+
+
+def _refuse_undecodable(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse a text argument holding bytes that are not UTF-8 (Python carries them as lone surrogates).
+
+    File names may be any bytes, so options whose metavar says FILE, DIR, PATH, IMAGE or PORT pass; a scanned
+    payload passes too, so the document parser says where its bytes go wrong (as `kiosk parse` does).
+    """
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = getattr(args, action.dest, None)
+            if chosen in action.choices:
+                _refuse_undecodable(action.choices[chosen], args)
+            continue
+        value = getattr(args, action.dest, None)
+        if action.dest == "payload" or _PATH_METAVAR.search(str(action.metavar or "")):
+            continue
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, str) and (bad := _SURROGATES.search(v)):
+                name = action.option_strings[-1] if action.option_strings else (action.metavar or action.dest)
+                byte = ord(bad.group()) - 0xdc00  # surrogateescape: U+DC80..U+DCFF stand for bytes 0x80..0xFF
+                what = f"invalid byte 0x{byte:02x}" if 0x80 <= byte <= 0xff else "invalid text"
+                raise UsageError(f"{name}: expected UTF-8 text, {what} at offset {len(os.fsencode(v[:bad.start()]))}")
 
 
 def parse_date(text: str, option: str):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from kiosk.cli import add_json, parse_date
+import os
+
+from kiosk.cli import add_json, parse_date, readable
 from kiosk.errors import UsageError
 
 
@@ -50,17 +52,20 @@ def describe_visit(v: dict, lang: str = "vi") -> str:
     p = v["patient"]
     again = " (đã lấy số trước đó / existing visit)" if v.get("existing") else ""
     pct = f" {e['benefit_percent']}%" if e.get("benefit_percent") else ""
+    mismatch = ("\n  ! re-scanned with another name or birth date: check the person's card "
+                "(identity_mismatch)") if "identity_mismatch" in v.get("flags", []) else ""
     return (f"Số thứ tự {v['queue_number']} — ngày {v['visit_date']}{again}\n"
-            f"  {p['full_name']}  ID {p['masked_id']}\n"
+            f"  {readable(p['full_name'], one_line=True)}  ID {p['masked_id']}\n"
             f"  BHYT [{e['result_code']}]{pct}: {e['reason']} (nguồn: {e['source']}, {e['as_of'] or 'n/a'})\n"
-            f"  visit {v['visit_id']}, source {v['source']}")
+            f"  visit {v['visit_id']}, source {v['source']}{mismatch}")
 
 
 def checkin(ctx) -> int:
     from kiosk.checkin import service_from_config
     from kiosk.domain import ScanEvent
     service = service_from_config(ctx.config)
-    outcome = service.handle(ScanEvent(ctx.args.payload.encode("utf-8"), ctx.args.source))
+    # argv bytes as they were given (invalid UTF-8 stays invalid, and the parser says where, as `kiosk parse`)
+    outcome = service.handle(ScanEvent(os.fsencode(ctx.args.payload), ctx.args.source))
     if not outcome.ok:
         raise UsageError(outcome.detail) if outcome.reason != "storage" else RuntimeError(outcome.detail)
     data = outcome.to_json()
@@ -85,8 +90,10 @@ def visits(ctx) -> int:
     def human() -> str:
         if not rows:
             return f"Không có lượt khám ngày {day.isoformat()} / no visits"
-        return "\n".join(f"{r['queue_number']:>4}  {r['patient']['masked_id']:<14} {r['patient']['full_name']:<30} "
-                         f"BHYT {r['eligibility']['result_code']}  {r['source']}" for r in rows)
+        return "\n".join(f"{r['queue_number']:>4}  {r['patient']['masked_id']:<14} "
+                         f"{readable(r['patient']['full_name'], one_line=True):<30} "
+                         f"BHYT {r['eligibility']['result_code']}  {r['source']}"
+                         + ("  ! identity_mismatch" if "identity_mismatch" in r["flags"] else "") for r in rows)
     ctx.emit(rows, human)
     return 0
 

@@ -6,7 +6,7 @@ import json
 import os
 import time
 
-from kiosk.cli import add_json
+from kiosk.cli import add_json, readable
 from kiosk.errors import UnavailableError, UsageError
 
 BACKENDS = ("default", "zxing", "zbar", "opencv")
@@ -68,4 +68,4 @@ def _out(ctx, data: dict, human: str) -> None:
     if ctx.args.json:
         print(json.dumps(data, ensure_ascii=False), file=ctx.stdout, flush=True)
     else:
-        print(human, file=ctx.stdout, flush=True)
+        print(readable(human), file=ctx.stdout, flush=True)  # a QR can hold terminal escapes

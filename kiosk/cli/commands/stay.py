@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.cli import add_json
+from kiosk.cli import add_json, readable
 
 
 def register(sub) -> None:
@@ -49,14 +49,15 @@ def describe(n: dict) -> str:
     alarm = " ALARM" if n.get("alarm") else ""
     extra = ""
     if n["receipt_text"]:
-        extra += f"\n      receipt by hand: {n['receipt_text']} at {n['receipt_at']}"
+        extra += f"\n      receipt by hand: {readable(n['receipt_text'], one_line=True)} at {n['receipt_at']}"
     if n["manual_reason"]:
-        extra += f"\n      needs manual submission: {n['manual_reason']}"
+        extra += f"\n      needs manual submission: {readable(n['manual_reason'], one_line=True)}"
     if "submitted_twice" in n["flags"]:
         extra += "\n      ! submitted twice (hub and by hand): tell the police desk"
-    return (f"#{n['id']:<4} {n['state']:<16} visit {n['visit_id']:<5} {n['masked_id']:<14} {n['full_name']}\n"
+    return (f"#{n['id']:<4} {n['state']:<16} visit {n['visit_id']:<5} {n['masked_id']:<14} "
+            f"{readable(n['full_name'], one_line=True)}\n"
             f"      due {n['deadline_local']} — {_left(n.get('time_left_seconds'))}{alarm}{trust}; "
-            f"reason: {n['reason']}{extra}")
+            f"reason: {readable(n['reason'], one_line=True)}{extra}")
 
 
 def start(ctx) -> int:
