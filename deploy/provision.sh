@@ -14,7 +14,7 @@
 #   --facility-code CODE      5 digits (province + facility), as on BHYT cards registered here
 #   --facility-name NAME      the station's name, shown on screen and tickets
 #   --facility-address TEXT   the station's address (the address of stay); default: the name
-#   --hub URL                 the provincial hub (https://...); empty: not provisioned for sync
+#   --hub URL                 the provincial hub (https://...; http:// only to localhost); empty: no sync
 #   --hub-ca FILE             CA certificate(s) the hub's TLS certificate must chain to
 #   --token-file FILE         this device's token, made by `kiosk hub enrol` on the hub
 #   --roster-key-file FILE    the province's roster hashing key (at least 32 characters)
@@ -68,7 +68,16 @@ done
 [[ $facility_code =~ ^[0-9]{5}$ ]] || die "--facility-code: expected 5 digits, e.g. 40123" 2
 [[ -n ${facility_name//[[:space:]]/} ]] || die "--facility-name: expected the station's name" 2
 [[ -n $facility_address ]] || facility_address=$facility_name
-[[ -z $hub || $hub =~ ^https?://[^[:space:]]+$ ]] || die "--hub: expected an http:// or https:// URL" 2
+[[ -z $hub || $hub =~ ^https?://[^[:space:]]+$ ]] || die "--hub: expected an https:// URL" 2
+# Plain http would send the device token and personal data in clear: only to this machine (tests, the demo).
+if [[ $hub =~ ^http:// ]]; then
+    hub_host=${hub#http://}
+    hub_host=${hub_host%%[/?#]*}
+    hub_host=${hub_host##*@}
+    if [[ $hub_host =~ ^\[([^]]*)\] ]]; then hub_host=${BASH_REMATCH[1]}; else hub_host=${hub_host%%:*}; fi
+    [[ ${hub_host,,} == localhost || $hub_host =~ ^127\.[0-9]+\.[0-9]+\.[0-9]+$ || $hub_host == ::1 ]] ||
+        die "--hub: http:// sends the device token and personal data in clear; use https:// (http only to localhost)" 2
+fi
 [[ $display == eglfs || $display == cage ]] || die "--display: expected eglfs or cage" 2
 for f in "$hub_ca" "$token_file" "$roster_key_file"; do
     [[ -z $f || -r $f ]] || die "cannot read '$f'" 2
@@ -203,14 +212,34 @@ if [[ -n $hub_ca ]]; then
     put "$hub_ca" "$ETC/hub-ca.pem" 0644 root root || true
 fi
 # The device data key (docs/security.md): made once and never replaced, or the data sealed under it is lost.
-if [[ ! -s $ETC/data.key ]]; then
+# It lives alone in $ETC/key, owned by the kiosk user, so that kiosk-sync (User=kiosk, ReadWritePaths=$ETC/key)
+# can shred it when the hub orders a wipe; the kiosk user still cannot change the other secrets here.
+key_owner=$(getent passwd kiosk >/dev/null && echo kiosk || echo root) # root: dry run on a fresh machine
+dir "$ETC/key" 0700 "$key_owner" "$kiosk_group"
+if [[ -s $ETC/data.key && ! -e $ETC/key/data.key ]]; then
+    # Devices provisioned by earlier releases: move the key (same bytes, same data) into the new layout.
     if ((dry_run)); then
-        would "create the data key $ETC/data.key"
+        would "move the data key $ETC/data.key to $ETC/key/data.key"
+    else
+        install -m 0640 -o "$key_owner" -g "$kiosk_group" "$ETC/data.key" "$ETC/key/data.key"
+        rm -f "$ETC/data.key"
+        note "moved the data key to $ETC/key/data.key"
+    fi
+elif [[ ! -s $ETC/key/data.key ]]; then
+    if ((dry_run)); then
+        would "create the data key $ETC/key/data.key"
     else
         (umask 077 && head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n' >"$tmp/data.key" && echo >>"$tmp/data.key")
-        install -m 0640 -o root -g "$kiosk_group" "$tmp/data.key" "$ETC/data.key"
+        install -m 0640 -o "$key_owner" -g "$kiosk_group" "$tmp/data.key" "$ETC/key/data.key"
         rm -f "$tmp/data.key"
-        note "created the data key $ETC/data.key"
+        note "created the data key $ETC/key/data.key"
+    fi
+elif [[ $(stat -c '%a %U %G' "$ETC/key/data.key") != "640 $key_owner $kiosk_group" ]]; then
+    if ((dry_run)); then
+        would "data key owner and mode"
+    else
+        chown "$key_owner:$kiosk_group" "$ETC/key/data.key" && chmod 0640 "$ETC/key/data.key"
+        note "data key owner and mode ($key_owner:$kiosk_group 0640)"
     fi
 fi
 ca_path="" key_path=""
@@ -241,7 +270,7 @@ ca_path="" key_path=""
     echo "key_file = $(toml_str "$key_path")"
     echo
     echo "[privacy]"
-    echo "data_key_file = $(toml_str "$ETC/data.key")"
+    echo "data_key_file = $(toml_str "$ETC/key/data.key")"
 } >"$tmp/kiosk.toml"
 put "$tmp/kiosk.toml" "$ETC/kiosk.toml" 0640 root "$kiosk_group" && restart_app=1
 

@@ -83,3 +83,61 @@ def test_first_boot_script_is_valid_bash(card, tmp_path):
         r = subprocess.run(["shellcheck", str(f)], capture_output=True, text=True)
         assert r.returncode == 0, r.stdout
     assert "provision.sh" in script and "shred -u" in script
+
+
+def _first_boot(card, tmp_path, provision_exit: int, tamper: bool = False):
+    """Run the first-boot script against a boot partition in tmp_path (paths rewritten), with a bundle whose
+    provision.sh exits `provision_exit`."""
+    import hashlib
+    import io
+    import tarfile
+    boot, dist, key, token = card
+    bundle = io.BytesIO()
+    with tarfile.open(fileobj=bundle, mode="w:gz") as tar:
+        body = f"#!/bin/sh\necho provisioning\nexit {provision_exit}\n".encode()
+        info = tarfile.TarInfo("deploy/provision.sh")
+        info.size, info.mode = len(body), 0o755
+        tar.addfile(info, io.BytesIO(body))
+    (dist / "kiosk-deploy-0.1.0.tar.gz").write_bytes(bundle.getvalue())
+    sums = "".join(f"{hashlib.sha256((dist / n).read_bytes()).hexdigest()}  {n}\n"
+                   for n in ("tramyte_kiosk-0.1.0-py3-none-any.whl", "kiosk-deploy-0.1.0.tar.gz"))
+    (dist / "SHA256SUMS").write_text(sums)
+    roster_key = tmp_path / "roster.key"
+    roster_key.write_text("r" * 40 + "\n")
+    assert _prepare(card, "--roster-key-file", str(roster_key)).returncode == 0
+    if tamper:
+        (boot / "kiosk/kiosk-deploy-0.1.0.tar.gz").write_bytes(b"not the bundle that was checked")
+    script = yaml.safe_load((boot / "user-data").read_text())["runcmd"][0][2]
+    work = tmp_path / "root"
+    (work / "log").mkdir(parents=True)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "kiosk").write_text("#!/bin/sh\necho '{}'\n")
+    (bin_dir / "kiosk").chmod(0o755)
+    script = (script.replace("/boot/firmware/kiosk", str(boot / "kiosk"))
+              .replace("/root/kiosk-bundle", str(work / "bundle")).replace("/var/log/", str(work / "log") + "/"))
+    import os
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}")
+    r = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    return r, boot / "kiosk", work
+
+
+def test_first_boot_shreds_the_secrets_when_provisioning_fails(card, tmp_path):
+    r, b, work = _first_boot(card, tmp_path, provision_exit=1)
+    assert r.returncode == 1, r.stderr
+    assert (work / "log/kiosk-provision.log").read_text() == "provisioning\n"  # it did run, and failed
+    assert not (b / "device-token").exists() and not (b / "roster.key").exists()
+
+
+def test_first_boot_shreds_the_secrets_when_it_succeeds(card, tmp_path):
+    r, b, work = _first_boot(card, tmp_path, provision_exit=0)
+    assert r.returncode == 0, r.stderr
+    assert not (b / "device-token").exists() and not (b / "roster.key").exists()
+
+
+def test_first_boot_checks_the_bundle_before_extracting_it(card, tmp_path):
+    r, b, work = _first_boot(card, tmp_path, provision_exit=0, tamper=True)
+    assert r.returncode != 0 and "FAILED" in r.stdout + r.stderr
+    assert not (work / "bundle").exists()  # nothing from an unchecked archive reached the disk
+    assert not (work / "log/kiosk-provision.log").exists()
+    assert not (b / "device-token").exists() and not (b / "roster.key").exists()

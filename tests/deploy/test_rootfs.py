@@ -237,6 +237,10 @@ def test_user_files_and_permissions_from_outside(rootfs):
     assert _owner(root, "/var/lib/kiosk") == ("0750", "kiosk", "kiosk")
     for secret in ("/etc/kiosk/device-token", "/etc/kiosk/roster.key", "/etc/kiosk/kiosk.toml"):
         assert _owner(root, secret) == ("0640", "root", "kiosk"), secret
+    # The data key alone in a directory of the kiosk user's: kiosk-sync can shred it on the hub's wipe order.
+    assert _owner(root, "/etc/kiosk/key") == ("0700", "kiosk", "kiosk")
+    assert _owner(root, "/etc/kiosk/key/data.key") == ("0640", "kiosk", "kiosk")
+    assert not (root / "etc/kiosk/data.key").exists()
     assert (root / "etc/kiosk/roster.key").read_text() == ROSTER_KEY + "\n"
     assert (root / "etc/kiosk/hub-ca.pem").read_bytes() == rootfs["hub"]["ca"].read_bytes()
     toml = (root / "etc/kiosk/kiosk.toml").read_text()

@@ -125,3 +125,20 @@ def test_ansible_lint():
     r = subprocess.run([al, "--offline", "-p", "site.yml", "rollback.yml"], cwd=ANSIBLE, env=env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+
+
+@pytest.mark.parametrize("url, refused", [
+    ("http://hub.soyte.example.vn", True), ("http://10.0.0.5:8080/api", True), ("http://localhost.evil.vn", True),
+    ("http://127.0.0.1.evil.vn/", True), ("http://user@evil.vn", True), ("ftp://hub.example.vn", True),
+    ("http://127.0.0.1:8080", False), ("http://localhost/", False), ("http://[::1]:9000", False),
+    ("https://hub.soyte.example.vn", False)])
+def test_provision_refuses_plain_http_to_another_machine(url, refused, tmp_path):
+    """Before any connection (and before it needs root or a wheel): exit 2 naming --hub."""
+    r = subprocess.run(["bash", str(DEPLOY / "provision.sh"), "--facility-code", "40123", "--facility-name", "Trạm",
+                        "--hub", url, "--wheel", str(tmp_path / "none.whl")], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 2
+    if refused:
+        assert "--hub" in r.stderr, r.stderr
+    else:
+        assert "--hub" not in r.stderr and "--wheel" in r.stderr, r.stderr
