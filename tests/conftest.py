@@ -24,12 +24,41 @@ def clock():
     return FixedClock(datetime(2026, 11, 26, 9, 30, tzinfo=VN_TZ))
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "clear_text: the test is about rows written without a data key; the "
+                            "`data_key` fixture (and so `service`) gives None instead of the production key")
+
+
 @pytest.fixture
-def service(data_dir, clock):
+def data_key(request, data_dir):
+    """The device data key, laid out as the product does it and bound to the database, or None (clear_text).
+
+    Production always seals identity fields (service_from_config, `kiosk datakey init`), so every fixture that
+    builds the store or the check-in service uses a key; only tests about clear-text rows opt out, with
+    `@pytest.mark.clear_text`. The key is where `kiosk` itself finds it for this data directory (beside it,
+    `privacy.data_key_file` empty), so `kiosk` subprocesses in the same test open the same rows.
+    """
+    if request.node.get_closest_marker("clear_text"):
+        yield None
+        return
+    from kiosk import config, datakey, store
+    cfg = config.load(None, str(data_dir), env={})
+    key = datakey.load(cfg)  # creates it on first use, 0640, as the CLI does on a development machine
+    db = store.connect(cfg.database)
+    try:
+        datakey.bind(db.conn, key)
+    finally:
+        db.conn.close()
+    yield key
+    datakey.register(cfg.database, None)
+
+
+@pytest.fixture
+def service(data_dir, clock, data_key):
     from kiosk.checkin import CheckinService
     from kiosk.roster import DEMO_KEY
     return CheckinService(data_dir / "kiosk.db", facility_code="40123", roster_key=DEMO_KEY,
-                          rescan_window=timedelta(minutes=10), clock=clock)
+                          rescan_window=timedelta(minutes=10), clock=clock, data_key=data_key)
 
 
 def kiosk_cmd(*args: str) -> list[str]:

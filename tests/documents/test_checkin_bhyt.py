@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk import demo
+from kiosk import datakey, demo
 from kiosk.domain import ScanEvent
 from tests.documents.payloads import CCCD_1, MRZ_REFERENCE, bhyt
 
@@ -18,7 +18,11 @@ def test_bhyt_qr_becomes_a_visit(service):
     assert visit.patient["full_name"] == "Phạm Thị Hoa" and visit.patient["masked_id"] == "******5678"
     key, sin, card, id_number = service.db.execute(
         "SELECT identity_key, social_insurance_number, card_number, id_number FROM patients").fetchone()
-    assert (key, sin, card, id_number) == ("bhxh:4012345678", "4012345678", "4012345678", None)
+    assert key == datakey.patient_identity_key(None, "4012345678", service.data_key)
+    assert datakey.is_sealed(sin) and datakey.is_sealed(card)  # at rest under the device key, as in production
+    assert (datakey.reveal("patients.social_insurance_number", sin, service.data_key),
+            datakey.reveal("patients.card_number", card, service.data_key), id_number) == \
+        ("4012345678", "4012345678", None)
 
 
 def test_old_bhyt_card_and_rescan_with_hash_terminator_is_the_same_visit(service):
@@ -26,7 +30,7 @@ def test_old_bhyt_card_and_rescan_with_hash_terminator_is_the_same_visit(service
     again = scan(service, bhyt("old", term="#", facility="40 – 123"))
     assert first.ok and again.ok and again.existing and again.visit_id == first.visit_id
     (key,) = service.db.execute("SELECT identity_key FROM patients").fetchone()
-    assert key == "bhxh:1234567890"
+    assert key == datakey.patient_identity_key(None, "1234567890", service.data_key)
 
 
 def test_document_warnings_become_visit_flags(service):

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from kiosk import stay_notification as sn
+from kiosk import datakey, stay_notification as sn
 from kiosk.clock import FixedClock
 from kiosk.domain import ScanEvent
 from kiosk.errors import UsageError
@@ -31,7 +31,8 @@ def start(service, clock, vid, **kw):
 def test_payload_has_exactly_the_statutory_fields(service, clock):
     n = start(service, clock, visit(service))
     (payload,) = service.db.execute("SELECT payload FROM outbox WHERE kind = 'stay_notification'").fetchone()
-    body = json.loads(payload)
+    assert datakey.is_sealed(json.loads(payload)["id_number"])  # sealed in the outbox, opened on the wire
+    body = datakey.unseal_tree(service.data_key, json.loads(payload))
     assert set(body) == set(sn.STATUTORY_FIELDS) | {"notification_id", "facility_code", "deadline_at", "created_at",
                                                      "clock_synced"}
     assert body["full_name"] == "Trần Thị Lan Anh" and body["id_number"] == "040195001234"
