@@ -1,6 +1,8 @@
 import json
 from datetime import datetime, timedelta
 
+import pytest
+
 from kiosk import demo, store
 from kiosk.clock import VN_TZ
 from kiosk.domain import ScanEvent
@@ -142,3 +144,22 @@ def test_another_name_after_the_window_is_a_new_visit_without_the_flag(service, 
     clock.advance(minutes=10, seconds=1)
     later = scan(service, demo.ELIGIBLE_CCCD.replace("Trần Thị Lan Anh", "Phạm Văn Khoa"))
     assert not later.existing and "identity_mismatch" not in later.flags
+
+
+def test_the_service_seals_identity_fields_as_in_production(service):
+    from kiosk import datakey
+    scan(service, demo.ELIGIBLE_CCCD)
+    row = service.db.execute("SELECT identity_key, id_number, full_name, date_of_birth, address FROM patients").fetchone()
+    assert service.data_key is not None and row[0].startswith("hid:") and "040195001234" not in row[0]
+    assert all(datakey.is_sealed(v) for v in row[1:])
+    assert datakey.reveal("patients.id_number", row[1], service.data_key) == "040195001234"
+
+
+@pytest.mark.clear_text
+def test_without_a_data_key_rows_are_in_clear_and_still_one_patient_per_number(service, clock):
+    # The key-less mode CheckinService allows (data_key=None): what `kiosk datakey encrypt-existing` converts.
+    first = scan(service, demo.ELIGIBLE_CCCD)
+    again = scan(service, demo.ELIGIBLE_CCCD)
+    assert service.data_key is None and again.existing and again.visit_id == first.visit_id
+    assert service.db.execute("SELECT identity_key, full_name FROM patients").fetchall() == \
+        [("id:040195001234", "Trần Thị Lan Anh")]
