@@ -58,6 +58,7 @@ def _secret_key() -> str:
     return key
 
 
+_ensure_data_dir()
 SECRET_KEY = _secret_key()
 DEBUG = False
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("KIOSK_HUB_ALLOWED_HOSTS", "*").split(",") if h.strip()]
@@ -126,6 +127,11 @@ def _database() -> dict:
         url = f"sqlite:///{DATA_DIR / 'hub.db'}"
     db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     if db["ENGINE"] == "django.db.backends.sqlite3":
+        if db["NAME"] != ":memory:":
+            try:
+                Path(db["NAME"]).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            except OSError:
+                pass  # reported when the database is opened
         db["CONN_MAX_AGE"] = 0 if db["NAME"] == ":memory:" else 60
         db["OPTIONS"] = {
             # WAL for concurrent readers; FULL so an answered write survives a power cut;
