@@ -1,9 +1,11 @@
-"""Hostile or torn card sessions: the reader only ever raises the library's own typed errors."""
+"""Hostile or torn card sessions: the reader only ever raises the library's own typed errors, and never calls
+data "verified" (passive authentication) that is not the data the card's Document Security Object signs."""
 
 from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from drivers.cccd_emulator import CccdCard, InProcessConnection
@@ -40,6 +42,90 @@ def mutate(raw: bytes, m) -> bytes:
     return raw
 
 
+PACE = ("pace-card", Credentials(id_number="001085012345"), "yes")
+BAC = ("bac-only-lifetime", Credentials(id_number="040058001234", date_of_birth=date(1958, 7, 2)), "no")
+
+
+def read(pki, card_or_connection, creds, ext="no"):
+    conn = card_or_connection if not isinstance(card_or_connection, CccdCard) else InProcessConnection(card_or_connection)
+    return ChipReader(conn, extended=ext, today=date(2026, 11, 26)).read_identity(creds, trust=[pki.csca_cert])
+
+
+def story(r) -> tuple:
+    """What the read says about the person and the document: the MRZ (DG1) and DG13, as parsed."""
+    return r.mrz, r.dg13
+
+
+_GENUINE: dict = {}
+
+
+def genuine(pki, which) -> tuple:
+    """The story an untouched card of this profile tells (its data is what its SOD signs)."""
+    name, creds, _ = which
+    if (id(pki), name) not in _GENUINE:
+        r = read(pki, CccdCard(profile(name), pki), creds)
+        assert r.passive_authentication == "verified", r.passive_authentication_reason
+        _GENUINE[(id(pki), name)] = story(r)
+    return _GENUINE[(id(pki), name)]
+
+
+@pytest.mark.parametrize("which", [PACE, BAC], ids=["pace", "bac"])
+def test_untouched_cards_verify(pki, which):
+    # the other side of every property below: without this, "never verified" would pass on a reader that
+    # verifies nothing
+    name, creds, ext = which
+    r = read(pki, CccdCard(profile(name), pki), creds, ext)
+    assert (r.passive_authentication, r.passive_authentication_reason) == ("verified", "")
+    assert story(r) == genuine(pki, which)
+
+
+def test_forged_name_in_dg13_is_read_but_never_verified(pki):
+    card = CccdCard(profile("pace-card"), pki)
+    real = "Nguyễn Thị Thu Hương".encode()
+    assert real in card.files["DG13"]
+    card.files["DG13"] = card.files["DG13"].replace(real, "Nguyễn Thị Thy Hương".encode())  # same length, valid
+    r = read(pki, card, PACE[1])
+    assert r.dg13["full_name"] == "Nguyễn Thị Thy Hương"  # the forged data gets through parsing...
+    assert r.passive_authentication == "failed" and "chip_failed" in r.warnings  # ...and is never "verified"
+
+
+def forge(raw: bytes, at: int, delta: int, textual: bool) -> bytes:
+    """`raw` with one byte changed inside its TLV. `textual`: an ASCII letter or digit becomes another of its
+    kind, so DG1 (MRZ) and DG13 (UTF-8 strings) still parse and the read reaches passive authentication."""
+    _, n, vpos = tlv.read_header(raw)  # the card's own files are well formed
+    end = min(len(raw), vpos + n)
+    if textual:
+        spots = [i for i in range(vpos, end) if chr(raw[i]).isascii() and chr(raw[i]).isalnum()]
+        if spots:
+            i = spots[at % len(spots)]
+            c = chr(raw[i])
+            base, size = (ord("0"), 10) if c.isdigit() else (ord("A") if c.isupper() else ord("a"), 26)
+            new = base + (ord(c) - base + 1 + delta % (size - 1)) % size
+            return raw[:i] + bytes([new]) + raw[i + 1:]
+    i = at % end
+    return raw[:i] + bytes([raw[i] ^ (1 + delta % 255)]) + raw[i + 1:]
+
+
+@FAST
+@given(name=st.sampled_from(["DG1", "DG13", "DG14", "DG15", "SOD"]), at=st.integers(0, 100_000),
+       delta=st.integers(0, 1000), textual=st.booleans())
+def test_forged_dg_content_or_sod_is_never_verified(pki, name, at, delta, textual):
+    """Data groups changed after signing never pass passive authentication; a changed SOD can pass only when
+    the data still is what the genuine SOD signs."""
+    card = CccdCard(profile("pace-card"), pki)
+    original = card.files[name]
+    card.files[name] = forge(original, at, delta, textual and name in ("DG1", "DG13"))
+    assert card.files[name] != original
+    try:
+        r = read(pki, card, PACE[1])
+    except ChipError:
+        return
+    if name == "SOD":
+        assert r.passive_authentication != "verified" or story(r) == genuine(pki, PACE)
+    else:
+        assert r.passive_authentication != "verified", (name, r.passive_authentication_reason)
+
+
 class Mutating:
     def __init__(self, inner, at: int, mutation):
         self.inner, self.at, self.mutation, self.n = inner, at, mutation, 0
@@ -57,25 +143,23 @@ class Mutating:
 @given(at=st.integers(1, 26), mutation=MUTATIONS, ext=st.sampled_from(["no", "yes"]))
 def test_mutated_card_responses_raise_only_chip_errors(pki, at, mutation, ext):
     card = CccdCard(profile("pace-card"), pki)
-    reader = ChipReader(Mutating(InProcessConnection(card), at, mutation), extended=ext, today=date(2026, 11, 26))
     try:
-        r = reader.read_identity(Credentials(id_number="001085012345"), trust=[pki.csca_cert])
+        r = read(pki, Mutating(InProcessConnection(card), at, mutation), PACE[1], ext)
     except ChipError:
         return
     # a mutation that did not stop the read must not have produced a silently "verified" different story
-    assert r.passive_authentication in ("verified", "failed", "no_trust_anchor")
+    assert r.passive_authentication != "verified" or story(r) == genuine(pki, PACE)
 
 
 @FAST
 @given(at=st.integers(1, 22), mutation=MUTATIONS)
 def test_mutated_bac_session_raises_only_chip_errors(pki, at, mutation):
     card = CccdCard(profile("bac-only-lifetime"), pki)
-    reader = ChipReader(Mutating(InProcessConnection(card), at, mutation), extended="no", today=date(2026, 11, 26))
     try:
-        reader.read_identity(Credentials(id_number="040058001234", date_of_birth=date(1958, 7, 2)),
-                             trust=[pki.csca_cert])
+        r = read(pki, Mutating(InProcessConnection(card), at, mutation), BAC[1])
     except ChipError:
-        pass
+        return
+    assert r.passive_authentication != "verified" or story(r) == genuine(pki, BAC)
 
 
 @FAST
@@ -98,6 +182,7 @@ def test_hostile_file_contents_behind_valid_secure_messaging(pki, name, mutation
         served = card.files[name]
     if name not in ("COM", "CardAccess", "SOD") and served != original:
         assert r.passive_authentication == "failed"
+    assert r.passive_authentication != "verified" or story(r) == genuine(pki, PACE)
 
 
 @settings(max_examples=300, deadline=None)
