@@ -206,8 +206,9 @@ SCHEMA: tuple[Key, ...] = (
         "Longest wait for one gateway call; after it the answer is \"cannot verify now\".",
         _between(1, 60), (int, float)),
     Key("privacy", "data_key_file", "", "a file path outside the data directory, or empty for development",
-        "The device data key (AES-GCM field encryption, keyed lookups); provisioned root-owned, group `kiosk`, "
-        "mode 0640 by `kiosk datakey init`. Empty: a key beside the data directory (`<data_dir>.data-key`), "
+        "The device data key (AES-GCM field encryption, keyed lookups); provisioned by `kiosk datakey init` as "
+        "`/etc/kiosk/key/data.key`, owned by the kiosk user, mode 0640, alone in a 0700 directory (so a remote "
+        "wipe order can shred it). Empty: a key beside the data directory (`<data_dir>.data-key`), "
         "created on first use — for development and the demo only."),
     Key("privacy", "visit_retention_days", 90, "an integer from 1 to 3650",
         "Visits (and patient identities no longer needed) older than this many days, once acknowledged by the hub, "
