@@ -60,7 +60,7 @@ _ALT = {56, 100}  # KEY_LEFTALT, KEY_RIGHTALT (AltGr)
 _CTRL = {29, 97}
 _CAPSLOCK = 58
 _ENDS = {28: "enter", 96: "enter", 15: "tab"}  # KEY_ENTER, KEY_KPENTER, KEY_TAB
-_CCCD = re.compile(r"\d{12}\|")
+_CCCD = re.compile(r"\d{12}\|", re.ASCII)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,12 @@ ACTIONS = (
     "restored",        # restored from a backup
     "wiped",           # the device's data destroyed
     "key_created",     # a data key provisioned
+    # Staff accounts (who may see personal data): kiosk/staff.py
+    "account_added",
+    "account_disabled",
+    "account_enabled",
+    "account_pin_reset",
+    "account_locked",  # too many wrong PINs
 )
 
 OUTBOX_KIND = "audit"

@@ -44,7 +44,7 @@ class Key:
 
 
 def _regex(pattern: str) -> Callable[[Any], bool]:
-    rx = re.compile(pattern)
+    rx = re.compile(pattern, re.ASCII)  # \d means 0-9 only, never other scripts' digits
     return lambda v: bool(rx.fullmatch(v))
 
 

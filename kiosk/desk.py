@@ -11,6 +11,7 @@ import csv
 import json
 import logging
 import sqlite3
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -135,10 +136,10 @@ def queue_for(conn: sqlite3.Connection, visit_date: str, search: str = "") -> li
     BHXH number, the last digits of an ID, or a queue number. Names may be sealed, so matching is done here."""
     rows = conn.execute(_QUEUE_SQL + " WHERE v.visit_date = ? ORDER BY v.queue_number", [visit_date]).fetchall()
     out = [_queue_row(r) for r in rows]
-    search = search.strip()
+    search = unicodedata.normalize("NFKC", search).strip()  # full-width digits typed by an IME become ASCII
     if not search:
         return out
-    if search.isdigit():
+    if search.isascii() and search.isdigit():
         keys = _identity_keys(conn, search)
         ids = {r[0] for r in conn.execute(
             "SELECT v.id FROM visits v JOIN patients p ON p.id = v.patient_id WHERE v.visit_date = ? AND "

@@ -18,7 +18,7 @@ SEALED: dict[str, tuple[str, ...]] = {
     "patients": datakey.PATIENT_FIELDS,
     "stay_notifications": ("full_name", "date_of_birth", "id_number", "passport_number", "reason"),
     "visit_changes": ("old_value", "new_value"),
-    "staff": ("id_number",),
+    "staff": ("id_number", "birth_date"),
 }
 
 

@@ -15,11 +15,13 @@ from kiosk.documents.errors import ParseError
 from kiosk.domain import PersonIdentity
 
 KINDS = ("id_number", "bhyt", "passport")
-_ID12 = re.compile(r"\d{12}")
-_BHYT15 = re.compile(r"[A-Z]{2}[1-5]\d{12}")
-_BHXH10 = re.compile(r"\d{10}")
-_PASSPORT = re.compile(r"[A-Z0-9]{6,9}")
-_COUNTRY = re.compile(r"[A-Z]{3}")
+# ASCII only: what was typed is NFKC-normalised first (full-width → ASCII), then anything else
+# (Arabic-Indic ٠١٢, other scripts' digits) is refused, never stored as a second person.
+_ID12 = re.compile(r"[0-9]{12}", re.ASCII)
+_BHYT15 = re.compile(r"[A-Z]{2}[1-5][0-9]{12}", re.ASCII)
+_BHXH10 = re.compile(r"[0-9]{10}", re.ASCII)
+_PASSPORT = re.compile(r"[A-Z0-9]{6,9}", re.ASCII)
+_COUNTRY = re.compile(r"[A-Z]{3}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -62,9 +64,10 @@ def manual_document(kind: str, number: str, full_name: str, date_of_birth: str =
     """Validate what the receptionist typed; ParseError names the field that is wrong."""
     if kind not in KINDS:
         raise ParseError(f"kind: expected one of {', '.join(KINDS)}", "kind")
-    number = "".join((number or "").split()).upper()
+    number = "".join(F.typed(number).split()).upper()
     name = F.name(full_name or "", "full_name")
-    dob = F.dd_mm_yyyy(date_of_birth.strip(), "date_of_birth") if (date_of_birth or "").strip() else None
+    date_of_birth = F.typed(date_of_birth).strip()
+    dob = F.dd_mm_yyyy(date_of_birth, "date_of_birth") if date_of_birth else None
     sex_value = {"male": "male", "female": "female", "nam": "male", "nữ": "female", "": None}.get(
         (sex or "").strip().casefold(), "?")
     if sex_value == "?":
@@ -79,7 +82,7 @@ def manual_document(kind: str, number: str, full_name: str, date_of_birth: str =
             raise ParseError("card_number: expected 15 characters (2 letters, then 13 digits) or a 10-digit "
                              f"social-insurance number, got {F.shape(number) or 'nothing'}", "card_number")
     else:
-        nat = (nationality or "").strip().upper()
+        nat = F.typed(nationality).strip().upper()
         if not _PASSPORT.fullmatch(number):
             raise ParseError(f"passport_number: expected 6 to 9 letters or digits, got {F.shape(number) or 'nothing'}",
                              "passport_number")

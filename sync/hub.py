@@ -96,9 +96,9 @@ class BadRequest(Exception):
 
 # --- validation (the contract's schemas, checked by hand to keep the hub dependency-free) ----------
 
-_FACILITY = re.compile(r"\d{5}")
-_ISO_DT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:\d{2})")
-_ISO_D = re.compile(r"\d{4}(-\d{2}-\d{2})?")
+_FACILITY = re.compile(r"\d{5}", re.ASCII)
+_ISO_DT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.ASCII)
+_ISO_D = re.compile(r"\d{4}(-\d{2}-\d{2})?", re.ASCII)
 VISIT_REQUIRED = ("visit_id", "facility_code", "visit_date", "queue_number", "created_at")
 STAY_FIELDS = {"notification_id", "facility_code", "full_name", "date_of_birth", "id_number", "passport_number",
                "reason", "stay_from", "stay_until", "address_of_stay", "deadline_at", "created_at", "clock_synced"}
@@ -141,7 +141,7 @@ def validate(kind: str, body: Any) -> int:
         _need(isinstance(body.get(k), str) and bool(body[k].strip()), f"{k}: required text")
     _need(bool(body.get("id_number") or body.get("passport_number")), "id_number or passport_number: one is required")
     if body.get("id_number") is not None:
-        _need(isinstance(body["id_number"], str) and bool(re.fullmatch(r"\d{12}", body["id_number"])),
+        _need(isinstance(body["id_number"], str) and bool(re.fullmatch(r"\d{12}", body["id_number"], re.ASCII)),
               "id_number: expected 12 digits")
     _need(body.get("date_of_birth") is None or (isinstance(body["date_of_birth"], str)
                                                 and bool(_ISO_D.fullmatch(body["date_of_birth"]))),
@@ -161,7 +161,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     """
     if not header:
         return None
-    m = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", header)
+    m = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", header, re.ASCII)
     if not m or (not m.group(1) and not m.group(2)):
         return None  # multi-range or garbage: answer the whole file, as RFC 9110 allows
     if not m.group(1):

@@ -186,7 +186,7 @@ def _answer_card(body: dict, new: bool = False) -> RosterCard:
     """The gateway's card fields as a RosterCard (no hashes), so the same rules give the percentage."""
     suffix = "Moi" if new else ""
     number = str(body.get("maTheMoi" if new else "maThe") or body.get("maThe") or "").strip().upper()
-    level = int(number[2]) if len(number) == 15 and number[2].isdigit() else None
+    level = int(number[2]) if len(number) == 15 and "1" <= number[2] <= "5" else None
     area = str(body.get("maKV") or "").strip().upper() or None
     return RosterCard(0, number[:5] or None, None, None, None, number[:2] if len(number) == 15 else None, level,
                       number[3:5] if len(number) == 15 else None, str(body.get(f"maDKBD{suffix}") or "") or None,

@@ -30,15 +30,19 @@ log = logging.getLogger(__name__)
 STATE_WORDS = {"waiting": tr("Waiting"), "being_seen": tr("Being seen"), "done": tr("Done"), "left": tr("Left"),
                "cancelled": tr("Cancelled")}
 BHYT_WORDS = {"covered": tr("Covered"), "not_covered": tr("Not covered"), "unverified": tr("Not verified")}
-LOGIN_ERRORS = {"wrong_pin": tr("Wrong PIN. {left} tries left before the account locks."),
-                "locked": tr("Too many wrong PINs: this account is locked until {until}."),
-                "disabled": tr("This account is disabled. Ask the administrator."),
+# One refusal for a wrong PIN, a locked or a disabled account: saying which would help a guesser.
+LOGIN_ERRORS = {"refused": tr("PIN not accepted. Too many wrong PINs lock the account for a while; "
+                              "if it keeps failing, ask the administrator."),
                 "unknown_staff": tr("Choose your name first.")}
 DESK_ERRORS = {"bad_transition": tr("That change is not possible for this visit."),
                "not_correctable": tr("That field cannot be corrected here."),
                "name_empty": tr("The name cannot be empty."), "bad_sex": tr("Enter male or female."),
                "unknown_visit": tr("Choose a visit first."), "no_service": tr("Choose a service."),
                "not_admin": tr("Only an administrator can do this."), "pin_form": tr("A PIN is 4 to 8 digits."),
+               "pin_admin_short": tr("An administrator's PIN is at least 6 digits."),
+               "pin_trivial": tr("That PIN is too easy to guess (repeated digits or a run). Choose another."),
+               "pin_birth_date": tr("A PIN may not be a birth date. Choose another."),
+               "pin_common": tr("That PIN is one of the most common ones. Choose another."),
                "id_form": tr("An ID number is 12 digits."), "id_taken": tr("This ID number already has an account."),
                "self_disable": tr("You cannot disable your own account."),
                "bad_date": tr("Enter the date as yyyy-mm-dd.")}
@@ -555,8 +559,7 @@ class ConsoleWindow(QWidget):
                 self._say(self.login.message, tr("Something went wrong; the details are in the log."))
                 return
             if not result.ok:
-                self._say(self.login.message, LOGIN_ERRORS.get(result.reason, LOGIN_ERRORS["unknown_staff"]),
-                          left=result.attempts_left, until=_local(result.locked_until, "%H:%M %d/%m"))
+                self._say(self.login.message, LOGIN_ERRORS["refused"])
                 return
             a = result.account
             self.session = Session(a.id, a.full_name, a.is_admin)
@@ -872,7 +875,7 @@ class ConsoleWindow(QWidget):
         def job(svc):
             from kiosk import stay_notification as sn
             from kiosk.errors import UsageError
-            if not number.isdigit():
+            if not (number.isascii() and number.isdigit()):
                 raise UsageError("queue number")
             try:
                 begin, end = parse(frm), parse(until)

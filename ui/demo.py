@@ -18,8 +18,8 @@ from kiosk import i18n
 from kiosk.checkin import service_from_config
 from kiosk.clock import SystemClock, vn_date
 
-DEMO_STAFF = ("Nguyễn Thị Mai", "040190000111", "1234")  # invented; the demo's administrator and PIN
-DEMO_RECEPTIONIST = ("Phạm Văn Nam", "040188000222", "5678")
+DEMO_STAFF = ("Nguyễn Thị Mai", "040190000111", "385172")  # invented; the demo's administrator and PIN
+DEMO_RECEPTIONIST = ("Phạm Văn Nam", "040188000222", "4826")
 
 
 def has_display() -> bool:

@@ -56,7 +56,7 @@ class Profile:
         for k in ("id_number", "full_name", "date_of_birth", "sex"):
             if not person[k]:
                 raise ProfileError(f"profile: {k} is required")
-        if len(person["id_number"]) != 12 or not person["id_number"].isdigit():
+        if len(person["id_number"]) != 12 or not (person["id_number"].isascii() and person["id_number"].isdigit()):
             raise ProfileError("profile: id_number must be 12 digits")
         unknown = set(d) - set(PERSON_KEYS) - {"card", "about"}
         if unknown:

@@ -53,7 +53,7 @@ def check_digit(text: str) -> str:
     weights = (7, 3, 1)
     total = 0
     for i, ch in enumerate(text):
-        if ch.isdigit():
+        if "0" <= ch <= "9":  # ASCII only: int() would also take other scripts' digits
             v = int(ch)
         elif "A" <= ch <= "Z":
             v = ord(ch) - 55

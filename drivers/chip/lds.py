@@ -106,7 +106,7 @@ class Mrz:
 
     @property
     def id_number(self) -> str | None:
-        m = re.match(r"(\d{12})", self.optional_data_1)
+        m = re.match(r"([0-9]{12})", self.optional_data_1, re.ASCII)
         return m.group(1) if m else None
 
     def to_json(self) -> dict:
@@ -178,7 +178,7 @@ def _strings(data: bytes) -> list[str]:
 
 def _iso_date(text: str, name: str) -> str | None:
     t = text.strip()
-    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", t) or re.fullmatch(r"(\d{2})(\d{2})(\d{4})", t)
+    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", t, re.ASCII) or re.fullmatch(r"(\d{2})(\d{2})(\d{4})", t, re.ASCII)
     if not m:
         return None
     try:

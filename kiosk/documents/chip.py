@@ -21,6 +21,8 @@ IDENTITY_FIELDS = ("id_number", "full_name", "date_of_birth", "sex", "nationalit
 
 
 def _mrz_date(yymmdd: str, past: bool) -> str | None:
+    if not (len(yymmdd) == 6 and yymmdd.isascii() and yymmdd.isdigit()):  # int() would take ٠١٢ too
+        return None
     try:
         yy, mm, dd = int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:6])
         year = 2000 + yy

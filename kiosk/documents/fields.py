@@ -20,6 +20,20 @@ _HEX = re.compile(r"(?:[0-9a-fA-F]{2})+", re.ASCII)
 _NAME_PUNCT = frozenset(" '-.")
 
 
+def typed(text: str | None) -> str:
+    """What a person typed, NFKC-normalised: full-width digits and letters (IME input) become ASCII.
+
+    Digits of other scripts (Arabic-Indic ٠١٢, Devanagari …) stay as they are, so the ASCII-only
+    patterns (`[0-9]`, `re.ASCII`) then refuse them: one person must never get a second number.
+    """
+    return unicodedata.normalize("NFKC", text or "")
+
+
+def ascii_digits(text: str | None) -> bool:
+    """True for a non-empty string of ASCII digits only (str.isdigit() also accepts ٠١٢, ², ①)."""
+    return bool(text) and text.isascii() and text.isdigit()
+
+
 def shape(text: str) -> str:
     """`12/05/1995` → `dd/dd/dddd`: what arrived, without the personal value."""
     out = []

@@ -64,7 +64,7 @@ def check_digit(text: str) -> str:
     """ICAO 9303 check digit: weights 7-3-1, `<` = 0, digits as themselves, A–Z = 10–35."""
     total = 0
     for i, c in enumerate(text):
-        v = 0 if c == "<" else int(c) if c.isdigit() else ord(c) - 55
+        v = 0 if c == "<" else int(c) if "0" <= c <= "9" else ord(c) - 55
         total += v * _WEIGHTS[i % 3]
     return str(total % 10)
 
@@ -167,7 +167,7 @@ def _at_card_age(dob: str, expiry: str) -> bool:
 
 def _names(line: str) -> tuple[str, str]:
     body = line.rstrip("<")
-    if any(c.isdigit() for c in body):
+    if any(c.isdigit() for c in body):  # any script's digit: a name has none
         raise ParseError("mrz line 3: expected the name as SURNAME<<GIVEN<NAMES (letters only)", "surname")
     surname, _, given = body.partition("<<")
     surname = " ".join(p for p in surname.split("<") if p)

@@ -24,13 +24,13 @@ FIELDS = ("card_number", "id_number", "social_insurance_number", "full_name", "d
           "beneficiary_group", "benefit_level", "province_code", "facility_code", "valid_from", "valid_to",
           "five_year_date", "living_area", "status", "replaced_by")
 
-_CARD15 = re.compile(r"[A-Z]{2}[1-5]\d{12}")
-_DIGITS10 = re.compile(r"\d{10}")
-_DIGITS12 = re.compile(r"\d{12}")
+_CARD15 = re.compile(r"[A-Z]{2}[1-5]\d{12}", re.ASCII)
+_DIGITS10 = re.compile(r"\d{10}", re.ASCII)
+_DIGITS12 = re.compile(r"\d{12}", re.ASCII)
 _GROUP = re.compile(r"[A-Z]{2}")
-_PROVINCE = re.compile(r"\d{2}")
-_FACILITY = re.compile(r"\d{5}")
-_YEAR = re.compile(r"\d{4}")
+_PROVINCE = re.compile(r"\d{2}", re.ASCII)
+_FACILITY = re.compile(r"\d{5}", re.ASCII)
+_YEAR = re.compile(r"\d{4}", re.ASCII)
 # QR living-area digits (identity-documents.md §3 field 11) and the K-codes the gateway uses.
 _LIVING_AREA = {"K1": "K1", "K2": "K2", "K3": "K3", "5": "K1", "6": "K2", "7": "K3", "4": None}
 
@@ -157,7 +157,7 @@ def minimise_row(key: bytes, rec: Any) -> tuple:
         group = card[:2]
     level = rec.get("benefit_level")
     if level is not None:
-        if level.__class__ is str and level.strip().isdigit():
+        if level.__class__ is str and level.strip().isascii() and level.strip().isdigit():
             level = int(level)
         if level.__class__ is not int or not 1 <= level <= 5:
             raise BadCard("benefit_level: expected 1 to 5 or null")

@@ -160,12 +160,12 @@ def test_datakey_status_reports_the_key_and_no_clear_rows(cli_env, privacy_cfg):
 
 
 def test_staff_id_numbers_are_sealed_and_still_unique(cli_env, privacy_cfg):
-    env = dict(cli_env, KIOSK_NEW_PIN="2468")
+    env = dict(cli_env, KIOSK_NEW_PIN="739146")
     add = subprocess.run(kiosk_cmd("staff", "add", "--name", "Quản Trị Viên", "--id-number", "001090000001",
-                                   "--admin"), env=env, capture_output=True, text=True)
+                                   "--birth-date", "14/03/1990", "--admin"), env=env, capture_output=True, text=True)
     assert add.returncode == 0, add.stderr
     dup = subprocess.run(kiosk_cmd("staff", "add", "--name", "Người Khác", "--id-number", "001090000001",
-                                   "--staff", "1"), env=dict(env, KIOSK_STAFF_PIN="2468"), capture_output=True,
+                                   "--birth-date", "02/07/1985", "--staff", "1"), env=dict(env, KIOSK_STAFF_PIN="739146"), capture_output=True,
                          text=True)
     assert dup.returncode != 0 and "id" in dup.stderr.lower()
     listed = json.loads(subprocess.run(kiosk_cmd("staff", "list", "--json"), env=env, capture_output=True,

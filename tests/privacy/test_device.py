@@ -124,21 +124,21 @@ def test_person_export_and_erase(cli_env, privacy_cfg):
     db = store.connect(privacy_cfg.database)
     now = SystemClock().now()
     with store.transaction(db) as conn:
-        admin = staff.add(conn, "Quản Trị Viên", "001090000001", "2468", now, is_admin=True)
-        clerk = staff.add(conn, "Lễ Tân", "001090000002", "1357", now)
+        admin = staff.add(conn, "Quản Trị Viên", "001090000001", "739146", now, is_admin=True)
+        clerk = staff.add(conn, "Lễ Tân", "001090000002", "5190", now)
     # The visit of person 1 reached the hub; person 1 came back later (not yet synced).
     with store.transaction(db) as conn:
         conn.execute("UPDATE outbox SET state = 'acknowledged', payload = '{}' WHERE kind = 'visit' AND record_id = 2")
     db.conn.close()
 
-    as_clerk = run(dict(cli_env, KIOSK_STAFF_PIN="1357"), "person", "export", "--id-number", target["id_number"],
+    as_clerk = run(dict(cli_env, KIOSK_STAFF_PIN="5190"), "person", "export", "--id-number", target["id_number"],
                    "--staff", str(clerk.id))
     assert as_clerk.returncode == 2 and "administrator" in as_clerk.stderr
     wrong_pin = run(dict(cli_env, KIOSK_STAFF_PIN="0000"), "person", "export", "--id-number",
                     target["id_number"], "--staff", str(admin.id))
-    assert wrong_pin.returncode == 2 and "wrong_pin" in wrong_pin.stderr
+    assert wrong_pin.returncode == 2 and "PIN not accepted" in wrong_pin.stderr
 
-    admin_env = dict(cli_env, KIOSK_STAFF_PIN="2468")
+    admin_env = dict(cli_env, KIOSK_STAFF_PIN="739146")
     out = run(admin_env, "person", "export", "--id-number", target["id_number"], "--staff", str(admin.id), "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)

@@ -59,8 +59,8 @@ def kiosk(qtbot, bridge, scanner):
 def staff_accounts(seeded, clock):
     from kiosk import staff, store
     with store.transaction(seeded.db) as conn:
-        admin = staff.add(conn, "Nguyễn Thị Mai", "040190000111", "1234", clock.now(), is_admin=True)
-        rec = staff.add(conn, "Phạm Văn Nam", "040188000222", "5678", clock.now(), by=admin.id)
+        admin = staff.add(conn, "Nguyễn Thị Mai", "040190000111", "385172", clock.now(), is_admin=True)
+        rec = staff.add(conn, "Phạm Văn Nam", "040188000222", "4826", clock.now(), by=admin.id)
     return admin, rec
 
 

@@ -18,17 +18,20 @@ def _checkin(qtbot, kiosk, scanner, payload):
     return kiosk.last_outcome
 
 
-def test_sign_in_wrong_pin_then_lockout_survives_the_right_pin(qtbot, console, staff_accounts):
+def test_sign_in_wrong_pin_then_lockout_survives_the_right_pin(qtbot, console, staff_accounts, seeded):
+    from kiosk import staff
     admin, rec = staff_accounts
-    for left in (4, 3, 2, 1):
+    refused = "Mã PIN không được chấp nhận"
+    for _ in range(5):
+        console.login.message.setText("")
         sign_in(qtbot, console, rec.id, "0000")
-        qtbot.waitUntil(lambda: f"Còn {left} lần" in console.login.message.text(), timeout=5000)
+        qtbot.waitUntil(lambda: refused in console.login.message.text(), timeout=5000)
     assert console.current == "login"
-    sign_in(qtbot, console, rec.id, "0000")
-    qtbot.waitUntil(lambda: "bị khóa đến" in console.login.message.text(), timeout=5000)
-    sign_in(qtbot, console, rec.id, "5678")  # right PIN, but locked
-    qtbot.wait(300)
-    qtbot.waitUntil(lambda: "bị khóa đến" in console.login.message.text(), timeout=5000)
+    assert staff.get(seeded.db.conn, rec.id).locked_until  # locked after max_attempts (5)
+    console.login.message.setText("")
+    sign_in(qtbot, console, rec.id, "4826")  # right PIN, but locked: the same words as a wrong PIN
+    qtbot.waitUntil(lambda: refused in console.login.message.text(), timeout=5000)
+    assert "khóa đến" not in console.login.message.text() and "Còn" not in console.login.message.text()
     assert console.current == "login" and console.session is None
     assert console.login.pin.text() == ""  # a PIN never stays in the field
 
@@ -37,7 +40,7 @@ def test_sign_in_and_auto_lock_forgets_the_screen(qtbot, console, staff_accounts
     admin, _ = staff_accounts
     _checkin(qtbot, kiosk, scanner, demo.ELIGIBLE_CCCD)
     console._lock_timer.setInterval(400)
-    sign_in(qtbot, console, admin.id, "1234")
+    sign_in(qtbot, console, admin.id, "385172")
     qtbot.waitUntil(lambda: console.current == "queue" and len(console.rows) == 1, timeout=5000)
     assert "Trần Thị Lan Anh" in visible_text(console)
     assert console.tabs["staff"].isVisible()
@@ -48,7 +51,7 @@ def test_sign_in_and_auto_lock_forgets_the_screen(qtbot, console, staff_accounts
 
 def test_receptionist_has_no_staff_admin(qtbot, console, staff_accounts):
     _, rec = staff_accounts
-    sign_in(qtbot, console, rec.id, "5678")
+    sign_in(qtbot, console, rec.id, "4826")
     qtbot.waitUntil(lambda: console.current == "queue", timeout=5000)
     assert not console.tabs["staff"].isVisible()
     console.show_page("staff")
@@ -60,7 +63,7 @@ def test_queue_actions_are_recorded_with_who(qtbot, console, staff_accounts, kio
     admin, _ = staff_accounts
     first = _checkin(qtbot, kiosk, scanner, demo.ELIGIBLE_CCCD)
     second = _checkin(qtbot, kiosk, scanner, demo.EXPIRED_CCCD)
-    sign_in(qtbot, console, admin.id, "1234")
+    sign_in(qtbot, console, admin.id, "385172")
     qtbot.waitUntil(lambda: len(console.rows) == 2, timeout=5000)
     console.queue.call_next.click()
     qtbot.waitUntil(lambda: console.rows and console.rows[0].status == "being_seen", timeout=5000)
@@ -97,7 +100,7 @@ def test_search_by_name_without_accents_and_by_id_digits(qtbot, console, staff_a
     admin, _ = staff_accounts
     for p in (demo.ELIGIBLE_CCCD, demo.EXPIRED_CCCD, demo.UNKNOWN_CCCD):
         _checkin(qtbot, kiosk, scanner, p)
-    sign_in(qtbot, console, admin.id, "1234")
+    sign_in(qtbot, console, admin.id, "385172")
     qtbot.waitUntil(lambda: len(console.rows) == 3, timeout=5000)
     console.queue.search.setText("le van binh")
     console.queue.search_button.click()
@@ -112,7 +115,7 @@ def test_search_by_name_without_accents_and_by_id_digits(qtbot, console, staff_a
 def test_reprint_ticket(qtbot, console, staff_accounts, kiosk, scanner, printer):
     admin, _ = staff_accounts
     _checkin(qtbot, kiosk, scanner, demo.ELIGIBLE_CCCD)
-    sign_in(qtbot, console, admin.id, "1234")
+    sign_in(qtbot, console, admin.id, "385172")
     qtbot.waitUntil(lambda: len(console.rows) == 1, timeout=5000)
     console.queue.table.selectRow(0)
     console.queue.reprint.click()
@@ -133,7 +136,7 @@ def test_chip_photo_only_on_the_console_only_in_memory(qtbot, console, staff_acc
     photo = bytes(buf.data())
     doc = _ChipDoc(photo)
     admin, _ = staff_accounts
-    sign_in(qtbot, console, admin.id, "1234")
+    sign_in(qtbot, console, admin.id, "385172")
     qtbot.waitUntil(lambda: console.current == "queue", timeout=5000)
     kiosk.last_outcome = None
     bridge.on_scan(ScanEvent(b"", "chip", document=doc))
@@ -169,7 +172,7 @@ def test_manual_entry_checks_in_marked_as_manual(qtbot, console, staff_accounts,
                                                  extra, flag):
     from kiosk import desk
     admin, _ = staff_accounts
-    sign_in(qtbot, console, admin.id, "1234")
+    sign_in(qtbot, console, admin.id, "385172")
     qtbot.waitUntil(lambda: console.current == "queue", timeout=5000)
     console.show_page("manual")
     m = console.manual
@@ -191,7 +194,7 @@ def test_manual_entry_checks_in_marked_as_manual(qtbot, console, staff_accounts,
 ])
 def test_manual_entry_uses_the_parsers_rules(qtbot, console, staff_accounts, kind, number, words):
     admin, _ = staff_accounts
-    sign_in(qtbot, console, admin.id, "1234")
+    sign_in(qtbot, console, admin.id, "385172")
     qtbot.waitUntil(lambda: console.current == "queue", timeout=5000)
     console.show_page("manual")
     m = console.manual
@@ -205,7 +208,7 @@ def test_manual_entry_uses_the_parsers_rules(qtbot, console, staff_accounts, kin
 def test_stay_start_list_and_receipt(qtbot, console, staff_accounts, kiosk, scanner):
     admin, _ = staff_accounts
     _checkin(qtbot, kiosk, scanner, demo.ELIGIBLE_CCCD)
-    sign_in(qtbot, console, admin.id, "1234")
+    sign_in(qtbot, console, admin.id, "385172")
     qtbot.waitUntil(lambda: console.current == "queue", timeout=5000)
     console.show_page("stays")
     s = console.stays_page
@@ -227,7 +230,7 @@ def test_stay_start_list_and_receipt(qtbot, console, staff_accounts, kiosk, scan
 def test_stay_alarm_one_hour_before_the_deadline(qtbot, console, staff_accounts, kiosk, scanner, clock):
     admin, _ = staff_accounts
     _checkin(qtbot, kiosk, scanner, demo.ELIGIBLE_CCCD)
-    sign_in(qtbot, console, admin.id, "1234")
+    sign_in(qtbot, console, admin.id, "385172")
     qtbot.waitUntil(lambda: console.current == "queue", timeout=5000)
     console.show_page("stays")
     console.stays_page.queue_number.setText("1")
@@ -246,7 +249,7 @@ def test_end_of_day_counts_and_recorded_export(qtbot, console, staff_accounts, k
     admin, _ = staff_accounts
     for p in (demo.ELIGIBLE_CCCD, demo.EXPIRED_CCCD, demo.UNKNOWN_CCCD):
         _checkin(qtbot, kiosk, scanner, p)
-    sign_in(qtbot, console, admin.id, "1234")
+    sign_in(qtbot, console, admin.id, "385172")
     qtbot.waitUntil(lambda: console.current == "queue", timeout=5000)
     console.show_page("day")
     qtbot.waitUntil(lambda: "Số lượt hôm nay: 3" in console.day.total.text(), timeout=5000)
@@ -265,14 +268,14 @@ def test_end_of_day_counts_and_recorded_export(qtbot, console, staff_accounts, k
 def test_admin_adds_disables_and_resets(qtbot, console, staff_accounts, seeded):
     from kiosk import staff
     admin, rec = staff_accounts
-    sign_in(qtbot, console, admin.id, "1234")
+    sign_in(qtbot, console, admin.id, "385172")
     qtbot.waitUntil(lambda: console.current == "queue", timeout=5000)
     console.show_page("staff")
     qtbot.waitUntil(lambda: len(console.staff_rows) == 2, timeout=5000)
     a = console.staff
     a.name.setText("Đỗ Thị Hằng")
     a.id_number.setText("040199000333")
-    a.pin.setText("2468")
+    a.pin.setText("7391")
     a.add.click()
     qtbot.waitUntil(lambda: len(console.staff_rows) == 3, timeout=5000)
     row = next(i for i, s in enumerate(console.staff_rows) if s.id == rec.id)
@@ -280,7 +283,7 @@ def test_admin_adds_disables_and_resets(qtbot, console, staff_accounts, seeded):
     a.disable.click()
     qtbot.waitUntil(lambda: staff.get(seeded.db.conn, rec.id).disabled, timeout=5000)
     a.table.selectRow(row)
-    a.pin.setText("1357")
+    a.pin.setText("5190")
     a.reset.click()
     qtbot.waitUntil(lambda: "Đã cập nhật" in a.message.text(), timeout=5000)
     row_admin = next(i for i, s in enumerate(console.staff_rows) if s.id == admin.id)
@@ -292,7 +295,7 @@ def test_admin_adds_disables_and_resets(qtbot, console, staff_accounts, seeded):
 def test_manual_entry_of_a_foreigner_by_passport(qtbot, console, staff_accounts, printer, seeded):
     from kiosk import desk
     admin, _ = staff_accounts
-    sign_in(qtbot, console, admin.id, "1234")
+    sign_in(qtbot, console, admin.id, "385172")
     qtbot.waitUntil(lambda: console.current == "queue", timeout=5000)
     console.show_page("manual")
     m = console.manual
@@ -317,7 +320,7 @@ def test_recheck_button_runs_the_lookup_as_the_signed_in_officer(qtbot, bridge, 
     qtbot.addWidget(c)
     c.show()
     qtbot.waitUntil(lambda: c.login.staff.count() == 2, timeout=5000)
-    sign_in(qtbot, c, staff_accounts[1].id, "5678")
+    sign_in(qtbot, c, staff_accounts[1].id, "4826")
     qtbot.waitUntil(lambda: c.current == "queue", timeout=5000)
     c.show_page("status")
     c.status_page.recheck.click()
@@ -338,7 +341,7 @@ def test_call_next_is_called_aloud_and_changes_are_audited(qtbot, bridge, staff_
     _checkin(qtbot, kiosk, scanner, demo.ELIGIBLE_CCCD)
     qtbot.waitUntil(lambda: c.login.staff.count() == 2, timeout=5000)
     admin = staff_accounts[0]
-    sign_in(qtbot, c, admin.id, "1234")
+    sign_in(qtbot, c, admin.id, "385172")
     qtbot.waitUntil(lambda: len(c.rows) == 1, timeout=5000)
     c.queue.call_next.click()
     qtbot.waitUntil(lambda: spoken == ["Mời số 1 vào phòng khám"], timeout=5000)

@@ -20,13 +20,16 @@ def conn(seeded):
     return seeded.db.conn
 
 
+ADMIN_PIN, REC_PIN = "385172", "4826"
+
+
 def test_pin_is_a_slow_salted_hash(conn, clock):
     with _tx(conn) as c:
-        a = staff.add(c, "Nguyễn Thị Mai", "040190000111", "1234", clock.now(), is_admin=True)
+        a = staff.add(c, "Nguyễn Thị Mai", "040190000111", ADMIN_PIN, clock.now(), is_admin=True)
     stored = conn.execute("SELECT pin_hash FROM staff WHERE id = ?", [a.id]).fetchone()[0]
-    assert stored.startswith("scrypt$16384$8$1$") and "1234" not in stored
-    assert staff.verify_pin("1234", stored) and not staff.verify_pin("1235", stored)
-    assert staff.hash_pin("1234") != staff.hash_pin("1234")  # salted
+    assert stored.startswith("scrypt$16384$8$1$") and ADMIN_PIN not in stored
+    assert staff.verify_pin(ADMIN_PIN, stored) and not staff.verify_pin("385173", stored)
+    assert staff.hash_pin(ADMIN_PIN) != staff.hash_pin(ADMIN_PIN)  # salted
     assert a.masked_id == "********0111"
 
 
@@ -37,32 +40,35 @@ def _tx(conn):
 
 def test_lockout_after_max_attempts_and_unlock_after_the_period(conn, clock):
     with _tx(conn) as c:
-        a = staff.add(c, "A", "040190000111", "1234", clock.now(), is_admin=True)
+        a = staff.add(c, "A", "040190000111", ADMIN_PIN, clock.now(), is_admin=True)
     for i in range(4):
         with _tx(conn) as c:
             r = staff.login(c, a.id, "9999", clock.now())
-        assert r.reason == "wrong_pin" and r.attempts_left == 4 - i
+        assert r.reason == "refused" and r.cause == "wrong_pin"
     with _tx(conn) as c:
-        assert staff.login(c, a.id, "9999", clock.now()).reason == "locked"
+        r = staff.login(c, a.id, "9999", clock.now())
+        assert r.reason == "refused" and r.cause == "locked"
     with _tx(conn) as c:
-        assert staff.login(c, a.id, "1234", clock.now()).reason == "locked"  # right PIN, still locked
+        r = staff.login(c, a.id, ADMIN_PIN, clock.now())  # right PIN, still locked: the same answer
+        assert r.reason == "refused" and r.cause == "locked"
     clock.advance(minutes=5, seconds=1)
     with _tx(conn) as c:
-        assert staff.login(c, a.id, "1234", clock.now()).ok
+        assert staff.login(c, a.id, ADMIN_PIN, clock.now()).ok
 
 
 def test_only_admins_manage_accounts(conn, clock):
     with _tx(conn) as c:
-        admin = staff.add(c, "A", "040190000111", "1234", clock.now(), is_admin=True)
-        rec = staff.add(c, "B", "040190000222", "5678", clock.now(), by=admin.id)
+        admin = staff.add(c, "A", "040190000111", ADMIN_PIN, clock.now(), is_admin=True)
+        rec = staff.add(c, "B", "040190000222", REC_PIN, clock.now(), by=admin.id)
         with pytest.raises(staff.StaffError) as e:
-            staff.add(c, "C", "040190000333", "1111", clock.now(), by=rec.id)
+            staff.add(c, "C", "040190000333", "5190", clock.now(), by=rec.id)
         assert e.value.reason == "not_admin"
         with pytest.raises(staff.StaffError):
-            staff.add(c, "D", "040190000222", "1111", clock.now(), by=admin.id)  # ID already has an account
+            staff.add(c, "D", "040190000222", "5190", clock.now(), by=admin.id)  # ID already has an account
         staff.set_disabled(c, rec.id, True, clock.now(), by=admin.id)
     with _tx(conn) as c:
-        assert staff.login(c, rec.id, "5678", clock.now()).reason == "disabled"
+        r = staff.login(c, rec.id, REC_PIN, clock.now())
+        assert r.reason == "refused" and r.cause == "disabled"
     events = [r[0] for r in conn.execute("SELECT action FROM staff_events ORDER BY id")]
     assert events == ["added_admin", "added", "disabled"]
 
@@ -71,7 +77,7 @@ def test_visit_state_machine(seeded, clock):
     v = seeded.handle(ScanEvent(demo.ELIGIBLE_CCCD.encode())).visit_id
     conn = seeded.db.conn
     with _tx(conn) as c:
-        admin = staff.add(c, "A", "040190000111", "1234", clock.now(), is_admin=True)
+        admin = staff.add(c, "A", "040190000111", ADMIN_PIN, clock.now(), is_admin=True)
         assert desk.call_next(c, "2026-11-26", admin.id, clock.now()).status == "being_seen"
         assert desk.call_next(c, "2026-11-26", admin.id, clock.now()) is None
         desk.set_status(c, v, "done", admin.id, clock.now())

@@ -84,7 +84,7 @@ def test_every_screen_in_both_languages_finds_a_translation(qtbot, bridge, scann
     qtbot.addWidget(c)
     c.show()
     qtbot.waitUntil(lambda: c.login.staff.count() == 2, timeout=5000)
-    sign_in(qtbot, c, staff_accounts[0].id, "1234")
+    sign_in(qtbot, c, staff_accounts[0].id, "385172")
     qtbot.waitUntil(lambda: c.current == "queue", timeout=5000)
     for page in c.PAGES:
         c.show_page(page)

@@ -40,18 +40,6 @@
             <translation>Not verified</translation>
         </message>
         <message>
-            <source>Wrong PIN. {left} tries left before the account locks.</source>
-            <translation>Wrong PIN. {left} tries left before the account locks.</translation>
-        </message>
-        <message>
-            <source>Too many wrong PINs: this account is locked until {until}.</source>
-            <translation>Too many wrong PINs: this account is locked until {until}.</translation>
-        </message>
-        <message>
-            <source>This account is disabled. Ask the administrator.</source>
-            <translation>This account is disabled. Ask the administrator.</translation>
-        </message>
-        <message>
             <source>Choose your name first.</source>
             <translation>Choose your name first.</translation>
         </message>
@@ -838,6 +826,26 @@
         <message>
             <source>A device is not working: please ask the receptionist</source>
             <translation>A device is not working: please ask the receptionist</translation>
+        </message>
+        <message>
+            <source>PIN not accepted. Too many wrong PINs lock the account for a while; if it keeps failing, ask the administrator.</source>
+            <translation>PIN not accepted. Too many wrong PINs lock the account for a while; if it keeps failing, ask the administrator.</translation>
+        </message>
+        <message>
+            <source>An administrator&apos;s PIN is at least 6 digits.</source>
+            <translation>An administrator&apos;s PIN is at least 6 digits.</translation>
+        </message>
+        <message>
+            <source>That PIN is too easy to guess (repeated digits or a run). Choose another.</source>
+            <translation>That PIN is too easy to guess (repeated digits or a run). Choose another.</translation>
+        </message>
+        <message>
+            <source>A PIN may not be a birth date. Choose another.</source>
+            <translation>A PIN may not be a birth date. Choose another.</translation>
+        </message>
+        <message>
+            <source>That PIN is one of the most common ones. Choose another.</source>
+            <translation>That PIN is one of the most common ones. Choose another.</translation>
         </message>
     </context>
 </TS>

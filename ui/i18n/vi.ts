@@ -40,18 +40,6 @@
         <translation>Chưa xác minh</translation>
     </message>
     <message>
-        <source>Wrong PIN. {left} tries left before the account locks.</source>
-        <translation>Sai mã PIN. Còn {left} lần thử trước khi tài khoản bị khóa.</translation>
-    </message>
-    <message>
-        <source>Too many wrong PINs: this account is locked until {until}.</source>
-        <translation>Nhập sai PIN quá nhiều lần: tài khoản bị khóa đến {until}.</translation>
-    </message>
-    <message>
-        <source>This account is disabled. Ask the administrator.</source>
-        <translation>Tài khoản này đã bị vô hiệu hóa. Hãy hỏi quản trị viên.</translation>
-    </message>
-    <message>
         <source>Choose your name first.</source>
         <translation>Hãy chọn tên của bạn trước.</translation>
     </message>
@@ -838,6 +826,26 @@
     <message>
         <source>A device is not working: please ask the receptionist</source>
         <translation>Có thiết bị không hoạt động: vui lòng gặp nhân viên tiếp đón</translation>
+    </message>
+    <message>
+        <source>PIN not accepted. Too many wrong PINs lock the account for a while; if it keeps failing, ask the administrator.</source>
+        <translation>Mã PIN không được chấp nhận. Nhập sai nhiều lần sẽ khóa tài khoản một thời gian; nếu vẫn không được, hãy hỏi quản trị viên.</translation>
+    </message>
+    <message>
+        <source>An administrator&apos;s PIN is at least 6 digits.</source>
+        <translation>Mã PIN của quản trị viên phải có ít nhất 6 chữ số.</translation>
+    </message>
+    <message>
+        <source>That PIN is too easy to guess (repeated digits or a run). Choose another.</source>
+        <translation>Mã PIN này quá dễ đoán (lặp lại chữ số hoặc dãy liên tiếp). Hãy chọn mã khác.</translation>
+    </message>
+    <message>
+        <source>A PIN may not be a birth date. Choose another.</source>
+        <translation>Mã PIN không được là ngày sinh. Hãy chọn mã khác.</translation>
+    </message>
+    <message>
+        <source>That PIN is one of the most common ones. Choose another.</source>
+        <translation>Mã PIN này thuộc loại phổ biến nhất. Hãy chọn mã khác.</translation>
     </message>
 </context>
 </TS>

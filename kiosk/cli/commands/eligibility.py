@@ -38,15 +38,15 @@ def eligibility_cmd(ctx) -> int:
     card = sin = idn = None
     if a.card is not None:
         c = a.card.strip().upper()
-        if re.fullmatch(r"\d{10}", c):
+        if re.fullmatch(r"[0-9]{10}", c, re.ASCII):
             sin = c
-        elif re.fullmatch(r"[A-Z]{2}[1-5]\d{12}", c):
+        elif re.fullmatch(r"[A-Z]{2}[1-5][0-9]{12}", c, re.ASCII):
             card = c
         else:
             raise UsageError("--card: expected the 15-character code (e.g. HS4401234567890) or the 10-digit number")
     else:
         idn = a.id_number.strip()
-        if not re.fullmatch(r"\d{12}", idn):
+        if not re.fullmatch(r"[0-9]{12}", idn, re.ASCII):
             raise UsageError("--id-number: expected 12 digits")
     day = parse_date(a.date, "--date") if a.date else vn_date(SystemClock().now())
     admitted = parse_date(a.admitted, "--admitted") if a.admitted else None

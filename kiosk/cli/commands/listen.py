@@ -54,7 +54,7 @@ def make_source(ctx):
                              max_frame=cfg["scanner.max_scan_bytes"], suffix=suffix)
     if a.camera is not None:
         from drivers.camera import CameraSource
-        dev = int(a.camera) if a.camera.isdigit() else a.camera
+        dev = int(a.camera) if a.camera.isascii() and a.camera.isdigit() else a.camera
         return CameraSource(dev, decoder=a.decoder or cfg["camera.decoder"], cooldown=cfg["camera.cooldown_seconds"],
                             width=cfg["camera.width"], height=cfg["camera.height"])
     from drivers.hid_scanner import HidScanner

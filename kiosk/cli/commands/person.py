@@ -10,11 +10,16 @@ import sys
 from kiosk.cli import add_json
 from kiosk.errors import UsageError
 
-_ID12 = re.compile(r"\d{12}")
+_ID12 = re.compile(r"[0-9]{12}", re.ASCII)
+
+
+def _account(text: str) -> int:
+    from kiosk.cli.commands.staff import account_number
+    return account_number(text)
 
 
 def add_admin_options(p) -> None:
-    p.add_argument("--staff", type=int, metavar="ACCOUNT",
+    p.add_argument("--staff", type=_account, metavar="ACCOUNT",
                    help="administrator's staff account id (PIN from $KIOSK_STAFF_PIN or asked); "
                         "without it, only root on the device may run this")
 
@@ -35,9 +40,10 @@ def authorize_admin(ctx, db, now) -> str:
         pin = getpass.getpass(f"PIN for staff account {staff_id}: ")
     from kiosk import staff, store
     with store.transaction(db) as conn:  # commit the attempt counter whatever the outcome
-        result = staff.login(conn, staff_id, pin, now)
+        # The configured lockout (staff.max_pin_attempts, staff.lockout_minutes), as at the console.
+        result = staff.login(conn, staff_id, pin, now, policy=staff.LoginPolicy.from_config(ctx.config))
     if not result.ok:
-        raise UsageError(f"--staff {staff_id}: not accepted ({result.reason})")
+        raise UsageError(f"--staff {staff_id}: PIN not accepted")  # never which: unknown, disabled, locked or wrong
     if not result.account.is_admin:
         raise UsageError(f"--staff {staff_id}: only an administrator may do this")
     return f"staff:{staff_id}"
@@ -60,7 +66,8 @@ def register(sub) -> None:
 def _prepare(ctx):
     from kiosk import datakey
     from kiosk.clock import SystemClock
-    id_number = ctx.args.id_number.strip()
+    from kiosk.documents.fields import typed
+    id_number = "".join(typed(ctx.args.id_number).split())  # full-width digits typed by an IME count as ASCII
     if not _ID12.fullmatch(id_number):
         raise UsageError("--id-number: expected the 12-digit personal ID number")
     datakey.load(ctx.config)

@@ -59,13 +59,13 @@ def credentials(args):
     from drivers.chip.reader import Credentials
     dob = parse_date(args.date_of_birth, "--date-of-birth") if args.date_of_birth else None
     if args.id_number:
-        if not re.fullmatch(r"\d{12}", args.id_number):
+        if not re.fullmatch(r"[0-9]{12}", args.id_number, re.ASCII):
             raise UsageError("--id-number: expected the 12 digits of the ID number")
         return Credentials(id_number=args.id_number, date_of_birth=dob)
     if dob:
         raise UsageError("--date-of-birth goes with --id-number")
     if args.can:
-        if not re.fullmatch(r"\d{6}", args.can):
+        if not re.fullmatch(r"[0-9]{6}", args.can, re.ASCII):
             raise UsageError("--can: expected 6 digits")
         return Credentials(can=args.can)
     return Credentials(mrz=mrz_credentials(args.mrz))

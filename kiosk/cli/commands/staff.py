@@ -2,7 +2,9 @@
 
 The first administrator is created on the device (as root, or while no
 account exists); after that an administrator's account and PIN authorise changes.
-New PINs come from $KIOSK_NEW_PIN or are asked on the terminal, never as arguments.
+New PINs come from $KIOSK_NEW_PIN or are asked on the terminal, never as arguments,
+and must pass the PIN policy (kiosk.staff.check_pin_policy). An administrator's
+PIN is checked with the configured lockout settings, as at the console.
 """
 
 from __future__ import annotations
@@ -15,6 +17,16 @@ from kiosk.cli import add_json
 from kiosk.errors import UsageError
 
 
+def account_number(text: str) -> int:
+    """An account id as typed: ASCII digits only (int() alone would take ٣ for 3)."""
+    import argparse
+    from kiosk.documents.fields import ascii_digits, typed
+    text = typed(text).strip()
+    if not ascii_digits(text):
+        raise argparse.ArgumentTypeError(f"expected an account number (digits 0-9), got {text!r}")
+    return int(text)
+
+
 def register(sub) -> None:
     p = sub.add_parser("staff", help="staff accounts for the receptionist console")
     psub = p.add_subparsers(dest="staff_command", metavar="ACTION", required=True)
@@ -24,20 +36,23 @@ def register(sub) -> None:
     c = psub.add_parser("add", help="add an account (PIN from $KIOSK_NEW_PIN or asked)")
     c.add_argument("--name", required=True, help="full name as on the ID card")
     c.add_argument("--id-number", required=True, help="the staff member's 12-digit ID number (for national lookups)")
-    c.add_argument("--admin", action="store_true", help="an administrator (adds, disables and resets accounts)")
+    c.add_argument("--birth-date", metavar="DD/MM/YYYY", required=True,
+                   help="the staff member's birth date (sealed at rest): refused as a PIN in any usual form")
+    c.add_argument("--admin", action="store_true", help="an administrator (adds, disables and resets accounts; "
+                                                        "a PIN of at least 6 digits)")
     _by(c)
     c.set_defaults(func=add)
     for name, helptext, func in (("disable", "disable an account", disable), ("enable", "enable an account", enable),
                                  ("reset-pin", "set a new PIN and unlock (PIN from $KIOSK_NEW_PIN or asked)",
                                   reset_pin)):
         c = psub.add_parser(name, help=helptext)
-        c.add_argument("account", type=int, help="account id (see `kiosk staff list`)")
+        c.add_argument("account", type=account_number, help="account id (see `kiosk staff list`)")
         _by(c)
         c.set_defaults(func=func)
 
 
 def _by(c) -> None:
-    c.add_argument("--staff", type=int, metavar="ACCOUNT",
+    c.add_argument("--staff", type=account_number, metavar="ACCOUNT",
                    help="the administrator making the change (PIN from $KIOSK_STAFF_PIN or asked); "
                         "without it, only root on the device, or anyone while no account exists")
     add_json(c)
@@ -53,25 +68,30 @@ def _secret(env: str, prompt: str) -> str:
     return value
 
 
-def _authorise(ctx, conn, now) -> int | None:
+_REFUSED = object()
+
+
+def _authorise(ctx, conn, now):
     from kiosk import staff
     by = ctx.args.staff
     if by is None:
         if os.geteuid() == 0 or not staff.list_staff(conn):
             return None
         raise UsageError("give --staff ACCOUNT (an administrator), or run as root on the device")
-    result = staff.login(conn, by, _secret("KIOSK_STAFF_PIN", f"PIN for staff account {by}: "), now)
-    if not result.ok:
-        raise UsageError(f"--staff {by}: not accepted ({result.reason})")
-    return by
+    # The configured lockout (staff.max_pin_attempts, staff.lockout_minutes), as at the console.
+    result = staff.login(conn, by, _secret("KIOSK_STAFF_PIN", f"PIN for staff account {by}: "), now,
+                         policy=staff.LoginPolicy.from_config(ctx.config))
+    return by if result.ok else _REFUSED
 
 
 def _run(ctx, fn):
     from kiosk import staff, store
     db = ctx.db()
     now = datetime.now(timezone.utc)
-    with store.transaction(db) as conn:
+    with store.transaction(db) as conn:  # commits the attempt counter whatever the outcome
         by = _authorise(ctx, conn, now)
+    if by is _REFUSED:  # raised only now: inside the transaction it would roll the wrong PIN's count back
+        raise UsageError(f"--staff {ctx.args.staff}: PIN not accepted")  # never which: unknown, disabled, locked
     try:
         with store.transaction(db) as conn:
             acct = fn(conn, now, by)
@@ -93,9 +113,10 @@ def list_cmd(ctx) -> int:
 
 def add(ctx) -> int:
     from kiosk import staff
-    pin = _secret("KIOSK_NEW_PIN", "new PIN (4-8 digits): ")
+    pin = _secret("KIOSK_NEW_PIN", f"new PIN ({6 if ctx.args.admin else 4}-8 digits): ")
     return _run(ctx, lambda conn, now, by: staff.add(conn, ctx.args.name, ctx.args.id_number, pin, now,
-                                                     is_admin=ctx.args.admin, by=by))
+                                                     is_admin=ctx.args.admin, by=by,
+                                                     birth_date=ctx.args.birth_date))
 
 
 def disable(ctx) -> int:
