@@ -9,12 +9,14 @@ starts half-configured.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from kiosk.errors import ConfigError
 
@@ -46,6 +48,28 @@ class Key:
 def _regex(pattern: str) -> Callable[[Any], bool]:
     rx = re.compile(pattern, re.ASCII)  # \d means 0-9 only, never other scripts' digits
     return lambda v: bool(rx.fullmatch(v))
+
+
+def insecure_url(url: str) -> str | None:
+    """Why `url` must not carry a token or personal data (None: it may): https://, or http:// to loopback only."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - a bad port raises ValueError
+    except ValueError:
+        return "not a valid URL"
+    if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in url):
+        return "expected an https:// URL"
+    if parts.scheme == "https":
+        return None
+    if host.lower() == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return f"plain http:// to {host} would send the device token and personal data unencrypted: use https://"
 
 
 def _between(lo: float, hi: float) -> Callable[[Any], bool]:
@@ -170,8 +194,8 @@ SCHEMA: tuple[Key, ...] = (
     Key("reader", "read_photo", True, "true or false",
         "Also read the face photo (DG2) at check-in, into memory only, for the receptionist's face check on the "
         "console; it adds the photo's size to every chip read (about 15–20 KB).", kind=bool),
-    Key("upstream", "url", "", "an http:// or https:// URL, or empty when not provisioned",
-        "The provincial hub the kiosk syncs with.", lambda v: v == "" or bool(re.match(r"https?://", v))),
+    Key("upstream", "url", "", "an https:// URL (http:// only to 127.0.0.1, ::1 or localhost), or empty when "
+        "not provisioned", "The provincial hub the kiosk syncs with.", lambda v: v == "" or insecure_url(v) is None),
     Key("upstream", "token_file", "/etc/kiosk/device-token", "a file path",
         "File holding this device's bearer token for the hub."),
     Key("upstream", "ca_file", "", "a file path, or empty for the system CAs",
@@ -192,9 +216,10 @@ SCHEMA: tuple[Key, ...] = (
     Key("roster", "key_file", "", "a file path, or empty for the demo key",
         "The province's roster hashing key (HMAC-SHA256). Empty: a built-in demo key, "
         "which only matches the demo roster."),
-    Key("gateway", "url", "", "an http:// or https:// URL, or empty (no account of its own)",
-        "The BHXH gateway, when this station has its own account (usually the provincial hub holds it). "
-        "Empty: eligibility is offline-only on this device.", lambda v: v == "" or bool(re.match(r"https?://", v))),
+    Key("gateway", "url", "", "an https:// URL (http:// only to 127.0.0.1, ::1 or localhost), or empty (no "
+        "account of its own)", "The BHXH gateway, when this station has its own account (usually the provincial "
+        "hub holds it). Empty: eligibility is offline-only on this device.",
+        lambda v: v == "" or insecure_url(v) is None),
     Key("gateway", "username", "", "text, e.g. \"40123_BV\"", "The facility's gateway account (facility code + `_BV`)."),
     Key("gateway", "password_file", "/etc/kiosk/gateway-password", "a file path",
         "File holding the gateway account's password (plain, or its MD5 hex)."),

@@ -5,20 +5,36 @@ reason a technician can act on (an untrusted certificate names the CA file
 it was checked against). `delivered` on it says whether the request may have
 reached the hub: False only when the connection was never made, which is
 what lets the outbox put a row back to 'queued' rather than 'sent'.
+
+Nothing the hub sends is trusted (issue 13): a plain http:// URL is refused
+unless it is loopback (the token and personal data would cross the network in
+clear); an answer body is read only up to :data:`MAX_ANSWER_BYTES` (whatever
+Content-Length says) within :data:`ANSWER_DEADLINE` seconds; JSON that is not
+JSON, nested too deep, or of the wrong shape becomes :class:`HubUnavailable`
+with a log line, never an exception from deep inside the parser.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from kiosk.config import insecure_url
 from kiosk.errors import UnavailableError, UsageError
+from kiosk.logs import event
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = "tramyte-kiosk-sync/1"
+MAX_ANSWER_BYTES = 4 << 20  # a batch of 500 answers is ~100 KB; anything near this is not an answer
+ANSWER_DEADLINE = 120.0  # seconds to read one answer body, however slowly the bytes trickle in
 
 
 SINGLE_PATHS = {"visit": "/v1/visits", "stay_notification": "/v1/stay-notifications", "audit": "/v1/audit-entries"}
@@ -62,19 +78,83 @@ class Answer:
         return 400 <= self.status < 500 and self.status not in (401, 403, 408, 409, 429)
 
 
-def _error_code(r) -> str | None:
+class BadAnswer(ValueError):
+    """An answer body that is too large, too slow, not JSON, or nested too deep."""
+
+
+def parse_json(raw: bytes) -> Any:
+    """JSON from an untrusted peer: any failure (bad UTF-8, syntax, nesting deep enough to blow the stack,
+    NaN/Infinity) is a BadAnswer."""
     try:
-        body = r.json()
-    except ValueError:
+        return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise BadAnswer(f"not JSON ({type(e).__name__})") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def read_bounded(r, limit: int = MAX_ANSWER_BYTES, deadline: float = ANSWER_DEADLINE) -> bytes:
+    """The body of a streamed response, refusing more than `limit` bytes (announced or sent) or more than
+    `deadline` seconds; the response is closed either way. Transport errors propagate (requests' own)."""
+    try:
+        announced = r.headers.get("Content-Length")
+        if announced is not None:
+            try:
+                n = int(announced)
+            except ValueError:
+                raise BadAnswer(f"Content-Length {announced[:40]!r} is not a number") from None
+            if n < 0 or n > limit:
+                raise BadAnswer(f"it announced {n} bytes, more than the {limit} accepted")
+        buf = bytearray()
+        end = time.monotonic() + deadline
+        for chunk in r.iter_content(1 << 16):
+            buf += chunk
+            if len(buf) > limit:
+                raise BadAnswer(f"it sent more than the {limit} bytes accepted")
+            if time.monotonic() > end:
+                raise BadAnswer(f"it took more than {deadline:g} s to send")
+        return bytes(buf)
+    finally:
+        r.close()
+
+
+def _loaded(r) -> Any:
+    """The JSON body of a response request() already read (None when it is not JSON)."""
+    try:
+        return parse_json(r.content)
+    except BadAnswer:
         return None
-    return body.get("error") if isinstance(body, dict) else None
+
+
+def _error_code(r) -> str | None:
+    body = _loaded(r)
+    code = body.get("error") if isinstance(body, dict) else None
+    return code if isinstance(code, str) else None
 
 
 def _error_detail(r) -> str:
-    try:
-        return str(r.json().get("detail", ""))[:200]
-    except (ValueError, AttributeError):
-        return ""
+    body = _loaded(r)
+    return str(body.get("detail", ""))[:200] if isinstance(body, dict) else ""
+
+
+def refuse(what: str, reason: str, **fields: Any) -> "HubUnavailable":
+    """A HubUnavailable for an answer that cannot be used, logged (reason: structural, never personal data)."""
+    event(log, "hub_answer_refused", logging.WARNING, what=what, reason=reason[:120], **fields)
+    return HubUnavailable(f"the hub's answer to {what} cannot be used: {reason}", delivered=None)
+
+
+def check_hub_url(url: str) -> str:
+    """`url` if a token may be sent to it; UsageError (exit 2) before any connection otherwise."""
+    if not url:
+        raise UsageError("no hub URL: set upstream.url in the configuration or pass --hub URL")
+    why = insecure_url(url)
+    if why:
+        event(log, "hub_url_refused", logging.WARNING, reason=why.split(":")[0][:60])
+        raise UsageError(f"hub URL {url!r} refused: {why} (http:// is allowed only to 127.0.0.1, ::1 "
+                         "or localhost)")
+    return url
 
 
 def read_token(path: str | Path) -> str:
@@ -91,11 +171,7 @@ def read_token(path: str | Path) -> str:
 class HubClient:
     def __init__(self, url: str, token: str, *, ca_file: str | None = None, client_cert: str | None = None,
                  client_key: str | None = None, timeout: tuple[float, float] = (3.05, 30.0)):
-        if not url:
-            raise UsageError("no hub URL: set upstream.url in the configuration or pass --hub URL")
-        if not url.startswith(("http://", "https://")):
-            raise UsageError(f"hub URL must start with http:// or https://, got {url!r}")
-        self.url = url.rstrip("/")
+        self.url = check_hub_url(url).rstrip("/")
         self.ca_file = ca_file or None
         self.timeout = timeout
         self.session = requests.Session()
@@ -113,7 +189,8 @@ class HubClient:
                 return cfg[k]
             except KeyError:
                 return ""
-        return cls(hub or get("upstream.url"), read_token(token_file or get("upstream.token_file")),
+        url = check_hub_url(hub or get("upstream.url"))  # before the token is even read
+        return cls(url, read_token(token_file or get("upstream.token_file")),
                    ca_file=get("upstream.ca_file") or None, client_cert=get("upstream.client_cert") or None,
                    client_key=get("upstream.client_key") or None)
 
@@ -121,7 +198,12 @@ class HubClient:
         self.session.close()
 
     # transport
-    def request(self, method: str, path: str, **kw: Any) -> requests.Response:
+    def request(self, method: str, path: str, *, limit: int = MAX_ANSWER_BYTES, **kw: Any) -> requests.Response:
+        """One request; unless `stream=True`, the body is read (at most `limit` bytes) before returning."""
+        if not path.startswith("/") or "@" in path or "\\" in path or any(ord(c) < 33 for c in path):
+            raise refuse("a request", "a path that would leave the hub's URL")
+        streamed = kw.pop("stream", False)
+        kw["stream"] = True
         kw.setdefault("timeout", self.timeout)
         # Per request: a session-level `verify` path loses to $REQUESTS_CA_BUNDLE in requests' env merge.
         kw.setdefault("verify", self.session.verify)
@@ -151,6 +233,13 @@ class HubClient:
                                  delivered=False if refused else None) from None
         except requests.exceptions.RequestException as e:
             raise HubUnavailable(f"request to the hub failed: {type(e).__name__}", delivered=None) from None
+        if not streamed or r.status_code in (401, 403):
+            try:
+                r._content = read_bounded(r, limit)  # what requests itself does with stream=False
+            except BadAnswer as e:
+                raise refuse(f"{method} {path.split('?')[0]}", str(e), status=r.status_code) from None
+            except requests.exceptions.RequestException as e:
+                raise HubUnavailable(f"the hub's answer was cut ({type(e).__name__})", delivered=None) from None
         if r.status_code == 403 and _error_code(r) == "device_wipe_ordered":
             raise DeviceWipeOrdered(f"the hub has revoked this kiosk's token and ordered it wiped ({_error_detail(r)})")
         if r.status_code == 403 and _error_code(r) == "device_revoked":
@@ -165,10 +254,10 @@ class HubClient:
 
     def _json(self, r: requests.Response) -> dict[str, Any]:
         try:
-            data = r.json()
-        except ValueError:
-            data = {"error": "not_json", "detail": r.text[:200]}
-        return data if isinstance(data, dict) else {"error": "unexpected", "detail": str(data)[:200]}
+            data = parse_json(r.content)
+        except BadAnswer as e:
+            data = {"error": "not_json", "detail": str(e)}
+        return data if isinstance(data, dict) else {"error": "unexpected", "detail": type(data).__name__}
 
     def health(self) -> dict[str, Any]:
         return self._json(self.request("GET", "/v1/health"))
@@ -191,23 +280,25 @@ class HubClient:
             raise HubUnavailable(f"the hub answered {r.status_code}", delivered=False if r.status_code == 503 else None,
                                  status=r.status_code)
         data = self._json(r)
-        if r.status_code != 200 or not isinstance(data.get("results"), list) or len(data["results"]) != len(items):
+        if r.status_code != 200:
             raise HubUnavailable(f"the hub answered the batch with {r.status_code}: {data.get('detail', '')}"[:300],
                                  delivered=None, status=r.status_code)
-        out = []
-        for (_, key, _), res in zip(items, data["results"]):
-            if not isinstance(res, dict) or res.get("idempotency_key") != key:
-                raise HubUnavailable("the hub's batch answer does not match the request", delivered=None)
-            out.append(Answer(key, int(res.get("status", 0)), res.get("body") or {}, bool(res.get("replayed"))))
-        return out
+        return batch_answers(data, [key for _, key, _ in items])
 
     # roster and eligibility
     def roster_updates(self, since: int | None) -> dict[str, Any]:
+        """The hub's raw answer: sync.roster_download.parse_plan checks its shape before anything uses it."""
         params = {} if since is None else {"since": since}
-        r = self.request("GET", "/v1/roster/updates", params=params)
+        r = self.request("GET", "/v1/roster/updates", params=params, limit=1 << 20)
         if r.status_code != 200:
             raise HubUnavailable(f"the hub answered {r.status_code} to the roster query", status=r.status_code)
-        return self._json(r)
+        try:
+            data = parse_json(r.content)
+        except BadAnswer as e:
+            raise refuse("the roster query", str(e)) from None
+        if not isinstance(data, dict):
+            raise refuse("the roster query", f"a JSON {type(data).__name__}, not an object")
+        return data
 
     def eligibility(self, query: dict[str, Any]) -> dict[str, Any]:
         r = self.request("POST", "/v1/eligibility", json=query)
@@ -216,6 +307,31 @@ class HubClient:
             raise HubUnavailable(f"the hub's eligibility relay answered {r.status_code}: "
                                  f"{data.get('detail', data.get('error', ''))}", status=r.status_code)
         return data
+
+
+def _http_status(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and 100 <= v <= 599
+
+
+def batch_answers(data: Any, keys: list[str]) -> list[Answer]:
+    """The per-record answers of a batch, checked against the keys sent, in order; HubUnavailable otherwise."""
+    results = data.get("results") if isinstance(data, dict) else None
+    if not isinstance(results, list) or len(results) != len(keys):
+        got = len(results) if isinstance(results, list) else type(results).__name__
+        raise refuse("the batch", f"expected {len(keys)} results, got {got}")
+    out = []
+    for i, (key, res) in enumerate(zip(keys, results)):
+        if not isinstance(res, dict) or res.get("idempotency_key") != key:
+            raise refuse("the batch", f"result {i} does not match the record sent")
+        status, body, replayed = res.get("status"), res.get("body"), res.get("replayed", False)
+        if not _http_status(status):
+            raise refuse("the batch", f"result {i}: status is not an HTTP status")
+        if body is None:
+            body = {}
+        if not isinstance(body, dict) or not isinstance(replayed, bool):
+            raise refuse("the batch", f"result {i}: body or replayed has the wrong type")
+        out.append(Answer(key, status, body, replayed))
+    return out
 
 
 def _short_tls_reason(text: str) -> str:

@@ -22,6 +22,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
+import re
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -60,6 +62,7 @@ REASONS = {
 }
 # Answers that say nothing about the card: the lookup failed, so the honest answer is "cannot verify now".
 NOT_AN_ANSWER = {"054", "055", "100", "101", "205", "401"}
+_RESULT_CODE = re.compile(r"[0-9]{3}")
 
 
 class GatewayUnavailable(UnavailableError):
@@ -87,6 +90,10 @@ class NationalLookup:
                  clock: Callable[[], float] = time.monotonic):
         if not staff_name.strip() or not staff_id_number.strip():
             raise UsageError("the gateway needs the looking-up staff member's name and ID number")
+        from kiosk.config import insecure_url
+        why = insecure_url(base_url)
+        if why:
+            raise UsageError(f"gateway URL refused: {why} (http:// is allowed only to 127.0.0.1, ::1 or localhost)")
         self.base_url = base_url.rstrip("/")
         self.username = username
         self.password_md5 = password if _is_md5(password) else md5_hex(password)
@@ -101,20 +108,25 @@ class NationalLookup:
 
     # --- transport ---
     def _post(self, path: str, body: dict, params: dict | None = None) -> tuple[int, dict]:
+        from sync.client import BadAnswer, parse_json, read_bounded
         try:
             r = self.session.post(self.base_url + path, json=body, params=params,
-                                  timeout=(min(3.0, self.timeout), self.timeout))
+                                  timeout=(min(3.0, self.timeout), self.timeout), stream=True)
+            raw = read_bounded(r, 1 << 20, deadline=self.timeout * 2)  # an answer is ~1 KB
         except requests.Timeout:
             raise GatewayUnavailable(f"the BHXH gateway did not answer within {self.timeout:g} s") from None
         except requests.RequestException as e:
             raise GatewayUnavailable(f"the BHXH gateway is unreachable ({type(e).__name__})") from None
+        except BadAnswer as e:
+            event(log, "gateway_answer_refused", logging.WARNING, reason=str(e)[:80])
+            raise GatewayUnavailable(f"the BHXH gateway's answer cannot be used: {e}") from None
         if r.status_code >= 500:
             raise GatewayUnavailable(f"the BHXH gateway failed (HTTP {r.status_code})")
         if r.status_code == 401:
             return 401, {}
         try:
-            data = r.json()
-        except ValueError:
+            data = parse_json(raw)
+        except BadAnswer:
             raise GatewayUnavailable(f"the BHXH gateway sent an unreadable answer (HTTP {r.status_code})") from None
         if not isinstance(data, dict):
             raise GatewayUnavailable("the BHXH gateway sent an answer that is not a JSON object")
@@ -124,15 +136,17 @@ class NationalLookup:
     def login(self) -> None:
         status, data = self._post(TOKEN_PATH, {"username": self.username, "password": self.password_md5})
         key = data.get("APIKey") if isinstance(data.get("APIKey"), dict) else None
-        if status == 401 or str(data.get("maKetQua")) != "200" or not key or not key.get("access_token"):
+        if status == 401 or str(data.get("maKetQua")) != "200" or not key or not key.get("access_token") \
+                or not isinstance(key["access_token"], str) or not isinstance(key.get("id_token", ""), str):
             event(log, "gateway_login_refused", logging.WARNING, status=status, code=data.get("maKetQua", "-"))
             raise GatewayAuthError("the BHXH gateway refused the facility account (check gateway.username "
                                    "and the password file)")
         self._token = {"token": key["access_token"], "id_token": key.get("id_token", "")}
         try:
             ttl = float(key.get("expires_in", 0))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             ttl = 0.0
+        ttl = min(ttl, 86400.0) if math.isfinite(ttl) and ttl > 0 else 0.0  # a day at most; nonsense: none
         # Renew a minute early (or after 5 minutes when the gateway gives no lifetime).
         self._expires = self.clock() + (max(0.0, ttl - 60) if ttl else 300)
         self.logins += 1
@@ -147,7 +161,7 @@ class NationalLookup:
                 self.login()
             params = {**self._token, "username": self.username, "password": self.password_md5}
             status, data = self._post(CHECK_PATH, body, params)
-            code = str(data.get("maKetQua", "")) if status != 401 else "401"
+            code = str(data.get("maKetQua", ""))[:8] if status != 401 else "401"
             if code == "401":
                 self._token = None  # expired or revoked early: take a new token, once
                 if attempt == 1:
@@ -250,13 +264,20 @@ class HubRelay:
         except HubUnavailable as e:
             raise GatewayUnavailable(f"the hub's eligibility relay: {e}") from None
         # The hub answers {"result_code", "gateway": <the gateway's answer>, "received_at", "source"}.
+        if not isinstance(resp, dict):
+            raise GatewayUnavailable("the hub's eligibility relay answered with something other than an object")
         body = resp.get("gateway") if isinstance(resp.get("gateway"), dict) else {}
-        code = str(resp.get("result_code") or body.get("maKetQua") or "")
-        if not code:
-            raise GatewayUnavailable("the hub's eligibility relay answered without a result code")
+        code = resp.get("result_code") or body.get("maKetQua") or ""
+        if isinstance(code, int) and not isinstance(code, bool) and 0 <= code <= 999:
+            code = f"{code:03d}"
+        if not isinstance(code, str) or not _RESULT_CODE.fullmatch(code):
+            event(log, "hub_relay_answer_refused", logging.WARNING, reason="result code")
+            raise GatewayUnavailable("the hub's eligibility relay answered without a usable result code")
         try:
             at = datetime.fromisoformat(str(resp["received_at"]).replace("Z", "+00:00"))
         except (KeyError, ValueError):
+            at = datetime.now(timezone.utc)
+        if at.tzinfo is None:
             at = datetime.now(timezone.utc)
         return GatewayAnswer(code, body, at)
 
