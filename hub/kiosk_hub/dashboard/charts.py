@@ -82,7 +82,7 @@ def lines(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | No
                    f"{_num(y_max * frac)}{escape(unit)}</text>")
     step = max(1, (n + 7) // 8)  # at most ~8 period labels
     for i, label in enumerate(labels):
-        if i % step == 0 or i == n - 1:
+        if i % step == 0 or (i == n - 1 and i % step > step // 2):
             out.append(f'<text class="axis" x="{_num(px(i))}" y="{height - bottom + 16}" '
                        f'text-anchor="middle">{escape(label)}</text>')
     x = left

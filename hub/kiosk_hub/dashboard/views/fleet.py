@@ -50,6 +50,10 @@ class Row:
     unsent_minutes: int | None
     parts: list[tuple[str, str]]
 
+    @property
+    def all_ok(self) -> bool:
+        return bool(self.parts) and all(s == "ok" for _p, s in self.parts)
+
 
 def classify(device: Device, status, now: dt.datetime, latest_roster: int | None = None) -> Row:
     """The kiosk's state and why: revoked > stale > faulty > lagging > ok."""
@@ -71,7 +75,9 @@ def classify(device: Device, status, now: dt.datetime, latest_roster: int | None
         return Row(device, "stale", reasons, status, roster_age, unsent, parts)
     faults = [p for p, s in parts if s == "fault"]
     if faults:
-        reasons.append(_("device fault: %(parts)s") % {"parts": ", ".join(faults)})
+        from kiosk_hub.dashboard.templatetags.hub import part_label
+
+        reasons.append(_("device fault: %(parts)s") % {"parts": ", ".join(str(part_label(p)) for p in faults)})
     if status.clock_synced is False:
         reasons.append(_("clock not synchronised"))
     if status.disk_free_mb is not None and status.disk_free_mb < LOW_DISK_MB:
