@@ -8,7 +8,7 @@ import json
 import segno
 from django import forms
 from django.contrib import messages
-from django.db.models import Count, Max
+from django.db.models import Count, Max, OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.safestring import mark_safe
@@ -66,11 +66,16 @@ def _anchors(device: Device):
     return entries, stats, breaks
 
 
+def _device_list(qs):
+    # The last anchor per device through the (device, seq) unique index: no scan of every audit copy.
+    last = AuditEntry.objects.filter(device=OuterRef("pk")).order_by("-seq").values("seq")[:1]
+    return qs.select_related("facility", "status").annotate(audit_last=Subquery(last)).order_by(
+        "facility__district_code", "facility__code", "name")
+
+
 @role_required()
 def devices(request):
-    qs = request.scope.filter(Device.objects.select_related("facility", "status")).annotate(
-        audit_count=Count("auditentry"), audit_last=Max("auditentry__seq")).order_by(
-        "facility__district_code", "facility__code", "name")
+    qs = _device_list(request.scope.filter(Device.objects.all()))
     form = EnrolForm() if request.scope.is_admin else None
     return page(request, "dashboard/devices.html", "devices", devices=qs, form=form)
 
@@ -97,17 +102,15 @@ def device(request, pk: int):
 def enrol(request):
     form = EnrolForm(request.POST)
     if not form.is_valid() or _enrol_error(form):
-        qs = Device.objects.select_related("facility", "status").annotate(
-            audit_count=Count("auditentry"), audit_last=Max("auditentry__seq"))
-        return page(request, "dashboard/devices.html", "devices", devices=qs, form=form, status=400)
+        return page(request, "dashboard/devices.html", "devices", devices=_device_list(Device.objects.all()),
+                    form=form)
     try:
         dev, token = services.enrol(form.cleaned_data["facility"], form.cleaned_data["name"],
                                     actor=request.user.get_username())
     except services.ServiceError as exc:
         form.add_error("name", str(exc))
-        qs = Device.objects.select_related("facility", "status").annotate(
-            audit_count=Count("auditentry"), audit_last=Max("auditentry__seq"))
-        return page(request, "dashboard/devices.html", "devices", devices=qs, form=form)
+        return page(request, "dashboard/devices.html", "devices", devices=_device_list(Device.objects.all()),
+                    form=form)
     # The technician's phone scans this to set up the kiosk: hub address, kiosk name, token.
     hub_url = request.build_absolute_uri("/")
     qr_text = json.dumps({"hub": hub_url, "name": dev.name, "facility": dev.facility_id, "token": token},

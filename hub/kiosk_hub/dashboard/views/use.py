@@ -126,9 +126,9 @@ def periods(q: Query) -> list[dt.date]:
     return out
 
 
-def period_rows(q: Query) -> dict[tuple[dt.date, str], dict]:
-    """(period start, group code) → visits per document. Truncation happens in the database."""
-    key = "facility__district_code" if q.by == "district" else "facility_id"
+def period_rows(q: Query, by: str | None = None) -> dict[tuple[dt.date, str], dict]:
+    """(period start, group code) → visits per document. Truncation and grouping happen in the database."""
+    key = "facility__district_code" if (by or q.by) == "district" else "facility_id"
     trunc = _trunc(q.period)
     qs = q.daily()
     qs = qs.annotate(p=trunc).values("p", key, "document") if trunc else qs.values("day", key, "document")
@@ -159,7 +159,7 @@ def share_series(q: Query, per: dict, buckets: list[dt.date], groups: list[dict]
     for (p, code), cells in per.items():
         by_period[p].append((code, cells))
     series = [(_("All"), [share([c for _k, c in by_period.get(p, [])]) for p in buckets])]
-    if q.by == "district" and 1 < len(groups) <= 5:
+    if q.by == "district" and 1 < len(groups) <= 5:  # `per` is keyed by district here
         for g in groups:
             series.append((g["name"], [share([c for k, c in by_period.get(p, []) if k == g["code"]])
                                        for p in buckets]))
@@ -170,7 +170,7 @@ def share_series(q: Query, per: dict, buckets: list[dt.date], groups: list[dict]
 def use(request):
     q = Query(request)
     groups = group_totals(q)
-    per = period_rows(q)
+    per = period_rows(q, by="district")  # the line chart needs no more than districts: a few rows per period
     buckets = periods(q)
     unused = [g for g in groups if g["readers"] == 0] if q.by == "station" else []
     total = _blank()
