@@ -16,12 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 
-class UsageError(Exception):
-    """Exit 2."""
-
-
-class Unavailable(Exception):
-    """Exit 3."""
+from kiosk_hub.errors import Unavailable, UsageError
 
 
 def _emit(args, data: Any, text: str) -> None:

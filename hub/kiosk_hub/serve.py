@@ -20,7 +20,8 @@ def _bind(spec: str) -> tuple[str, int]:
 
 
 def run(args) -> int:
-    from kiosk_hub.cli import UsageError, Unavailable, _setup
+    from kiosk_hub.cli import _setup
+    from kiosk_hub.errors import Unavailable, UsageError
     try:
         host, port = _bind(args.bind)
     except ValueError as e:

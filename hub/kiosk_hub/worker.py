@@ -17,11 +17,13 @@ import struct
 import time
 from functools import partial
 
+from gunicorn import util
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 HEADER_SECONDS = 10.0
 HEADER_BYTES = 16384
 IO_SECONDS = 10
+LINGER_SECONDS = 2.0
 
 
 def _timeouts(sock: socket.socket) -> None:
@@ -30,7 +32,75 @@ def _timeouts(sock: socket.socket) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, tv)
 
 
+class HubConn(TConn):
+    worker: "HubWorker"
+
+    def close(self, graceful=False):
+        # Stock gthread lingers for the client's FIN in the worker's main loop, up to 2 s per connection:
+        # clients that never close would stall accepting. Linger in the poller instead.
+        if graceful:
+            self.worker.linger(self)
+        else:
+            util.close(self.sock)
+
+
 class HubWorker(ThreadWorker):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lingering: list[HubConn] = []
+
+    def load_wsgi(self):
+        super().load_wsgi()
+        app = self.wsgi
+
+        def closing(environ, start_response):
+            # gunicorn ignores an application's "Connection: close"; the hub flags refusals it answered
+            # without reading the body, so the connection closes instead of waiting to drain that body.
+            result = app(environ, start_response)
+            if environ.get("kiosk_hub.close"):
+                start_response.__self__.force_close()
+            return result
+
+        self.wsgi = closing
+
+    def linger(self, conn) -> None:
+        try:
+            conn.sock.shutdown(socket.SHUT_WR)
+            conn.sock.setblocking(False)
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._drain, conn))
+        except (OSError, ValueError, KeyError):
+            util.close(conn.sock)
+            return
+        conn.linger_until = time.monotonic() + LINGER_SECONDS
+        self.lingering.append(conn)
+
+    def _drain(self, conn, client):
+        try:
+            data = client.recv(4096)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._end_linger(conn)
+
+    def _end_linger(self, conn) -> None:
+        try:
+            self.poller.unregister(conn.sock)
+        except (OSError, KeyError, ValueError):
+            pass
+        try:
+            self.lingering.remove(conn)
+        except ValueError:
+            pass
+        util.close(conn.sock)
+
+    def murder_pending(self):
+        super().murder_pending()
+        now = time.monotonic()
+        for conn in [c for c in self.lingering if c.linger_until <= now]:
+            self._end_linger(conn)
+
     def accept(self, listener):
         try:
             client, addr = listener.accept()
@@ -41,7 +111,8 @@ class HubWorker(ThreadWorker):
             _timeouts(client)
         except OSError:
             pass
-        conn = TConn(self.cfg, client, addr, listener.getsockname())  # non-blocking until handed to a thread
+        conn = HubConn(self.cfg, client, addr, listener.getsockname())  # non-blocking until handed to a thread
+        conn.worker = self
         conn.hub_buf = b""
         conn.timeout = time.monotonic() + HEADER_SECONDS
         self.pending_conns.append(conn)

@@ -106,7 +106,8 @@ class LiveHub:
         return self.stderr_path.read_text(errors="replace")
 
 
-def start_hub(hub: HubEnv, *extra: str, workers: int = 2, ready_timeout: float = 90) -> LiveHub:
+def start_hub(hub: HubEnv, *extra: str, workers: int = 2, ready_timeout: float = 90,
+              cert: tuple[str, str] | None = None) -> LiveHub:
     err = hub.data_dir.parent / f"hub-stderr-{next(_names)}.log"
     with open(err, "wb") as ef:
         proc = subprocess.Popen([*HUB_CMD, "serve", "--bind", "127.0.0.1:0", "--workers", str(workers), *extra],
@@ -119,7 +120,7 @@ def start_hub(hub: HubEnv, *extra: str, workers: int = 2, ready_timeout: float =
     deadline = time.monotonic() + ready_timeout
     while True:  # the socket listens before the workers boot: wait until one answers
         try:
-            if requests.get(live.url + "/readyz", timeout=5, verify=False).status_code == 200:
+            if requests.get(live.url + "/readyz", timeout=5, verify=False, cert=cert).status_code == 200:
                 break
         except requests.RequestException:
             pass

@@ -54,7 +54,7 @@ def _device(request: HttpRequest) -> Device:
         dev = Device.objects.filter(token_hash=h).select_related("facility").first()
     if dev is None:
         raise _Refused(error(401, "unauthorized", "a valid device bearer token is required (kiosk-hub enrol)",
-                             {"WWW-Authenticate": 'Bearer realm="tramyte-hub"'}))
+                             {"WWW-Authenticate": 'Bearer realm="tramyte-hub"', "Connection": "close"}))
     if dev.revoked_at is not None:
         raise _Refused(error(403, "device_wipe_ordered" if dev.wipe_ordered else "device_revoked",
                              f"this device's token was revoked at {writes.iso(dev.revoked_at)}: {dev.revoke_reason}",
@@ -89,6 +89,9 @@ def api(methods: tuple[str, ...]) -> Callable:
             try:
                 return view(request, *a, **kw)
             except _Refused as r:
+                if r.response.get("Connection") == "close":
+                    del r.response["Connection"]
+                    request.META["kiosk_hub.close"] = True  # answered without reading the body: close
                 return r.response
             except DatabaseError as e:
                 log.error("event=hub_store_error error=%s path=%s", type(e).__name__, request.path)
