@@ -143,10 +143,12 @@ class CheckinService:
             (queue_number,) = conn.execute(
                 "SELECT coalesce(max(queue_number), 0) + 1 FROM visits WHERE visit_date = ?",
                 [today.isoformat()]).fetchone()
+            document = document_of(identity.document_kind, source)
             cur = conn.execute(
-                "INSERT INTO visits(patient_id, visit_date, queue_number, source, created_at, clock_synced, flags) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [patient_id, today.isoformat(), queue_number, source, iso_utc(now), int(synced), json.dumps(flags)])
+                "INSERT INTO visits(patient_id, visit_date, queue_number, source, created_at, clock_synced, flags, "
+                "document) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [patient_id, today.isoformat(), queue_number, source, iso_utc(now), int(synced), json.dumps(flags),
+                 document])
             visit_id = cur.lastrowid
             conn.execute(
                 "INSERT INTO eligibility_results(visit_id, result_code, benefit_percent, reason, source, as_of, "
@@ -155,7 +157,7 @@ class CheckinService:
                  result.card_number, json.dumps(result.details), iso_utc(now)])
             outbox.enqueue(conn, "visit", visit_id, _upstream_payload(self.facility_code, visit_id, identity,
                                                                        today.isoformat(), queue_number, source,
-                                                                       now, synced, result), now)
+                                                                       now, synced, result, document), now)
             visit = _load(conn, visit_id, existing=False)
         log_event(log, "checkin_new", visit_id=visit_id, queue_number=queue_number, source=source,
                   result_code=result.result_code, clock_synced=synced)
@@ -216,8 +218,23 @@ def _upsert_patient(conn: sqlite3.Connection, identity: PersonIdentity, now: dat
     return conn.execute("SELECT id FROM patients WHERE identity_key = ?", [identity_key]).fetchone()[0]
 
 
+# Contract 1.1.0 `document`: which document identified the visit. A phone QR and a card QR are the same payload
+# and are not told apart; a chip read is `chip` whatever else the card carries; anything typed at the desk is
+# `manual` (kiosk.manual_entry's manual_id / manual_bhyt / manual_passport).
+DOCUMENTS = ("chip", "cccd_qr", "bhyt_qr", "mrz", "manual")
+_DOCUMENT_OF_KIND = {"cccd_chip": "chip", "cccd_qr": "cccd_qr", "bhyt_qr": "bhyt_qr", "mrz_td1": "mrz"}
+
+
+def document_of(document_kind: str | None, source: str) -> str | None:
+    """The visit's `document` (one of DOCUMENTS), or None for a document kind this release does not know."""
+    if source == "manual" or (document_kind or "").startswith("manual_"):
+        return "manual"
+    return _DOCUMENT_OF_KIND.get(document_kind or "")
+
+
 def _upstream_payload(facility_code: str, visit_id: int, identity: PersonIdentity, visit_date: str,
-                      queue_number: int, source: str, now: datetime, synced: bool, result: Eligibility) -> dict:
+                      queue_number: int, source: str, now: datetime, synced: bool, result: Eligibility,
+                      document: str | None = None) -> dict:
     return {
         "visit_id": visit_id, "facility_code": facility_code, "visit_date": visit_date,
         "queue_number": queue_number, "source": source, "created_at": iso_utc(now), "clock_synced": synced,
@@ -226,7 +243,7 @@ def _upstream_payload(facility_code: str, visit_id: int, identity: PersonIdentit
                     "date_of_birth": identity.date_of_birth, "sex": identity.sex},
         "eligibility": {"result_code": result.result_code, "benefit_percent": result.benefit_percent,
                         "source": result.source, "as_of": result.as_of},
-    }
+    } | ({"document": document} if document else {})
 
 
 _VISIT_SQL = """

@@ -213,6 +213,11 @@ SCHEMA: tuple[Key, ...] = (
         "`GET /v1/health` probes the hub (no records). 5 s: recovery within 10 s of the hub's return, one "
         "small request per 4–6 s per kiosk while it is down (docs/benchmarks.md, \"Outbox sync\").",
         _between(0.1, 600), (int, float)),
+    Key("upstream", "heartbeat_seconds", 300, "a number from 10 to 86400",
+        "`kiosk sync run`: how often the heartbeat (`POST /v1/heartbeat`: versions, outbox counts, device "
+        "states, today's visits by document, open stays; no personal data) goes to the hub; one also follows "
+        "each pass that delivered records. The hub marks a kiosk stale after 30 minutes without one.",
+        _between(10, 86400), (int, float)),
     Key("roster", "key_file", "", "a file path, or empty for the demo key",
         "The province's roster hashing key (HMAC-SHA256). Empty: a built-in demo key, "
         "which only matches the demo roster."),

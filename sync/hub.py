@@ -70,6 +70,8 @@ CREATE TABLE IF NOT EXISTS roster_files (
     version INTEGER NOT NULL, since INTEGER, filename TEXT NOT NULL, size INTEGER NOT NULL,
     sha256 TEXT NOT NULL, gzip INTEGER NOT NULL, published_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS heartbeats (
+    device_id INTEGER PRIMARY KEY REFERENCES devices(id), body TEXT NOT NULL, received_at TEXT NOT NULL);
 """
 
 
@@ -606,6 +608,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if path == "/v1/eligibility":
             return self._eligibility()
+        if path == "/v1/heartbeat":
+            return self._heartbeat(dev)
         kind = PATHS.get(path)
         if kind is None and path != "/v1/batch":
             self._read_and_discard()
@@ -656,6 +660,22 @@ class _Handler(BaseHTTPRequestHandler):
                                                 for (_, k, _), (s, r, rp) in zip(items, results)]})
         status, resp, replayed = results[0]
         self._send(status, resp, {"Idempotent-Replayed": "true"} if replayed else None)
+
+    def _heartbeat(self, dev: tuple[int, str]) -> None:
+        """Contract 1.1.0: the device's latest state (no personal data), one row per device, overwritten."""
+        try:
+            body = self._body()
+        except BadRequest as e:
+            return self._error(400, "invalid", str(e))
+        if not isinstance(body, dict) or not isinstance(body.get("app_version"), str):
+            return self._error(400, "invalid", "expected a JSON object with app_version")
+        now = _now()
+        with self.hub.store._tx() as c:
+            c.execute("INSERT INTO heartbeats(device_id, body, received_at) VALUES (?, ?, ?) ON CONFLICT(device_id) "
+                      "DO UPDATE SET body = excluded.body, received_at = excluded.received_at",
+                      [dev[0], canonical(body).decode("utf-8"), now])
+        event(log, "hub_heartbeat", device=dev[1])
+        self._send(200, {"status": "ok", "received_at": now})
 
     def _eligibility(self) -> None:
         try:

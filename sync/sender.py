@@ -116,7 +116,7 @@ def _audit_delivered(conn, delivered: list[tuple[str, int, str]], now: datetime)
 
 class Sender:
     def __init__(self, db, client: HubClient, *, clock=None, settings: Settings | None = None,
-                 rng: random.Random | None = None, monotonic=time.monotonic):
+                 rng: random.Random | None = None, monotonic=time.monotonic, heartbeat=None):
         self.db = db
         self.client = client
         self.clock = clock or SystemClock()
@@ -126,6 +126,7 @@ class Sender:
         self.failures = 0  # consecutive transport failures
         self.open_until = 0.0  # monotonic time the circuit stays open until
         self.probes = 0  # half-open probes sent (GET /v1/health)
+        self.heartbeat = heartbeat  # sync.heartbeat.Heartbeat: state for the hub, after batches; never blocks them
 
     # --- one batch ---------------------------------------------------------------------------------
     def claim(self, limit: int) -> list[tuple[int, str, int, str, str]]:
@@ -298,6 +299,8 @@ class Sender:
                 self._open_circuit()
                 continue
             r = self.send_batch()
+            if self.heartbeat is not None:
+                self.heartbeat.after_batch(r)
             if r.error:
                 if self.failures >= s.breaker_threshold:
                     self._open_circuit()

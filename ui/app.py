@@ -120,6 +120,24 @@ class _DeskWorker(QObject):
         super().__init__()
         self.service = service
 
+    @Slot(str, str)
+    def record_device(self, kind: str, state: str) -> None:
+        """A device's state into the store, for kiosk-sync's heartbeat (kiosk.device_status). Off the GUI thread."""
+        from kiosk import device_status
+        try:
+            if device_status.record(self.service.db, kind, state, self.service.clock.now()):
+                event(log, "device_state", device=kind, state=state)
+        except Exception as e:  # the heartbeat's view of a device must never disturb check-in
+            event(log, "device_state_not_recorded", logging.WARNING, device=kind, error=type(e).__name__)
+
+    @Slot(object)
+    def start_devices(self, configured) -> None:
+        from kiosk import device_status
+        try:
+            device_status.start_session(self.service.db, configured, self.service.clock.now())
+        except Exception as e:
+            event(log, "device_state_not_recorded", logging.WARNING, device="all", error=type(e).__name__)
+
     @Slot(int, object)
     def run(self, job: int, fn) -> None:
         try:
@@ -142,6 +160,8 @@ class CheckinBridge(QObject):
     visits_changed = Signal()
     _job = Signal(int, object)
     _chip_photo = Signal(object, object)  # ChipRead, (format, image): DG2 read after the result
+    _device_state = Signal(str, str)  # kind, ok|absent|fault → the store (desk thread), for the heartbeat
+    _start_devices = Signal(object)
 
     def __init__(self, service: CheckinService, *, printer=None, voice=None, chip=None):
         super().__init__()
@@ -167,6 +187,8 @@ class CheckinBridge(QObject):
         self._desk.moveToThread(self._desk_thread)
         self._job.connect(self._desk.run)
         self._desk.done.connect(self._job_done)
+        self._device_state.connect(self._desk.record_device)
+        self._start_devices.connect(self._desk.start_devices)
         self._desk_thread.start()
         self._ids = itertools.count(1)
         self._callbacks: dict[int, Callable[[Any, Exception | None], None]] = {}
@@ -177,8 +199,29 @@ class CheckinBridge(QObject):
 
     def on_status(self, status: DeviceStatus) -> None:
         self.status.emit(status)
+        self.record_device(status.device, status.connected, status.detail)
         if status.device == "reader" and status.detail == "reading":
             self.reading.emit("chip", 0.1)
+
+    def record_device(self, device: str, connected: bool, detail: str = "") -> None:
+        """Any thread: a driver's status report, recorded in the store (desk thread) for the heartbeat."""
+        from kiosk import device_status
+        try:
+            kind, state = device_status.state_of(device, connected, detail)
+        except ValueError:
+            return
+        self._device_state.emit(kind, state)
+
+    def start_devices(self, configured: dict[str, bool]) -> None:
+        """At start, before the sources: unconfigured devices `absent`, configured ones `fault` until they report;
+        the printer (not a scan source) is asked once, on the desk thread."""
+        self._start_devices.emit(dict(configured))
+        printer = self.printer
+        if printer is not None and hasattr(printer, "status"):
+            def ask(_svc):
+                connected, detail = printer.status()
+                self.record_device("printer", connected, detail)
+            self.submit(ask, lambda _r, _e: None)
 
     @property
     def chip(self):
@@ -224,9 +267,11 @@ class CheckinBridge(QObject):
                     printed = printer.print_ticket(ticket)
                     with store.transaction(svc.db) as conn:
                         desk.record_print(conn, checkin.visit_id, staff_id, now, reprint=reprint)
+                    self.record_device("printer", True)
                 except PrinterError as e:
                     reason = e.reason if e.reason in ("offline", "paper_out") else "offline"
                     event(log, "ticket_not_printed", logging.WARNING, reason=e.reason)
+                    self.record_device("printer", False, reason)
             return service, printed, reason
 
         def done(result, error):

@@ -36,6 +36,9 @@ def run(cfg) -> int:
                                 max_attempts=cfg["staff.max_pin_attempts"], lockout_minutes=cfg["staff.lockout_minutes"],
                                 diagonal_in=cfg["ui.screen_diagonal_inches"], export_dir=cfg.data_dir / "exports",
                                 voice=bridge.voice, recheck=make_recheck(cfg))
+    # Device states for kiosk-sync's heartbeat: what is configured starts as `fault` until its driver reports it.
+    bridge.start_devices({"scanner": cfg["scanner.kind"] != "none", "camera": bool(cfg["camera.enabled"]),
+                          "chip": bool(cfg["reader.enabled"]), "printer": bridge.printer is not None})
     for s in sources:
         s.start(bridge.on_scan, bridge.on_status)
     # SIGTERM from systemd: leave the event loop; every committed visit is already on disk.

@@ -1,4 +1,4 @@
-"""`kiosk sync run|once|status`: the outbox sender (sync/sender.py), in its own process."""
+"""`kiosk sync run|once|status|heartbeat`: the outbox sender (sync/sender.py), in its own process."""
 
 from __future__ import annotations
 
@@ -30,6 +30,11 @@ def register(sub) -> None:
     st = ss.add_parser("status", help="queued records, oldest age, last success, last error")
     add_json(st)
     st.set_defaults(func=status)
+    hb = ss.add_parser("heartbeat", help="send this kiosk's heartbeat to the hub now and print it (no personal data)")
+    hb.add_argument("--hub", metavar="URL", help="hub URL (default upstream.url)")
+    hb.add_argument("--token-file", metavar="FILE", help="device token file (default upstream.token_file)")
+    add_json(hb)
+    hb.set_defaults(func=heartbeat)
 
 
 def _sender(ctx):
@@ -46,7 +51,10 @@ def _sender(ctx):
         raise UsageError("--backoff-max and --breaker-cooldown: expected a positive number of seconds")
     settings = Settings(batch_size=a.batch, backoff_max=backoff_max, breaker_cooldown=cooldown,
                         backoff_base=min(0.5, backoff_max))
-    return Sender(ctx.db(), client, settings=settings)
+    from sync.heartbeat import Heartbeat
+    db = ctx.db()
+    beat = Heartbeat(db, client, data_dir=ctx.config.data_dir, interval=ctx.config["upstream.heartbeat_seconds"])
+    return Sender(db, client, settings=settings, heartbeat=beat)
 
 
 def _lock(ctx):
@@ -83,6 +91,8 @@ def once(ctx) -> int:
         sender = _sender(ctx)
         try:
             r = sender.once()
+            if r.acknowledged or r.rejected:  # a pass that delivered something: the hub's fleet page follows
+                sender.heartbeat.beat()
         except DeviceWipeOrdered as e:
             _obey_wipe_order(ctx, sender, e)
         left = sender.remaining()
@@ -125,3 +135,43 @@ def status(ctx) -> int:
                 f"last error: {s['last_error'] or '-'}" + (f" ({s['last_error_at']})" if s['last_error_at'] else ""))
     ctx.emit(s, human)
     return 0
+
+
+def heartbeat(ctx) -> int:
+    """Build one heartbeat, send it, print it: 0 taken, 3 hub unreachable, 1 refused by the hub."""
+    from kiosk.clock import SystemClock
+    from sync.client import DeviceWipeOrdered, HubClient, HubUnavailable
+    from sync.heartbeat import TIMEOUT, HeartbeatRefused, build, send
+    a = ctx.args
+    client = HubClient.from_config(ctx.config, a.hub, a.token_file)
+    db = ctx.db()
+    body = build(db.conn, now=SystemClock().now(), data_dir=ctx.config.data_dir)
+    error, code, answer = None, 0, None
+    try:
+        answer = send(client, body, TIMEOUT)
+    except DeviceWipeOrdered as e:
+        from types import SimpleNamespace
+        _obey_wipe_order(ctx, SimpleNamespace(db=db), e)
+    except HubUnavailable as e:
+        error, code = str(e), 3
+    except HeartbeatRefused as e:
+        error, code = str(e), 1
+    data = {"sent": code == 0, "hub": client.url, "heartbeat": body, "answer": answer, "error": error}
+
+    def human() -> str:
+        o, v = body["outbox"], body["visits_today"]
+        clock = {True: "synchronised", False: "NOT synchronised", None: "unknown"}[body["clock_synced"]]
+        lines = [
+            (f"heartbeat sent to {client.url}" if code == 0 else f"heartbeat NOT sent to {client.url}: {error}"),
+            f"app {body['app_version']}, roster version {body['roster_version'] if body['roster_version'] is not None else '-'}"
+            f" (as of {body['roster_as_of'] or '-'})",
+            "outbox: " + ", ".join(f"{k} {n}" for k, n in o.items())
+            + f"; oldest unsent {body['oldest_unsent_at'] or '-'}",
+            f"clock {clock}; disk free {body['disk_free_mb'] if body['disk_free_mb'] is not None else '-'} MB",
+            "devices: " + ", ".join(f"{k} {s}" for k, s in body["devices"].items()),
+            "visits today: " + ", ".join(f"{k} {n}" for k, n in v.items()),
+            f"open stays {body['open_stays']}, earliest deadline {body['earliest_stay_deadline'] or '-'}",
+        ]
+        return "\n".join(lines)
+    ctx.emit(data, human)
+    return code
