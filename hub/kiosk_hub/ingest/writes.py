@@ -110,7 +110,7 @@ def _write(device: Device, items, taken: list[bool]) -> list[Result]:
             a = held.get(f["seq"])
             if a is None:
                 keep.append((i, f))
-            elif a.entry_hash == f["entry_hash"]:
+            elif canonical(a.payload) == canonical(items[i][2]):
                 out[i] = (201, {"id": f"A{a.pk}", "kind": "audit", "received_at": iso(a.received_at)}, False)
                 _remember(device, items[i], hashes[i], out[i], now)
             else:
