@@ -35,7 +35,10 @@ if [[ ${1:-} == --inside ]]; then
         shift
         mkdir -p "$target" && mount "$@" "$target" && mounted+=("$target")
     }
-    m /proc -t proc proc &&
+    # the root a mount point of its own, as / is on a real machine (unshare -m, used by the
+    # tests, makes / private and fails with EINVAL on a plain directory)
+    m "" --bind "$R" &&
+        m /proc -t proc proc &&
         m /sys -t sysfs sysfs &&
         m /dev --bind /dev &&
         m /dev/pts --bind /dev/pts &&
