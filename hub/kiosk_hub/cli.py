@@ -32,22 +32,23 @@ def _setup() -> None:
     django.setup()
 
 
-def _write_secret(path: str, text: str) -> None:
-    """Write a token file 0600; refuse a symlink (it could point anywhere the operator's root can write)."""
+def _open_secret(path: str):
+    """Open a token file for writing, 0600, before anything is enrolled; refuse a symlink (it could point
+    anywhere root can write). Returns (file, created)."""
     p = Path(path)
+    if p.is_symlink():
+        raise UsageError(f"--token-out {path} is a symlink; refusing to write a token through it")
+    existed = p.exists()
     try:
-        if p.is_symlink():
-            raise UsageError(f"--token-out {path} is a symlink; refusing to write a token through it")
-        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    except UsageError:
-        raise
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError as e:
         raise UsageError(f"cannot write {path}: {e.strerror}") from None
-    with os.fdopen(fd, "w") as f:
-        os.fchmod(f.fileno(), 0o600)
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-            raise UsageError(f"--token-out {path} is not a regular file")
-        f.write(text + "\n")
+    f = os.fdopen(fd, "w")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        f.close()
+        raise UsageError(f"--token-out {path} is not a regular file")
+    os.fchmod(fd, 0o600)
+    return f, not existed
 
 
 def _actor() -> str:
@@ -70,9 +71,19 @@ def cmd_migrate(args) -> int:
 
 def cmd_enrol(args) -> int:
     from kiosk_hub.registry import services
-    dev, token = services.enrol(args.facility, args.name, actor=_actor())
-    if args.token_out:
-        _write_secret(args.token_out, token)
+    out, created = _open_secret(args.token_out) if args.token_out else (None, False)
+    try:
+        dev, token = services.enrol(args.facility, args.name, actor=_actor())
+    except BaseException:
+        if out is not None:
+            out.close()
+            if created:
+                Path(args.token_out).unlink(missing_ok=True)
+        raise
+    if out is not None:
+        with out:
+            out.truncate(0)
+            out.write(token + "\n")
     data = {"name": dev.name, "facility": dev.facility_id, "token": token}
     where = f"token written to {args.token_out} (0600)" if args.token_out else f"token (shown once): {token}"
     _emit(args, data, f"enrolled {dev.name} for facility {dev.facility_id} {dev.facility.name}; {where}")
