@@ -134,8 +134,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-start=$SECONDS
 mkdir -p "$CACHE"
+# one run at a time on a machine (the caches; two 15-minute chroots on two cores help nobody)
+exec 9>"$CACHE/test-debian13.lock"
+if ! flock -n 9; then
+    echo "test-debian13: another run holds $CACHE/test-debian13.lock; waiting (up to 40 min)"
+    flock -w 2400 9 || { echo "test-debian13: gave up waiting for the other run" >&2; exit 1; }
+fi
+start=$SECONDS
 tar=$CACHE/$SUITE-minbase-${INCLUDE//,/-}.tar
 if [[ ! -f $tar ]] || (($(date +%s) - $(stat -c %Y "$tar") > 7 * 86400)); then
     echo "test-debian13: building a $SUITE root with $INCLUDE (mmdebstrap)"
@@ -158,8 +164,9 @@ if ((${#local_cas[@]})); then
     cp "${local_cas[@]}" "$R/usr/local/share/ca-certificates/"
     chroot "$R" update-ca-certificates >/dev/null || exit 1
 fi
-# apt's and pip's downloads are cached between runs (the installed result is not)
-export APT_CACHE=$CACHE/apt-archives PIP_CACHE=$CACHE/pip-$SUITE ORIGIN=$PWD
+# apt's and pip's downloads are cached between runs (the installed result is not); apt locks its
+# archive directory, so this stage has its own, not the one `make test-deploy` may be using now
+export APT_CACHE=$CACHE/apt-archives-$SUITE-make PIP_CACHE=$CACHE/pip-$SUITE ORIGIN=$PWD
 mkdir -p "$APT_CACHE/partial" "$PIP_CACHE"
 echo "debian13 rootfs: $((SECONDS - start)) s"
 
