@@ -78,6 +78,15 @@ def _edit(placeholder_source: str = "", name: str = "") -> QLineEdit:
     return e
 
 
+
+# visit flags that question who the patient is, and what the console says of each
+IDENTITY_FLAG_WORDS = (
+    ("identity_mismatch", tr("Scanned again with another name or birth date: check the ID card")),
+    ("clone_suspected", tr("The chip failed its clone check: check the ID card")),
+    ("chip_failed", tr("The chip data did not verify: check the ID card")),
+)
+
+
 def _table(headers: list[str], name: str) -> QTableWidget:
     t = QTableWidget(0, len(headers))
     t.setObjectName(name)
@@ -664,8 +673,15 @@ class ConsoleWindow(QWidget):
                         {"000", "001", "002", "003", "004"} else "")]
             if "manual_entry" in r.flags:
                 cells[3] += " ✎"
+            # identity flags: the receptionist checks the person before the visit goes on
+            warn = [T(self.lang, words) for flag, words in IDENTITY_FLAG_WORDS if flag in r.flags]
+            if warn:
+                cells[2] = "⚠ " + cells[2]
             for j, c in enumerate(cells):
-                t.setItem(i, j, QTableWidgetItem(c))
+                item = QTableWidgetItem(c)
+                if warn and j == 2:
+                    item.setToolTip("\n".join(warn))
+                t.setItem(i, j, item)
             if keep is not None and r.visit_id == keep:
                 t.selectRow(i)
 

@@ -359,3 +359,17 @@ def test_call_next_is_called_aloud_and_changes_are_audited(qtbot, bridge, staff_
     entries = [tuple(r) for r in seeded.db.conn.execute("SELECT actor, action, record_kind FROM audit_log")]
     actor = f"staff:{admin.id}"
     assert (actor, "corrected", "patient") in entries and (actor, "exported", "day") in entries
+
+
+def test_identity_mismatch_is_marked_in_the_queue(qtbot, console, staff_accounts, kiosk, scanner):
+    """A re-scan with another name keeps the first identity; the receptionist sees a ⚠ and why."""
+    admin, _ = staff_accounts
+    _checkin(qtbot, kiosk, scanner, demo.ELIGIBLE_CCCD)
+    _checkin(qtbot, kiosk, scanner, demo.EXPIRED_CCCD)
+    _checkin(qtbot, kiosk, scanner, demo.ELIGIBLE_CCCD.replace("Trần Thị Lan Anh", "Phạm Văn Khoa"))
+    sign_in(qtbot, console, admin.id, "385172")
+    qtbot.waitUntil(lambda: len(console.rows) == 2, timeout=5000)
+    names = {console.queue.table.item(i, 2).text(): console.queue.table.item(i, 2).toolTip() for i in range(2)}
+    assert names["⚠ Trần Thị Lan Anh"].startswith("Quét lại với họ tên hoặc ngày sinh khác")
+    (other,) = [n for n in names if "Trần Thị Lan Anh" not in n]
+    assert not other.startswith("⚠") and names[other] == ""

@@ -120,6 +120,18 @@
             <translation>Choose the sex.</translation>
         </message>
         <message>
+            <source>Scanned again with another name or birth date: check the ID card</source>
+            <translation>Scanned again with another name or birth date: check the ID card</translation>
+        </message>
+        <message>
+            <source>The chip failed its clone check: check the ID card</source>
+            <translation>The chip failed its clone check: check the ID card</translation>
+        </message>
+        <message>
+            <source>The chip data did not verify: check the ID card</source>
+            <translation>The chip data did not verify: check the ID card</translation>
+        </message>
+        <message>
             <source>Receptionist sign-in</source>
             <translation>Receptionist sign-in</translation>
         </message>
@@ -832,8 +844,8 @@
             <translation>PIN not accepted. Too many wrong PINs lock the account for a while; if it keeps failing, ask the administrator.</translation>
         </message>
         <message>
-            <source>An administrator&apos;s PIN is at least 6 digits.</source>
-            <translation>An administrator&apos;s PIN is at least 6 digits.</translation>
+            <source>An administrator's PIN is at least 6 digits.</source>
+            <translation>An administrator's PIN is at least 6 digits.</translation>
         </message>
         <message>
             <source>That PIN is too easy to guess (repeated digits or a run). Choose another.</source>

@@ -120,6 +120,18 @@
         <translation>Hãy chọn giới tính.</translation>
     </message>
     <message>
+        <source>Scanned again with another name or birth date: check the ID card</source>
+        <translation>Quét lại với họ tên hoặc ngày sinh khác: hãy kiểm tra thẻ căn cước</translation>
+    </message>
+    <message>
+        <source>The chip failed its clone check: check the ID card</source>
+        <translation>Chip không qua kiểm tra chống sao chép: hãy kiểm tra thẻ căn cước</translation>
+    </message>
+    <message>
+        <source>The chip data did not verify: check the ID card</source>
+        <translation>Dữ liệu chip không xác thực được: hãy kiểm tra thẻ căn cước</translation>
+    </message>
+    <message>
         <source>Receptionist sign-in</source>
         <translation>Đăng nhập tiếp đón</translation>
     </message>
