@@ -553,7 +553,48 @@ def machine() -> dict:
             "mem_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30, 1)}
 
 
+def _v(x) -> str:
+    return "–" if x is None else f"{x:g}" if isinstance(x, (int, float)) else str(x)
+
+
+def report(results: dict) -> str:
+    """Markdown tables of a results file (--json), for docs/benchmarks.md."""
+    labels = [k for k in ("pg1", "pg2", "pg4", "sqlite", "old") if k in results]
+    out = ["| scenario / target | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
+
+    def row(name, get):
+        cells = []
+        for k in labels:
+            try:
+                cells.append(_v(get(results[k])))
+            except (KeyError, TypeError):
+                cells.append("–")
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+
+    row("steady: write p50 ms", lambda r: r["steady"]["write"]["p50_ms"])
+    row("steady: write p99 ms (≤ 100)", lambda r: r["steady"]["write"]["p99_ms"])
+    row("steady: write errors", lambda r: r["steady"]["write_errors"])
+    row("steady: heartbeat p99 ms (≤ 100)", lambda r: r["steady"]["heartbeat"]["p99_ms"])
+    row("storm: drained s (≤ 60)", lambda r: r["storm"]["drained_s"])
+    row("storm: records/s", lambda r: r["storm"]["records_per_s"])
+    row("storm: request p99 ms", lambda r: r["storm"]["request"]["p99_ms"])
+    row("storm: request max ms (≤ 10000)", lambda r: r["storm"]["request"]["max_ms"])
+    row("storm: requests over 10 s (0)", lambda r: r["storm"]["over_10s"])
+    row("storm: requests / failed requests", lambda r: f"{r['storm']['requests']} / {r['storm']['failed_requests']}")
+    row("storm: duplicates on the hub (0)", lambda r: r["storm"]["duplicates"])
+    row("storm: losses on the hub (0)", lambda r: r["storm"]["losses"])
+    for page in ("fleet", "use_month_district", "stays"):
+        row(f"dashboard during storm: {page} p95 ms (≤ 500) [n]",
+            lambda r, p=page: f"{_v(r['storm']['dashboard'][p]['p95_ms'])} [{r['storm']['dashboard'][p]['n']}]")
+    row("peak: records/s (≥ 3000 on pg4)", lambda r: r["peak"]["records_per_s"])
+    row("peak: request p99 ms", lambda r: r["peak"]["request"]["p99_ms"])
+    return "\n".join(out)
+
+
 def main(argv=None) -> int:
+    if argv is None and len(sys.argv) == 3 and sys.argv[1] == "--report":
+        print(report(json.loads(Path(sys.argv[2]).read_text())))
+        return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smoke run: 46 kiosks, 10 s, 20 queued, small year")
     ap.add_argument("--configs", default="pg1,pg2,pg4,sqlite,old")
@@ -569,6 +610,7 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the --pgdata cluster for the next run")
     ap.add_argument("--old-commit", default="HEAD", help="commit holding sync/hub.py (default HEAD)")
     ap.add_argument("--json", type=Path, help="also write the results to this file")
+    ap.add_argument("--report", type=Path, metavar="JSON", help="print a results file as Markdown tables and exit")
     a = ap.parse_args(argv)
     if a.quick:
         a.kiosks, a.steady_seconds, a.queued, a.peak_seconds, a.peak_clients = 46, 10.0, 20, 5.0, 8
