@@ -7,7 +7,8 @@ from kiosk.roster import DEMO_KEY
 
 
 @pytest.fixture
-def db(data_dir):
+def db(data_dir, data_key):
+    """The kiosk's store as production has it: bound to a data key (tests/conftest.py `data_key`)."""
     return store.connect(data_dir / "kiosk.db")
 
 

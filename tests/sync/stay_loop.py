@@ -1,16 +1,26 @@
-"""Child process for the stay power-cut test: check in patients and raise stay notifications until killed."""
+"""Child process for the stay power-cut test: check in patients and raise stay notifications until killed.
+
+Identity fields are sealed under the data key given, as on a device (service_from_config).
+"""
 
 import sys
 from datetime import timedelta
+from pathlib import Path
 
+from kiosk import datakey, store
 from kiosk import stay_notification as sn
 from kiosk.checkin import CheckinService
 from kiosk.clock import SystemClock
 from kiosk.domain import ScanEvent
 from kiosk.roster import DEMO_KEY
 
-db_path, start = sys.argv[1], int(sys.argv[2])
-service = CheckinService(db_path, facility_code="40123", roster_key=DEMO_KEY, rescan_window=timedelta(0))
+db_path, key_file, start = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+key = datakey.read(key_file)
+db = store.connect(db_path)
+datakey.bind(db.conn, key)
+db.conn.close()
+service = CheckinService(db_path, facility_code="40123", roster_key=DEMO_KEY, rescan_window=timedelta(0),
+                         data_key=key)
 clock = SystemClock()
 i = start
 print("ready", flush=True)

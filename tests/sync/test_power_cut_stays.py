@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from kiosk import store
+from kiosk import datakey, store
 from tests.integration.test_power_cut import check_consistent
 
 HERE = Path(__file__).parent
@@ -34,10 +34,13 @@ def check_stays(db_path):
 
 def test_sigkill_mid_stay_never_half_writes(tmp_path):
     db_path = tmp_path / "k.db"
+    key_file = tmp_path / "data.key"
+    key = datakey.create(key_file)
     rng = random.Random(7)
     before = 0
     for round_no in range(25):
-        child = subprocess.Popen([sys.executable, str(HERE / "stay_loop.py"), str(db_path), str(round_no * 1000)],
+        child = subprocess.Popen([sys.executable, str(HERE / "stay_loop.py"), str(db_path), str(key_file),
+                                  str(round_no * 1000)],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=HERE.parent.parent)
         assert child.stdout.readline().strip() == b"ready", child.stderr.read().decode()
         time.sleep(rng.uniform(0.005, 0.25))
@@ -50,3 +53,7 @@ def test_sigkill_mid_stay_never_half_writes(tmp_path):
         assert stays >= before
         before = stays
     assert before > 25, "the child should have raised notifications between kills"
+    db = store.connect(db_path)
+    (name,) = db.execute("SELECT full_name FROM patients LIMIT 1").fetchone()
+    db.conn.close()
+    assert datakey.is_sealed(name) and datakey.reveal("patients.full_name", name, key).startswith("Người Lưu ")
