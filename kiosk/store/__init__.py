@@ -103,8 +103,10 @@ def connect(path: Path | str, *, migrate_now: bool = True, timeout: float = 30.0
             conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             # Changing the journal mode can answer SQLITE_BUSY without waiting: only ask when it is needed.
-            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal" and str(path) != ":memory:":
-                mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower()
+            row = conn.execute("PRAGMA journal_mode").fetchone()
+            if (row[0] if row else "").lower() != "wal" and str(path) != ":memory:":
+                row = conn.execute("PRAGMA journal_mode=WAL").fetchone()
+                mode = (row[0] if row else "no answer").lower()
                 if mode != "wal":  # SQLite could not switch (it says which mode it kept)
                     raise sqlite3.OperationalError(f"database is locked (journal mode stayed {mode})")
             conn.execute("PRAGMA synchronous=FULL")
