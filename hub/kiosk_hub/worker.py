@@ -96,6 +96,9 @@ class HubWorker(ThreadWorker):
         util.close(conn.sock)
 
     def murder_pending(self):
+        if not self.alive:  # stopping: a connection that never sent a request has nothing to finish
+            for conn in list(self.pending_conns):
+                self._drop_pending(conn)
         super().murder_pending()
         now = time.monotonic()
         for conn in [c for c in self.lingering if c.linger_until <= now]:
