@@ -5,7 +5,7 @@ KIOSK_HUB_DATABASE_URL   postgres://user:pass@host:port/db or sqlite:////abs/pat
 KIOSK_HUB_DATA_DIR       roster files, the embedded database, the generated secret key (default /var/lib/kiosk-hub)
 KIOSK_HUB_SECRET_KEY     Django's secret key (default: generated once into DATA_DIR/secret_key, 0600)
 KIOSK_HUB_ALLOWED_HOSTS  comma-separated host names (default *: nginx in front checks the name)
-KIOSK_HUB_RETENTION_DAYS personal fields of visits and stay notifications are purged after this (default 1825)
+KIOSK_HUB_RETENTION_DAYS personal fields of visits and stay notifications are purged after this (default 365)
 KIOSK_HUB_GATEWAY_ACCOUNT the national-gateway account file for the eligibility relay (or `serve --gateway-account`)
 KIOSK_HUB_ELIGIBILITY_PER_MINUTE  relay lookups per device per minute (default 30)
 """
@@ -180,7 +180,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 HUB_MAX_BODY = 8 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = HUB_MAX_BODY
 HUB_MAX_BATCH = 500
-HUB_RETENTION_DAYS = int(os.environ.get("KIOSK_HUB_RETENTION_DAYS", "1825"))
+HUB_RETENTION_DAYS = int(os.environ.get("KIOSK_HUB_RETENTION_DAYS", "365"))
 HUB_GATEWAY_ACCOUNT = os.environ.get("KIOSK_HUB_GATEWAY_ACCOUNT", "")
 HUB_ELIGIBILITY_PER_MINUTE = int(os.environ.get("KIOSK_HUB_ELIGIBILITY_PER_MINUTE", "30"))
 HUB_ROSTER_DIR = DATA_DIR / "roster"
