@@ -52,10 +52,13 @@ class Plan:
 
 
 FULL_PG = Plan("postgres", workers=4, visits=500, stays=200, kills=50, worker_kills=8, pg_restart=True)
-LIGHT_PG = Plan("postgres", workers=4, visits=150, stays=60, kills=15, worker_kills=3, pg_restart=True)
 LIGHT_SQLITE = Plan("sqlite", workers=2, visits=150, stays=60, kills=15, worker_kills=3, pg_restart=False)
 
 FAULTS = dict(fail_rate=0.15, drop_rate=0.15, reset_rate=0.05)
+# Every request is held a little (a slow rural link); that also bounds how much one sender run can deliver
+# in its 0-0.4 s, so on a fast idle machine the outbox still outlasts the kills (each must land mid-work).
+# For a few runs the hold is long, so kills land while a request waits in the network, unseen by the hub.
+LINK_DELAY, SLOW_LINK_DELAY = 0.02, 0.5
 
 
 def _first_line(p: subprocess.Popen, timeout: float) -> bytes:
@@ -107,7 +110,7 @@ def run_exactly_once(plan: Plan, request, tmp_path, kiosk_env, clock, data_key, 
     t_start = time.monotonic()
     hub = new_hub_env(plan.engine, tmp_path / "hub", request)
     live = start_hub(hub, workers=plan.workers, ready_timeout=180)
-    proxy = None
+    proxy = p = log = None
     try:
         name, token = hub.enrol()
         token_file = tmp_path / "token"
@@ -132,7 +135,7 @@ def run_exactly_once(plan: Plan, request, tmp_path, kiosk_env, clock, data_key, 
         kills = busy_kills = 0
         t_kills = time.monotonic()
         while kills < plan.kills:
-            proxy.set(delay=0.05 if delay_from <= kills < delay_to else 0.0)
+            proxy.set(delay=SLOW_LINK_DELAY if delay_from <= kills < delay_to else LINK_DELAY)
             p = subprocess.Popen(cmd, env=kiosk_env, stdout=subprocess.PIPE, stderr=log)
             first = _first_line(p, 120)
             assert first.startswith(b"sync: sending"), (kills, first, (tmp_path / "sender.log").read_text()[-2000:])
@@ -180,7 +183,13 @@ def run_exactly_once(plan: Plan, request, tmp_path, kiosk_env, clock, data_key, 
         assert live.proc.poll() is None, "the gunicorn master died"
         assert requests.get(live.url + "/readyz", timeout=30).status_code == 200
         stats = hub.cli_json("stats")
+        hub_log = live.stderr()
     finally:
+        if p is not None and p.poll() is None:  # a failed assertion left a sender running
+            p.kill()
+            p.wait(30)
+        if log is not None:
+            log.close()
         if proxy is not None:
             proxy.stop()
         live.stop()
@@ -188,12 +197,16 @@ def run_exactly_once(plan: Plan, request, tmp_path, kiosk_env, clock, data_key, 
     c = proxy.counters
     out = {"engine": plan.engine, "records": total, "kills": kills, "busy_kills": busy_kills,
            "worker_kills": len(workers_killed), "pg_restart_s": restart_box.get("seconds"), "mid": mid,
-           "proxy": vars(c), "replays": stats["replays_answered"], "kill_phase_s": round(t_kills, 1),
+           "proxy": vars(c), "replays": stats["replays_answered"],
+           "hub_store_errors": hub_log.count("event=hub_store_error"), "kill_phase_s": round(t_kills, 1),
            "finish_s": round(t_finish, 1), "total_s": round(time.monotonic() - t_start, 1)}
     print(f"exactly-once: {out}")
     # The faults really happened.
     assert c.failed > 0 and c.dropped > 0 and c.reset > 0 and c.delayed > 0, c
-    assert kills == plan.kills and busy_kills == plan.kills, (kills, busy_kills)
+    assert kills == plan.kills, kills
+    # Every kill landed while records were left: had the outbox drained early, the later kills would prove
+    # nothing (then slow the link, LINK_DELAY, or add records).
+    assert busy_kills == plan.kills, f"only {busy_kills} of {kills} kills landed while records remained"
     assert mid.get("acknowledged", 0) > 0, mid  # the killed senders made progress
     assert len(workers_killed) == plan.worker_kills, workers_killed
     assert len(workers_now) == plan.workers and not set(workers_killed) & set(workers_now), (workers_killed,
@@ -268,21 +281,15 @@ def _states(db_path) -> dict[str, int]:
 # --- the runs ---------------------------------------------------------------------------------------------
 
 @pytest.mark.timeout(600)
-def test_exactly_once_through_faults_postgres(request, tmp_path, kiosk_env, clock, data_key, data_dir):
-    """The default suite's run: fewer records and kills, every kind of fault, one PostgreSQL restart."""
-    run_exactly_once(LIGHT_PG, request, tmp_path, kiosk_env, clock, data_key, data_dir)
-
-
-@pytest.mark.timeout(600)
 def test_exactly_once_through_faults_sqlite(request, tmp_path, kiosk_env, clock, data_key, data_dir):
     """The embedded engine: two workers behind file locks, the same faults (no server to restart)."""
     run_exactly_once(LIGHT_SQLITE, request, tmp_path, kiosk_env, clock, data_key, data_dir)
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(1200)
-def test_exactly_once_full_postgres(request, tmp_path, kiosk_env, clock, data_key, data_dir):
-    """The issue's run: 500 visits and 200 stays, 50 sender SIGKILLs, 8 worker SIGKILLs, one PG restart."""
+@pytest.mark.timeout(900)
+def test_exactly_once_through_faults_postgres(request, tmp_path, kiosk_env, clock, data_key, data_dir):
+    """The issue's run, in the default suite (~80 s on a loaded 2-core machine): 500 visits and 200 stays,
+    gunicorn with 4 workers on PostgreSQL, 50 sender SIGKILLs, 8 worker SIGKILLs, one PostgreSQL restart."""
     run_exactly_once(FULL_PG, request, tmp_path, kiosk_env, clock, data_key, data_dir)
 
 
