@@ -64,9 +64,14 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     echo "bootstrap: creating $VENV with $($PYTHON --version 2>&1)"
     "$PYTHON" -m venv "$VENV"
 fi
-if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
+if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" || hub/pyproject.toml -nt "$stamp" ]]; then
     echo "bootstrap: installing the kiosk and its Python dependencies into $VENV"
     "$VENV/bin/python" -m pip install -q --upgrade pip
     "$VENV/bin/python" -m pip install -q -e ".[$EXTRAS]" --config-settings editable_mode=compat
+    if [[ -f hub/pyproject.toml ]]; then
+        # the provincial hub (hub/, its own package): tests/hub is part of `make test`
+        echo "bootstrap: installing the hub (hub/) and its test dependencies into $VENV"
+        "$VENV/bin/python" -m pip install -q -e "hub/[test]" --config-settings editable_mode=compat
+    fi
     touch "$stamp"
 fi
