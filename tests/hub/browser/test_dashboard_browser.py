@@ -1,7 +1,8 @@
 """The dashboard in a real browser (headless Chromium) against a live `kiosk-hub serve` on loopback:
 sign in, the fleet with a stale kiosk highlighted, district filter, a district viewer's limits, enrol a
 kiosk and read its token, revoke it and see its next sync refused, stays with the overdue one first,
-download the CSV; screenshots of every page in both languages go to docs/screens/hub/."""
+download the CSV; screenshots of every page in both languages (docs/screens/hub/ when
+KIOSK_HUB_SCREENS_DIR says so, see conftest.py)."""
 
 from __future__ import annotations
 
@@ -128,6 +129,7 @@ def test_enrol_read_the_token_revoke_and_the_kiosk_is_refused(dash_hub, browser)
     assert len(token) >= 40
     assert browser.find_element(By.CSS_SELECTOR, "#token-qr svg").is_displayed()
     if dash_hub["engine"] == "sqlite":
+        SCREENS.mkdir(parents=True, exist_ok=True)
         browser.save_screenshot(str(SCREENS / "enrolled-vi.png"))
     status, body = device_request(base, token)
     assert status == 200, body
