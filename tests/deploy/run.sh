@@ -4,7 +4,9 @@
 #   2. `make dist` (the wheel and the deploy bundle)
 #   3. pytest tests/deploy with KIOSK_TEST_DEPLOY=1: a Debian 13 root filesystem, provision.sh
 #      inside it, checks from outside, kiosk doctor inside, a second provision run, then the
-#      Ansible playbook through a chroot connection.
+#      Ansible playbook through a chroot connection; then the hub's role (deploy/hub) on a second
+#      fresh Debian 13 root, its services started by hand, /readyz and a device write through nginx
+#      (test_hub_role.py; about 4-5 minutes more, pip's downloads cached in $KIOSK_TEST_DEPLOY_CACHE/pip-hub).
 # Nothing here touches the host's /etc; every mount made under the work directory is undone
 # on exit, whatever happens.
 set -uo pipefail

@@ -7,6 +7,7 @@ The tools come from Debian (`make test-deploy` installs them); without them thes
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -142,3 +143,61 @@ def test_provision_refuses_plain_http_to_another_machine(url, refused, tmp_path)
         assert "--hub" in r.stderr, r.stderr
     else:
         assert "--hub" not in r.stderr and "--wheel" in r.stderr, r.stderr
+
+
+# --- the provincial hub's role (deploy/hub; end to end in test_hub_role.py) ----------------------
+
+HUB_ANSIBLE = DEPLOY / "hub"
+HUB_ROLE = HUB_ANSIBLE / "roles/kiosk_hub"
+
+
+def _hub_ansible_env() -> dict[str, str]:
+    env = _ansible_env()
+    env["ANSIBLE_CONFIG"] = str(HUB_ANSIBLE / "ansible.cfg")
+    return env
+
+
+def test_hub_playbook_syntax():
+    ap = _tool("ansible-playbook")
+    r = subprocess.run([ap, "--syntax-check", "site.yml"], cwd=HUB_ANSIBLE, env=_hub_ansible_env(),
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_hub_ansible_lint():
+    al = _tool("ansible-lint")
+    env = _hub_ansible_env()
+    env["ANSIBLE_LINT_NODEPS"] = "1"
+    r = subprocess.run([al, "--offline", "-p", "site.yml"], cwd=HUB_ANSIBLE, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+
+
+def test_hub_units_render_and_verify(tmp_path):
+    """The role's unit templates rendered with its defaults (Ansible on localhost), the venv's programs
+    replaced by stubs, then systemd-analyze verify; the hardening the issue names is in the hub's unit."""
+    ap, sa = _tool("ansible-playbook"), _tool("systemd-analyze")
+    units = ["kiosk-hub.service", "kiosk-hub-backup.service", "kiosk-hub-backup.timer"]
+    play = tmp_path / "render.yml"
+    play.write_text(
+        "- hosts: localhost\n  connection: local\n  gather_facts: false\n"
+        f"  vars_files: [{HUB_ROLE}/defaults/main.yml, {HUB_ROLE}/vars/main.yml]\n"
+        "  tasks:\n    - ansible.builtin.template:\n"
+        f"        src: {HUB_ROLE}/templates/{{{{ item }}}}.j2\n        dest: {tmp_path}/{{{{ item }}}}\n"
+        f"        mode: '0644'\n      loop: {units}\n")
+    r = subprocess.run([ap, "-i", "localhost,", str(play)], env=_hub_ansible_env(), capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    stub = tmp_path / "stub"
+    stub.write_text("#!/bin/sh\n")
+    stub.chmod(0o755)
+    for u in units:
+        p = tmp_path / u
+        p.write_text(re.sub(r"/opt/kiosk-hub/venv/bin/\S+", str(stub), p.read_text()))
+    r = subprocess.run([sa, "verify", "--man=no", *(str(tmp_path / u) for u in units)], capture_output=True, text=True)
+    assert r.returncode == 0 and not r.stderr.strip(), r.stderr
+    hub = (tmp_path / "kiosk-hub.service").read_text()
+    for line in ("User=kiosk-hub", "ProtectSystem=strict", "ReadWritePaths=/var/lib/kiosk-hub", "NoNewPrivileges=yes",
+                 "PrivateTmp=yes", "CapabilityBoundingSet=\n", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
+                 "SystemCallFilter=@system-service", "--bind 127.0.0.1:8600", "EnvironmentFile=/etc/kiosk-hub/hub.env"):
+        assert line in hub, line
