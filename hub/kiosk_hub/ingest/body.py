@@ -55,24 +55,27 @@ def _has_lone_surrogate(s: str) -> bool:
     return False
 
 
-def _check_tree(value: Any) -> None:
-    """Depth and strings, in one walk without recursion (the C parser itself stops near 1000 levels)."""
-    stack = [(value, 0)]
+def _check_tree(value: Any, strings: bool) -> None:
+    """Depth (and, with `strings`, lone surrogates), in one walk without recursion over the containers
+    (the C parser itself stops near 1000 levels)."""
+    if strings and isinstance(value, str) and _has_lone_surrogate(value):
+        raise Malformed("a string holds a lone surrogate (not valid Unicode)")
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
     while stack:
         v, depth = stack.pop()
-        if isinstance(v, str):
-            if _has_lone_surrogate(v):
+        if depth > MAX_DEPTH:
+            raise Malformed(f"nesting deeper than {MAX_DEPTH}")
+        if isinstance(v, dict):
+            if strings and any(_has_lone_surrogate(k) for k in v):
+                raise Malformed("a key holds a lone surrogate (not valid Unicode)")
+            children = v.values()
+        else:
+            children = v
+        for x in children:
+            if isinstance(x, (dict, list)):
+                stack.append((x, depth + 1))
+            elif strings and isinstance(x, str) and _has_lone_surrogate(x):
                 raise Malformed("a string holds a lone surrogate (not valid Unicode)")
-        elif isinstance(v, (dict, list)):
-            if depth + 1 > MAX_DEPTH:
-                raise Malformed(f"nesting deeper than {MAX_DEPTH}")
-            if isinstance(v, dict):
-                for k, x in v.items():
-                    if _has_lone_surrogate(k):
-                        raise Malformed("a key holds a lone surrogate (not valid Unicode)")
-                    stack.append((x, depth + 1))
-            else:
-                stack.extend((x, depth + 1) for x in v)
 
 
 def parse(raw: bytes) -> Any:
@@ -93,5 +96,7 @@ def parse(raw: bytes) -> Any:
     except ValueError as e:
         pos = getattr(e, "pos", None)
         raise Malformed("the body is not JSON" + (f" (at character {pos})" if pos is not None else "")) from None
-    _check_tree(value)
+    # Strict UTF-8 decoding refuses encoded surrogates, so a lone one can only come from a \u escape
+    # of D800..DFFF: without "\ud" in the body (either case) no string needs checking.
+    _check_tree(value, strings=b"\\ud" in raw or b"\\uD" in raw)
     return value

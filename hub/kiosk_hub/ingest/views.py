@@ -3,7 +3,6 @@ plus facility binding, strict bodies, heartbeats and a rate-limited eligibility 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import re
@@ -19,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from kiosk_hub.registry.models import Device
 
 from . import body as jsonbody
-from . import gateway, heartbeat, roster, validate, writes
+from . import devices, gateway, heartbeat, roster, validate, writes
 from .models import EligibilityLookup, RosterFile
 
 log = logging.getLogger("kiosk_hub.api")
@@ -48,10 +47,7 @@ class _Refused(Exception):
 def _device(request: HttpRequest) -> Device:
     auth = request.META.get("HTTP_AUTHORIZATION", "")
     token = auth[7:].strip() if auth.startswith("Bearer ") else ""
-    dev = None
-    if token:
-        h = hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
-        dev = Device.objects.filter(token_hash=h).select_related("facility").first()
+    dev = devices.by_token(token) if token else None
     if dev is None:
         raise _Refused(error(401, "unauthorized", "a valid device bearer token is required (kiosk-hub enrol)",
                              {"WWW-Authenticate": 'Bearer realm="tramyte-hub"', "Connection": "close"}))

@@ -53,6 +53,7 @@ def enrol(facility_code: str, name: str, *, actor: str = "cli") -> tuple[Device,
             dev.revoked_at, dev.revoke_reason, dev.wipe_ordered = None, "", False
             dev.save()
         actions.record(actor, "device_enrol", name, facility=fac.code, re_enrolled=re_enrolled)
+        transaction.on_commit(_announce)
     return dev, token
 
 
@@ -67,8 +68,15 @@ def revoke(name: str, reason: str = "", wipe: bool = False, *, actor: str = "cli
         dev.revoked_at, dev.revoke_reason, dev.wipe_ordered = timezone.now(), reason, bool(wipe)
         dev.save(update_fields=["revoked_at", "revoke_reason", "wipe_ordered"])
         actions.record(actor, "device_revoke", dev.name, reason=reason, wipe=bool(wipe))
+        transaction.on_commit(_announce)
     return {"name": dev.name, "facility": dev.facility_id, "revoked_at": dev.revoked_at.isoformat(),
             "reason": reason, "wipe_ordered": bool(wipe)}
+
+
+def _announce() -> None:
+    """Workers cache token -> device for seconds (ingest.devices): tell them, once committed."""
+    from kiosk_hub.ingest import devices
+    devices.changed()
 
 
 def import_facilities(source: str | Path | io.TextIOBase, *, actor: str = "cli") -> dict[str, Any]:
