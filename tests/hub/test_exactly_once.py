@@ -143,7 +143,7 @@ def run_exactly_once(plan: Plan, request, tmp_path, kiosk_env, clock, data_key, 
             if kills == restart_at:  # the database goes away and comes back while this sender works
                 restarter = threading.Thread(target=_pg_restart, args=(hub.pg, restart_box), daemon=True)
                 restarter.start()
-            if kills in worker_at:  # a worker dies mid-run, most likely in the middle of a request
+            if kills in worker_at:  # a worker dies while this sender works (mid-request if it holds one)
                 time.sleep(pause / 2)
                 pid = _kill_worker(live, rng)
                 if pid:
