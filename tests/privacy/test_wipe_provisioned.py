@@ -108,9 +108,11 @@ def reach_interpreter(scratch: Path) -> list[str]:
     holding bind mounts of its entries, which changes no permission of anything the kiosk touches.
     """
     cmds = []
-    for d in reversed(Path(os.path.realpath(sys.executable)).parents):
-        if d == Path("/") or d.stat().st_mode & 0o001:
-            continue
+    # the interpreter, the venv and the checkout (CI clones into /root, 0700 on Debian); parents first
+    needed = [*Path(os.path.realpath(sys.executable)).parents, Path(sys.prefix), *Path(sys.prefix).parents,
+              ROOT, *ROOT.parents]
+    closed = {d for d in needed if d != Path("/") and d.is_dir() and not d.stat().st_mode & 0o001}
+    for d in sorted(closed, key=lambda d: len(d.parts)):
         stash = tempfile.mkdtemp(prefix="stash-", dir=scratch)
         q = shlex.quote
         cmds += [f"mount --bind {q(str(d))} {q(stash)}", f"mount -t tmpfs -o mode=0755 tmpfs {q(str(d))}"]
