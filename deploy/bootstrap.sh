@@ -50,6 +50,15 @@ if ((${#missing[@]})); then
         echo "bootstrap: installing system packages: ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
+        if [[ " ${missing[*]} " == *" postgresql "* ]]; then
+            # the hub's tests run their own cluster: no system cluster on 5432 (it would also collide with
+            # the deploy stage's chroot); postgresql-common reads this before it creates one on install
+            mkdir -p /etc/postgresql-common
+            if ! grep -qs '^[[:space:]]*create_main_cluster[[:space:]]*=[[:space:]]*false' \
+                /etc/postgresql-common/createcluster.conf; then
+                echo "create_main_cluster = false" >>/etc/postgresql-common/createcluster.conf
+            fi
+        fi
         mapfile -t names < <(for pkg in "${missing[@]}"; do installable "$pkg"; done)
         apt-get install -y -qq --no-install-recommends "${names[@]}" >/dev/null
     else
