@@ -220,7 +220,8 @@ def test_files_users_and_permissions(hubfs):
                  "PrivateTmp=yes", "CapabilityBoundingSet=\n", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
                  "SystemCallFilter=@system-service", f"--bind 127.0.0.1:{hubfs['gunicorn_port']}"):
         assert line in unit, line
-    for link in ("multi-user.target.wants/kiosk-hub.service", "timers.target.wants/kiosk-hub-backup.timer"):
+    for link in ("multi-user.target.wants/kiosk-hub.service", "timers.target.wants/kiosk-hub-backup.timer",
+                 "timers.target.wants/kiosk-hub-purge.timer"):
         assert (root / "etc/systemd/system" / link).is_symlink(), link
     # PostgreSQL: no TCP, peer only; the default nginx site gone.
     pg = next((root / "etc/postgresql").glob("*/main"))
@@ -233,10 +234,11 @@ def test_files_users_and_permissions(hubfs):
 def test_units_verify_and_score_inside(hubfs):
     root = hubfs["root"]
     units = " ".join(f"/etc/systemd/system/{u}" for u in ("kiosk-hub.service", "kiosk-hub-backup.service",
-                                                          "kiosk-hub-backup.timer"))
+                                                          "kiosk-hub-backup.timer", "kiosk-hub-purge.service",
+                                                          "kiosk-hub-purge.timer"))
     r = chroot(root, f"systemd-analyze verify --man=no {units}", check=False)
     assert r.returncode == 0 and not r.stderr.strip(), r.stderr
-    for unit in ("kiosk-hub.service", "kiosk-hub-backup.service"):
+    for unit in ("kiosk-hub.service", "kiosk-hub-backup.service", "kiosk-hub-purge.service"):
         r = chroot(root, f"systemd-analyze security --offline=yes --no-pager /etc/systemd/system/{unit}", check=False)
         m = re.search(r"Overall exposure level for \S+: ([0-9.]+) (\w+)", r.stdout)
         assert m, r.stdout[-2000:] + r.stderr[-2000:]
@@ -382,6 +384,15 @@ def test_nightly_dump_restores_with_the_same_rows(serving):
     r = chroot(root, f"runuser -u postgres -- /usr/local/lib/kiosk-hub-backup --check /{whole.relative_to(root)}",
                check=False)
     assert r.returncode == 1 and "public.ingest_visit: dumped 2, restored 1" in r.stderr, r.stdout + r.stderr
+
+
+def test_the_daily_purge_runs_as_its_unit_says(serving):
+    root = serving["root"]
+    unit = (root / "etc/systemd/system/kiosk-hub-purge.service").read_text()
+    cmd = re.search(r"(?m)^ExecStart=(.+)$", unit).group(1)
+    r = chroot(root, f"set -a; . /etc/kiosk-hub/hub.env; set +a; cd /; runuser -u kiosk-hub -- {cmd}", check=False)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["retention_days"] == 365
 
 
 def serving_port(root: Path) -> int:

@@ -177,7 +177,8 @@ def test_hub_units_render_and_verify(tmp_path):
     """The role's unit templates rendered with its defaults (Ansible on localhost), the venv's programs
     replaced by stubs, then systemd-analyze verify; the hardening the issue names is in the hub's unit."""
     ap, sa = _tool("ansible-playbook"), _tool("systemd-analyze")
-    units = ["kiosk-hub.service", "kiosk-hub-backup.service", "kiosk-hub-backup.timer"]
+    units = ["kiosk-hub.service", "kiosk-hub-backup.service", "kiosk-hub-backup.timer", "kiosk-hub-purge.service",
+             "kiosk-hub-purge.timer"]
     play = tmp_path / "render.yml"
     play.write_text(
         "- hosts: localhost\n  connection: local\n  gather_facts: false\n"
