@@ -191,7 +191,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"kv": {"format": "level=%(levelname)s logger=%(name)s %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "kv"}},
-    "root": {"handlers": ["stderr"], "level": os.environ.get("KIOSK_HUB_LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["stderr"], "level": os.environ.get("KIOSK_HUB_LOG_LEVEL", "WARNING").upper()},
     # Django's request logger prints the path and status only; bodies never reach a log.
     "loggers": {"django.request": {"level": "ERROR"}, "django.security.DisallowedHost": {"level": "ERROR"}},
 }
