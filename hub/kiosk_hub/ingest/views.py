@@ -260,7 +260,9 @@ def eligibility(request):
                                      "and full_name (and date_of_birth)")
     try:
         number = validate.code(body, number_key, patterns[number_key], "an ASCII-digit number or card code")
-        birth = validate.day(body, "date_of_birth", validate.ISO_D_OR_YEAR, required=False) or ""
+        # The kiosk's relay client sends "" when it knows no birth date (sync/national_lookup.py HubRelay).
+        birth = ("" if body.get("date_of_birth") == "" else
+                 validate.day(body, "date_of_birth", validate.ISO_D_OR_YEAR, required=False) or "")
     except validate.Invalid as e:
         return error(400, "invalid", str(e))
     wait = _rate_limited(dev)
