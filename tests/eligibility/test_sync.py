@@ -1,4 +1,4 @@
-"""`kiosk roster sync` and the eligibility relay, against a real `kiosk hub serve` on loopback."""
+"""`kiosk roster sync` and the eligibility relay, against the real hub (`kiosk-hub serve`) on loopback."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from kiosk.eligibility import synthetic
 from sync.fake_gateway import FakeGateway
 from tests.conftest import kiosk_cmd
 from tests.eligibility.test_crash import snapshot_of
-from tests.sync.conftest import start_hub
+from tests.hubproc import KIOSK_DEFAULT_FACILITY, start_hub
 
 
 def run(env, *args):
@@ -19,14 +19,13 @@ def run(env, *args):
 
 
 def publish(h, path):
-    r = subprocess.run(kiosk_cmd("hub", "roster", "publish", "--db", str(h.db), str(path), "--json"),
-                       capture_output=True, text=True)
+    r = h.publish(path)
     assert r.returncode == 0, r.stderr
 
 
 @pytest.fixture
 def hub_env(tmp_path, kiosk_env):
-    h = start_hub(tmp_path / "hub")
+    h = start_hub(tmp_path / "hub", facility=KIOSK_DEFAULT_FACILITY)  # roster files: a hub of its own
     (tmp_path / "kiosk.toml").write_text(f'[upstream]\nurl = "{h.url}"\ntoken_file = "{h.token_file}"\n')
     yield h, dict(kiosk_env, KIOSK_CONFIG=str(tmp_path / "kiosk.toml"))
     h.stop()
@@ -69,7 +68,7 @@ def test_eligibility_through_the_hub_relay(tmp_path, kiosk_env):
         account = tmp_path / "account.json"
         account.write_text(json.dumps({"base_url": gw.url, "username": gw.username, "password": gw.password,
                                        "staff_name": "Nguyễn Thị Tiếp Đón", "staff_id_number": "001090000001"}))
-        h = start_hub(tmp_path / "hub", "--gateway-account", str(account))
+        h = start_hub(tmp_path / "hub", "--gateway-account", str(account), facility=KIOSK_DEFAULT_FACILITY)
         try:
             (tmp_path / "kiosk.toml").write_text(f'[upstream]\nurl = "{h.url}"\ntoken_file = "{h.token_file}"\n')
             env = dict(kiosk_env, KIOSK_CONFIG=str(tmp_path / "kiosk.toml"))

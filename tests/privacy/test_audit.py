@@ -10,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 from kiosk import audit, store
 from kiosk.clock import VN_TZ
 from tests.conftest import kiosk_cmd
+from tests.hubproc import hub, kiosk_hub_server  # noqa: F401  (fixtures: a device of each test's own on the hub)
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=VN_TZ)
 
@@ -162,25 +163,20 @@ def test_console_views_are_audited(cli_env, privacy_cfg):
 
 # --- issue 13 item 3: the hub's copies catch a log cut short, even with audit.head rewritten -------------------
 
-def _synced_kiosk(cli_env, privacy_cfg, tmp_path, n=10):
-    """n audit entries written on the kiosk, synced to a real hub over loopback; returns the anchors file."""
+def _synced_kiosk(cli_env, privacy_cfg, tmp_path, h, n=10):
+    """n audit entries written on the kiosk, synced to a real hub over loopback; returns the anchors file
+    (`kiosk-hub audit --json`)."""
     from kiosk import datakey
-    from tests.sync.conftest import start_hub
     datakey.load(privacy_cfg)
     db = store.connect(privacy_cfg.database)
     for i in range(n):
         audit.record(db.conn, actor="staff:1", action="viewed", record_kind="visit", record_id=i + 1,
                      purpose="test")
     db.conn.close()
-    h = start_hub(tmp_path / "hub")
-    try:
-        sync = subprocess.run(kiosk_cmd("sync", "once", "--hub", h.url, "--token-file", str(h.token_file), "--json"),
-                              env=cli_env, capture_output=True, text=True)
-        assert sync.returncode == 0, sync.stderr
-        view = subprocess.run(kiosk_cmd("hub", "audit", "--db", str(h.db), "--device", "kiosk-1", "--json"),
-                              env=cli_env, capture_output=True, text=True)
-    finally:
-        h.stop()
+    sync = subprocess.run(kiosk_cmd("sync", "once", "--hub", h.url, "--token-file", str(h.token_file), "--json"),
+                          env=cli_env, capture_output=True, text=True)
+    assert sync.returncode == 0, sync.stderr
+    view = h.cli("audit", "--name", h.name, "--json")
     assert view.returncode == 0, view.stderr
     data = json.loads(view.stdout)
     assert data["ok"] and data["entries"] == n and data["highest_seq"] == n
@@ -207,14 +203,14 @@ def _cut(privacy_cfg, from_seq):
     db.conn.close()
 
 
-def test_untouched_log_verifies_against_the_hubs_highest_seq(cli_env, privacy_cfg, tmp_path):
-    anchors = _synced_kiosk(cli_env, privacy_cfg, tmp_path)
+def test_untouched_log_verifies_against_the_hubs_highest_seq(cli_env, privacy_cfg, tmp_path, hub):
+    anchors = _synced_kiosk(cli_env, privacy_cfg, tmp_path, hub)
     code, verdict = _verify_with(cli_env, anchors)
     assert code == 0 and verdict["ok"] is True and verdict["entries"] >= 10, verdict
 
 
-def test_tail_cut_with_head_rewritten_fails_against_the_hub(cli_env, privacy_cfg, tmp_path):
-    anchors = _synced_kiosk(cli_env, privacy_cfg, tmp_path)
+def test_tail_cut_with_head_rewritten_fails_against_the_hub(cli_env, privacy_cfg, tmp_path, hub):
+    anchors = _synced_kiosk(cli_env, privacy_cfg, tmp_path, hub)
     _cut(privacy_cfg, 5)
     plain = subprocess.run(kiosk_cmd("audit", "verify", "--json"), env=cli_env, capture_output=True, text=True)
     assert plain.returncode == 0 and json.loads(plain.stdout)["entries"] == 4  # locally a perfect forgery
@@ -226,8 +222,8 @@ def test_tail_cut_with_head_rewritten_fails_against_the_hub(cli_env, privacy_cfg
     assert human.returncode == 1 and "deleted" in human.stdout
 
 
-def test_whole_log_deleted_fails_against_the_hub(cli_env, privacy_cfg, tmp_path):
-    anchors = _synced_kiosk(cli_env, privacy_cfg, tmp_path)
+def test_whole_log_deleted_fails_against_the_hub(cli_env, privacy_cfg, tmp_path, hub):
+    anchors = _synced_kiosk(cli_env, privacy_cfg, tmp_path, hub)
     _cut(privacy_cfg, 1)
     code, verdict = _verify_with(cli_env, anchors)
     assert code == 1 and verdict["ok"] is False and verdict["entries"] == 0 and verdict["first_broken"] == 1, verdict

@@ -23,7 +23,7 @@ import pytest
 
 from tests.conftest import kiosk_cmd
 from tests.privacy.conftest import person
-from tests.sync.conftest import start_hub
+from tests.hubproc import hub, kiosk_hub_server  # noqa: F401  (fixtures: a device of each test's own on the hub)
 
 ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "deploy/systemd/kiosk-sync.service"
@@ -45,7 +45,7 @@ def unit_settings() -> dict[str, list[str]]:
 
 
 @pytest.fixture
-def device(tmp_path):
+def device(tmp_path, hub):
     """A device root laid out as deploy/provision.sh does, under a world-traversable /tmp directory."""
     r = Path(tempfile.mkdtemp(prefix="kiosk-device-", dir="/tmp"))
     r.chmod(0o755)
@@ -58,7 +58,7 @@ def device(tmp_path):
     os.chown(data, UID, GID)
     data.chmod(0o750)
     os.chown(home, UID, GID)
-    h = start_hub(tmp_path / "hub")
+    h = hub
     secrets = {"device-token": h.token_file.read_text(), "roster.key": "k" * 40 + "\n"}
     for name, text in secrets.items():
         (etc / name).write_text(text)
@@ -66,7 +66,6 @@ def device(tmp_path):
         (etc / name).chmod(0o640)
     dev = {"root": r, "etc": etc, "data": data, "home": home, "hub": h, "secrets": secrets}
     yield dev
-    h.stop()
     shutil.rmtree(r, ignore_errors=True)
 
 
@@ -159,10 +158,7 @@ def checkins(dev) -> None:
 
 
 def order_wipe(dev) -> None:
-    h = dev["hub"]
-    out = subprocess.run(kiosk_cmd("hub", "revoke", "--db", str(h.db), "--device", "kiosk-1", "--reason",
-                                   "stolen", "--wipe", "--json"), capture_output=True, text=True)
-    assert out.returncode == 0 and json.loads(out.stdout)["wipe_ordered"] is True, out.stderr
+    assert dev["hub"].revoke("stolen", wipe=True)["wipe_ordered"] is True
 
 
 def everything(root: Path) -> bytes:

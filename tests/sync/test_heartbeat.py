@@ -7,11 +7,10 @@ privacy test looks for every personal value the check-ins carried in the heartbe
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import threading
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -97,14 +96,26 @@ def start_stay(service, visit_id, clock, hours_ago=0):
                                    stay_from=clock.now() - timedelta(hours=hours_ago))
 
 
-def stored_heartbeat(hub_db, device="kiosk-1") -> dict:
-    c = sqlite3.connect(hub_db)
-    try:
-        row = c.execute("SELECT h.body FROM heartbeats h JOIN devices d ON d.id = h.device_id WHERE d.name = ?",
-                        [device]).fetchone()
-    finally:
-        c.close()
-    return json.loads(row[0]) if row else None
+def _when(v):
+    """A time as the kiosk sent it (ISO-8601) or as the hub stored it (Django's UTC text on SQLite)."""
+    if v is None or isinstance(v, datetime):
+        return v
+    t = datetime.fromisoformat(v.replace("Z", "+00:00"))
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def stored_heartbeat(hub) -> dict | None:
+    """The latest heartbeat the hub keeps for the test's device (the fleet page's row), times as datetimes."""
+    got = hub.heartbeat()
+    if got is None:
+        return None
+    return {k: (_when(v) if k in ("oldest_unsent_at", "earliest_stay_deadline") else v) for k, v in got.items()}
+
+
+def as_stored(body: dict) -> dict:
+    """What the hub keeps of a heartbeat body: every field but `sent_at`, times as datetimes."""
+    return {k: (_when(v) if k in ("oldest_unsent_at", "earliest_stay_deadline") else v)
+            for k, v in body.items() if k != "sent_at"}
 
 
 def personal_values() -> list[str]:
@@ -143,21 +154,25 @@ def test_heartbeat_counts_on_a_live_hub_and_carries_no_personal_data(service, hu
 
     beat = hb.Heartbeat(db, client, data_dir=data_dir, clock=clock)
     assert beat.beat(), beat.last_error
-    got = stored_heartbeat(hub.db)
+    got = stored_heartbeat(hub)
     assert got["outbox"] == {"queued": 2, "sent": 0, "acknowledged": n - 2, "needs_manual": 0, "withdrawn": 0}
     assert got["visits_today"] == {"chip": 1, "cccd_qr": 2, "bhyt_qr": 1, "mrz": 1, "manual": 2}
     assert got["devices"] == {"scanner": "ok", "chip": "fault", "camera": "absent", "printer": "absent"}
     assert got["open_stays"] == 2
-    assert got["earliest_stay_deadline"] == min(overdue.deadline_at, later.deadline_at) == overdue.deadline_at
+    assert got["earliest_stay_deadline"] == _when(min(overdue.deadline_at, later.deadline_at)) \
+        == _when(overdue.deadline_at)
     oldest = db.execute("SELECT min(created_at) FROM outbox WHERE state = 'queued'").fetchone()[0]
-    assert got["oldest_unsent_at"] == oldest
-    assert got["clock_synced"] is True and got["sent_at"] == iso_utc(clock.now())
+    assert got["oldest_unsent_at"] == _when(oldest)
+    assert got["clock_synced"] in (True, 1)
     assert isinstance(got["disk_free_mb"], int) and got["disk_free_mb"] > 0
     assert got["app_version"] and got["roster_version"] is None
 
     # No personal data: not in the body sent, not in what the hub stored.
-    assert_no_personal_data(hb.build(db.conn, now=clock.now(), data_dir=data_dir, clock=clock))
-    assert_no_personal_data(got)
+    body = hb.build(db.conn, now=clock.now(), data_dir=data_dir, clock=clock)
+    assert body["sent_at"] == iso_utc(clock.now())
+    assert {**as_stored(body), "disk_free_mb": 0} == {**got, "disk_free_mb": 0}  # the disk may change meanwhile
+    assert_no_personal_data(body)
+    assert_no_personal_data({k: str(v) for k, v in got.items()})
 
 
 def test_sync_loop_heartbeats_after_delivering_and_on_schedule(service, hub, clock, data_dir):
@@ -172,12 +187,12 @@ def test_sync_loop_heartbeats_after_delivering_and_on_schedule(service, hub, clo
     t = threading.Thread(target=sender.run, args=(stop,), daemon=True)
     t.start()
     try:
-        assert wait_until(lambda: (stored_heartbeat(hub.db) or {}).get("outbox", {}).get("acknowledged") == 3)
-        assert stored_heartbeat(hub.db)["outbox"]["queued"] == 0
+        assert wait_until(lambda: (stored_heartbeat(hub) or {}).get("outbox", {}).get("acknowledged") == 3)
+        assert stored_heartbeat(hub)["outbox"]["queued"] == 0
         sent_after_drain = beat.sent
         # One more check-in: delivered, then a heartbeat that counts it, long before the interval.
         assert service.handle(ScanEvent(cccd(id="040195009999", name="Người Thử Cuối").encode())).ok
-        assert wait_until(lambda: (stored_heartbeat(hub.db) or {}).get("outbox", {}).get("acknowledged") == 4)
+        assert wait_until(lambda: (stored_heartbeat(hub) or {}).get("outbox", {}).get("acknowledged") == 4)
         assert beat.sent == sent_after_drain + 1
     finally:
         stop.set()
@@ -220,7 +235,7 @@ def test_failing_heartbeats_never_hold_up_records(service, hub, clock, data_dir,
             stop.set()
             t.join(10)
         assert db.execute("SELECT count(*) FROM outbox WHERE state = 'acknowledged'").fetchone()[0] == 5
-        assert stored_heartbeat(hub.db) is None
+        assert stored_heartbeat(hub) is None
         assert getattr(proxy.counters, "failed" if fault == "fail" else "reset") >= 3
 
 
@@ -238,7 +253,7 @@ def test_cli_heartbeat_sends_now_and_prints_it(hub, kiosk_env, data_dir):
     assert out["sent"] is True and out["error"] is None
     assert out["heartbeat"]["visits_today"]["cccd_qr"] == 1 and out["heartbeat"]["visits_today"]["bhyt_qr"] == 1
     assert out["heartbeat"]["outbox"]["queued"] == 2
-    assert stored_heartbeat(hub.db) == out["heartbeat"]
+    assert stored_heartbeat(hub) == as_stored(out["heartbeat"])
     assert_no_personal_data(out["heartbeat"])
     for value in personal_values():
         assert value not in r.stdout and value not in r.stderr, value

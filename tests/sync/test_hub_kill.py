@@ -1,14 +1,17 @@
-"""The hub itself killed (SIGKILL) again and again while the sender works: whatever it answered survives,
-and every record ends up on it exactly once."""
+"""The hub itself killed (SIGKILL of gunicorn's master and every worker) again and again while the sender
+works: whatever it answered survives, and every record ends up on it exactly once.
 
+The sender reaches the hub through tests/faultproxy.py (no faults), so each restarted hub (a new port) is
+behind the same address; while the hub is dead the proxy's connections to it are refused and the sender
+sees its requests cut. Sender SIGKILLs and network faults are in tests/hub/test_exactly_once.py."""
+
+import os
 import random
 import signal
-import socket
-import sqlite3
-import subprocess
 import threading
 import time
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from kiosk import store
 from kiosk.checkin import CheckinService
@@ -16,10 +19,26 @@ from kiosk.domain import ScanEvent
 from kiosk.roster import DEMO_KEY
 from sync.client import HubClient
 from sync.sender import Sender, Settings
-from tests.sync.conftest import start_hub
-from tests.sync.test_fault_kill import letters
+from tests.faultproxy import FaultProxy
+from tests.hubproc import serve, start_hub
 
 N = 200
+MAX_KILLS = 8
+
+
+def letters(i: int) -> str:
+    return "".join("abcdeghikl"[int(d)] for d in str(i)).capitalize()
+
+
+def kill_hub(live) -> None:
+    """SIGKILL the workers, then the master: nothing gets to finish, flush or roll back cleanly."""
+    for pid in live.worker_pids():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    live.proc.send_signal(signal.SIGKILL)
+    live.proc.wait()
 
 
 def test_hub_sigkilled_midstream(tmp_path, clock):
@@ -30,35 +49,36 @@ def test_hub_sigkilled_midstream(tmp_path, clock):
         clock.advance(seconds=10)
         assert service.handle(ScanEvent(f"0403000{i:05d}||Người Hub {letters(i)}|01011980|Nam|X|03062021"
                                         .encode(), "serial")).ok
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    h = start_hub(tmp_path / "hub", port=port)
+    h = start_hub(tmp_path / "hub", workers=2)
+    u = urlsplit(h.url)
+    proxy = FaultProxy(u.hostname, u.port).start()
     db = store.connect(db_path)
-    sender = Sender(db, HubClient(h.url, h.token), settings=Settings(batch_size=3, backoff_base=0.01,
-                                                                       backoff_max=0.05, breaker_threshold=1000))
+    sender = Sender(db, HubClient(proxy.url, h.token), settings=Settings(batch_size=2, backoff_base=0.01,
+                                                                         backoff_max=0.05, breaker_threshold=1000))
     stop = threading.Event()
     t = threading.Thread(target=sender.run, args=(stop,), daemon=True)
     t.start()
     rng = random.Random(3)
-    kills = 0
+    kills, live = 0, h.live
     try:
-        while sender.remaining() and kills < 15:
+        while sender.remaining() and kills < MAX_KILLS:
+            before = sender.remaining()
             time.sleep(rng.uniform(0.1, 0.4))
-            h.proc.send_signal(signal.SIGKILL)
-            h.proc.wait()
+            kill_hub(live)
             kills += 1
-            h = start_hub(tmp_path / "hub", port=port)
+            assert sender.remaining() <= before
+            live = serve(h.env, workers=2)
+            proxy.upstream_port = urlsplit(live.url).port
         end = time.monotonic() + 60
         while sender.remaining() and time.monotonic() < end:
             time.sleep(0.05)
     finally:
         stop.set()
         t.join(10)
-        h.stop()
-    assert kills >= 5
+        proxy.stop()
+        live.stop()
+    assert kills >= 3, "the outbox drained before the hub was killed often enough"
     assert sender.remaining() == 0
-    hub = sqlite3.connect(h.db)
-    rows = hub.execute("SELECT record_id FROM visits").fetchall()
+    rows = h.record_ids("visit")
     assert len(rows) == N and len(set(rows)) == N
     assert db.execute("SELECT count(*) FROM outbox WHERE state = 'acknowledged'").fetchone()[0] == N

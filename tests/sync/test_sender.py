@@ -2,7 +2,6 @@
 
 import json
 import random
-import socket
 import threading
 import time
 
@@ -11,8 +10,9 @@ import pytest
 from kiosk import store
 from kiosk.domain import ScanEvent
 from sync.client import HubClient
-from sync.hub import Faults, Hub
 from sync.sender import Sender, Settings, status
+from tests.hub.test_inflight import WriteBlocker, key_held
+from tests.hubproc import free_port, path_on, serve
 
 CCCD = "0401950{:05d}||Người Thử {}|12051995|Nữ|Xã Thử|03062021"
 NAMES = ["An", "Bình", "Chi", "Dung", "Giang", "Hà", "Khánh", "Lan"]
@@ -24,21 +24,12 @@ def checkin(service, i):
     return v
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_breaker_opens_while_down_and_drains_when_back(service, tmp_path):
+def test_breaker_opens_while_down_and_drains_when_back(service, hub):
     for i in range(5):
         checkin(service, i)
-    port = free_port()
-    hub = Hub(tmp_path / "hub.db", port=port)
-    hub.httpd.server_close()  # reserve the port's number, but nobody answers yet
-    token = hub.store.enrol("k")
+    port = free_port()  # nobody answers there yet
     db = store.connect(service.db_path)
-    sender = Sender(db, HubClient(f"http://127.0.0.1:{port}", token),
+    sender = Sender(db, HubClient(f"http://127.0.0.1:{port}", hub.token),
                     settings=Settings(batch_size=2, backoff_base=0.01, backoff_max=0.02, breaker_threshold=3,
                                       breaker_cooldown=0.3))
     stop = threading.Event()
@@ -47,24 +38,23 @@ def test_breaker_opens_while_down_and_drains_when_back(service, tmp_path):
     assert _until(lambda: sender.open_until > 0, 10), "the circuit should open after repeated failures"
     st = status(db, service.clock.now())
     assert st["queued"] == 5 and st["in_flight"] == 0 and "cannot reach the hub" in st["last_error"]
-    hub = Hub(tmp_path / "hub.db", port=port).start()
+    path = path_on(port, hub)  # the hub is reachable again
     try:
         assert _until(lambda: sender.remaining() == 0, 15)
-        assert hub.store.stats()["visits"] == 5
+        assert hub.stats()["visits"] == 5
         assert status(db, service.clock.now())["last_success"] is not None
     finally:
         stop.set()
         t.join(5)
-        hub.stop()
+        path.stop()
 
 
-def test_checkin_does_not_wait_for_a_slow_hub(service, tmp_path):
+def test_checkin_does_not_wait_for_a_slow_hub(service, hub):
     checkin(service, 100)
-    hub = Hub(tmp_path / "hub.db", faults=Faults(delay=2.0)).start()
+    slow = path_on(free_port(), hub, delay=2.0)  # every request held 2 s on the way
     try:
-        token = hub.store.enrol("k")
         db = store.connect(service.db_path)
-        sender = Sender(db, HubClient(hub.url, token))
+        sender = Sender(db, HubClient(slow.url, hub.token))
         t = threading.Thread(target=sender.once, daemon=True)
         t.start()
         time.sleep(0.3)  # the sender is now waiting on the hub, rows claimed as 'sent'
@@ -74,9 +64,9 @@ def test_checkin_does_not_wait_for_a_slow_hub(service, tmp_path):
         took = time.monotonic() - t0
         assert took < 1.5, f"check-in waited {took:.2f} s for the network"
         t.join(15)
-        assert sender.remaining() == 0 and hub.store.stats()["visits"] == 2  # the new one went on the next round
+        assert sender.remaining() == 0 and hub.stats()["visits"] == 2  # the new one went on the next round
     finally:
-        hub.stop()
+        slow.stop()
 
 
 def test_acknowledged_rows_keep_no_personal_data(service, hub):
@@ -96,29 +86,29 @@ def _until(pred, timeout):
     return pred()
 
 
-def test_in_flight_409_defers_then_replays(service, tmp_path):
-    # A killed sender's request may still be in the hub's hands when the next sender resends the same key.
+def test_in_flight_409_defers_then_replays(service, hub):
+    # A killed sender's request may still be in the hub's hands when the next sender resends the same key:
+    # here the first request has claimed its key and waits for the hub's store, which the test holds.
     checkin(service, 300)
-    hub = Hub(tmp_path / "hub.db", faults=Faults(delay=1.0)).start()
+    db = store.connect(service.db_path)
+    kind, key, payload = db.execute("SELECT kind, idempotency_key, payload FROM outbox").fetchone()
+    from kiosk.datakey import unseal_tree
+    body = unseal_tree(None, json.loads(payload))
+    blocker = WriteBlocker(hub.env, hub.device_id())
+    first = threading.Thread(target=lambda: HubClient(hub.url, hub.token).send_one(kind, key, body), daemon=True)
     try:
-        token = hub.store.enrol("k")
-        db = store.connect(service.db_path)
-        kind, key, payload = db.execute("SELECT kind, idempotency_key, payload FROM outbox").fetchone()
-        from kiosk.datakey import unseal_tree
-        body = unseal_tree(None, json.loads(payload))
-        first = threading.Thread(target=lambda: HubClient(hub.url, token).send_one(kind, key, body), daemon=True)
         first.start()
-        time.sleep(0.3)
-        sender = Sender(db, HubClient(hub.url, token), settings=Settings(in_flight_retry=0.5))
+        assert _until(lambda: key_held(hub.env, hub.device_id(), key), 20), "the first request never claimed its key"
+        sender = Sender(db, HubClient(hub.url, hub.token), settings=Settings(in_flight_retry=0.5))
         r = sender.once()
-        assert r.deferred == 1 and r.acknowledged == 0 and sender.remaining() == 1
-        assert db.execute("SELECT next_attempt_at IS NOT NULL, last_error FROM outbox").fetchone() == (1, "hub answered 409")
-        first.join(5)
-        assert _until(lambda: sender.once().acknowledged == 1, 10)
-        st = hub.store.stats()
-        assert sender.remaining() == 0 and (st["visits"], st["replays_answered"]) == (1, 1)
     finally:
-        hub.stop()
+        blocker.release()
+    assert r.deferred == 1 and r.acknowledged == 0 and sender.remaining() == 1
+    assert db.execute("SELECT next_attempt_at IS NOT NULL, last_error FROM outbox").fetchone() == (1, "hub answered 409")
+    first.join(30)
+    assert _until(lambda: sender.once().acknowledged == 1, 10)
+    st = hub.stats()
+    assert sender.remaining() == 0 and (st["visits"], st["replays_answered"]) == (1, 1)
 
 
 class _LoggingClient(HubClient):
@@ -140,31 +130,28 @@ class _LoggingClient(HubClient):
 
 
 @pytest.mark.parametrize("seed,outage", [(1, 3.0), (2, 17.5), (3, 42.0), (4, 90.0), (5, 123.4), (6, 300.0)])
-def test_shipped_settings_recover_within_10_s_and_probe_gently_while_down(service, tmp_path, seed, outage):
+def test_shipped_settings_recover_within_10_s_and_probe_gently_while_down(service, hub, seed, outage):
     """Hub down for `outage` seconds, then up: with the shipped Settings() the first answered request comes
     ≤ 10 s after the hub's return, and while it is down the kiosk sends at most one small probe per ~4 s.
 
     Time is virtual (the sender's injected monotonic clock advances only while it waits), so the bound is
-    exact whatever the machine's load; the hub is a real one on loopback, started when virtual time passes
-    `outage`."""
+    exact whatever the machine's load; the hub is a real one on loopback, reachable at the kiosk's address
+    (a path opened to it there) when virtual time passes `outage`."""
     for i in range(3):
         checkin(service, 400 + i)
     port = free_port()
-    reserved = Hub(tmp_path / "hub.db", port=port)
-    reserved.httpd.server_close()
-    token = reserved.store.enrol("k")
     vt = [0.0]
-    hub = []
+    up = []
     stop = threading.Event()
-    client = _LoggingClient(f"http://127.0.0.1:{port}", token, lambda: vt[0])
+    client = _LoggingClient(f"http://127.0.0.1:{port}", hub.token, lambda: vt[0])
     sender = Sender(store.connect(service.db_path), client, settings=Settings(), rng=random.Random(seed),
                     monotonic=lambda: vt[0])
 
     def wait(seconds):
         assert seconds >= 0
         vt[0] += seconds
-        if vt[0] >= outage and not hub:
-            hub.append(Hub(tmp_path / "hub.db", port=port).start())
+        if vt[0] >= outage and not up:
+            up.append(path_on(port, hub))
         if sender.remaining() == 0 or vt[0] > outage + 60:
             stop.set()
         return stop.is_set()
@@ -172,8 +159,8 @@ def test_shipped_settings_recover_within_10_s_and_probe_gently_while_down(servic
     try:
         sender.run(stop, wait=wait)
     finally:
-        if hub:
-            hub[0].stop()
+        if up:
+            up[0].stop()
     answered = [t for t, _, ok in client.log if ok]
     assert answered, client.log[-5:]
     assert answered[0] >= outage  # nothing answered before the hub was there
@@ -192,14 +179,16 @@ def test_shipped_settings_recover_within_10_s_and_probe_gently_while_down(servic
 
 def test_shipped_settings_real_time_first_answer_within_10_s_of_return(service, tmp_path):
     """The same at wall-clock time, once, with generous bounds: the circuit opens on a dead hub (shipped
-    settings), the hub comes back, and the outbox drains ≤ 10 s later (the design bound is ~6 s)."""
+    settings), the hub comes back, and the outbox drains ≤ 10 s later (the design bound is ~6 s). The hub is
+    started for real (gunicorn on the kiosk's port) once the circuit is open; "back" counts from when it
+    answers."""
     for i in range(3):
         checkin(service, 500 + i)
     port = free_port()
-    reserved = Hub(tmp_path / "hub.db", port=port)
-    reserved.httpd.server_close()
-    token = reserved.store.enrol("k")
-    client = _LoggingClient(f"http://127.0.0.1:{port}", token, time.monotonic)
+    from tests.hubproc import device_on, new_env
+    env = new_env(tmp_path / "hub")
+    dev = device_on(env, None, tmp_path / "hub")
+    client = _LoggingClient(f"http://127.0.0.1:{port}", dev.token, time.monotonic)
     sender = Sender(store.connect(service.db_path), client)
     assert (sender.settings.backoff_max, sender.settings.breaker_cooldown) == (5.0, 5.0)
     stop = threading.Event()
@@ -208,7 +197,7 @@ def test_shipped_settings_real_time_first_answer_within_10_s_of_return(service, 
     hub = None
     try:
         assert _until(lambda: sender.open_until > 0, 40), "the circuit should open on a dead hub"
-        hub = Hub(tmp_path / "hub.db", port=port).start()
+        hub = serve(env, port=port)
         t_up = time.monotonic()
         assert _until(lambda: sender.remaining() == 0, 30)
         first = min(tm for tm, _, ok in client.log if ok)

@@ -1,4 +1,4 @@
-"""HTTPS to the hub: a certificate from an unknown CA is refused with a clear message; the configured CA works."""
+"""HTTPS to the hub (`kiosk-hub serve --tls-cert`): a certificate from an unknown CA is refused with a clear message; the configured CA works."""
 
 import datetime as dt
 import ipaddress
@@ -12,7 +12,7 @@ from cryptography.x509.oid import NameOID
 
 from sync.client import HubClient, HubUnavailable
 from tests.conftest import kiosk_cmd
-from tests.sync.conftest import start_hub
+from tests.hubproc import KIOSK_DEFAULT_FACILITY, start_hub
 
 
 def _name(cn):
@@ -70,9 +70,10 @@ def pki(tmp_path_factory):
             "cert": write_pem(d / "hub.pem", leaf), "key": write_pem(d / "hub.key", key=leaf_key)}
 
 
-@pytest.fixture
-def tls_hub(tmp_path, pki):
-    h = start_hub(tmp_path / "tlshub", "--tls-cert", str(pki["cert"]), "--tls-key", str(pki["key"]))
+@pytest.fixture(scope="module")
+def tls_hub(tmp_path_factory, pki):
+    h = start_hub(tmp_path_factory.mktemp("tlshub"), "--tls-cert", str(pki["cert"]), "--tls-key", str(pki["key"]),
+                  facility=KIOSK_DEFAULT_FACILITY)
     yield h
     h.stop()
 
@@ -123,7 +124,7 @@ def test_client_certificate_required_when_hub_asks(tmp_path, pki):
     dev_ca = write_pem(tmp_path / "devca.pem", ca)
     client_pem = write_pem(tmp_path / "client.pem", cc, ck)
     h = start_hub(tmp_path / "mtls", "--tls-cert", str(pki["cert"]), "--tls-key", str(pki["key"]),
-                  "--client-ca", str(dev_ca))
+                  "--client-ca", str(dev_ca), cert=str(client_pem))
     try:
         with pytest.raises(HubUnavailable):
             HubClient(h.url, h.token, ca_file=str(pki["ca"])).health()
