@@ -135,12 +135,20 @@ def run(cfg, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO = sys.s
         paper = QPushButton("Printer: toggle out of paper")
         paper.clicked.connect(lambda: setattr(printer, "paper_out", not printer.paper_out))
         lay.addWidget(paper)
+        from sync.demo import BackgroundSync, HubUnavailable  # the province's hub, the kiosk syncing to it
+        try:
+            background = BackgroundSync(cfg, say)
+        except HubUnavailable as e:
+            background = None
+            say(f"hub: not started: {e}")
         window.show()
         console.show()
         sim.show()
         code = app.exec()
         scanner.stop()
         bridge.shutdown()
+        if background is not None:
+            background.stop()
         return code
 
     return _headless(app, cfg, lang, out_dir, say, service, bridge, printer, scanner, window, console, timeout, chip)
@@ -266,8 +274,10 @@ def _headless(app, cfg, lang, out_dir, say, service, bridge, printer, scanner, w
     window.close()
     console.close()
     say(f"screenshots in {out_dir}: {', '.join(shots)}")
-    from sync.demo import run_stay_demo  # issue 7: a stay notification sent and acknowledged, one recorded by hand
-    failures += run_stay_demo(cfg, say)
+    # The province's hub (kiosk-hub on SQLite): the kiosk's records and a stay synced to it, a heartbeat, the
+    # dashboard's address and demo login, and its screenshots when Chromium is installed.
+    from sync.demo import run_stay_demo
+    failures += run_stay_demo(cfg, say, out_dir=out_dir)
     return 1 if failures else 0
 
 
