@@ -32,8 +32,24 @@ FACILITIES = [
 ]
 
 
+ENGINES = ["sqlite", "postgres"]
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_hash: list[str] = []
+
+
+def _password_hash() -> str:
+    """PASSWORD hashed once per process (the hasher's work factor makes each hash cost a few tenths of a
+    second, and every module seeds four accounts on each engine)."""
+    if not _hash:
+        from django.contrib.auth.hashers import make_password
+
+        _hash.append(make_password(PASSWORD))
+    return _hash[0]
 
 
 def seed(now: dt.datetime | None = None) -> dict:
@@ -58,6 +74,9 @@ def seed(now: dt.datetime | None = None) -> dict:
         "quynh-luu-1": ("27021", 1, ok_parts, 0, None, 2),
         "quynh-ba-1": ("27022", 1, ok_parts, 0, None, 2),
     }
+    # Stays the kiosks hold, not yet received by the hub (heartbeats): count, earliest deadline (minutes from now).
+    # 27001 overdue by 1.5 h, 27011 due within the hour, 27002 later (its kiosk is stale), 27021 later still.
+    open_stays = {"nghi-phong-1": (2, -90), "dien-kim-1": (1, 30), "nghi-xuan-1": (1, 300), "quynh-luu-1": (1, 600)}
     devices = {}
     for name, (fac, ago, parts, backlog, unsent, roster_age) in kiosks.items():
         d, _ = Device.objects.get_or_create(name=name, defaults=dict(
@@ -70,8 +89,8 @@ def seed(now: dt.datetime | None = None) -> dict:
             outbox={"queued": backlog}, backlog=backlog,
             oldest_unsent_at=None if unsent is None else now - dt.timedelta(minutes=unsent),
             clock_synced=True, disk_free_mb=4000, devices=parts, visits_today={"chip": 3},
-            open_stays=1 if name == "dien-kim-1" else 0,
-            earliest_stay_deadline=(now + dt.timedelta(hours=5)) if name == "dien-kim-1" else None))
+            open_stays=open_stays.get(name, (0, None))[0],
+            earliest_stay_deadline=None if name not in open_stays else now + dt.timedelta(minutes=open_stays[name][1])))
         devices[name] = d
     # Reader use over the last 10 days. 27002 never used a reader (manual only); 27022 has no visits at all.
     today = now.astimezone(VN).date()
@@ -83,23 +102,28 @@ def seed(now: dt.datetime | None = None) -> dict:
         for fac, docs in use.items():
             for doc, n in docs.items():
                 DailyUse.objects.update_or_create(facility_id=fac, day=day, document=doc, defaults={"visits": n})
-    # Stay notifications: overdue (27001), due within the hour (27011), open later, done on time, done late.
-    def stay(dev, rec, deadline_in, state="received", sent_after=None, id_number=SECRET_ID):
+    # Stay notifications the hub received (minutes from now): on time when received by the deadline.
+    def stay(dev, rec, deadline_in, received_in, acknowledged=False, id_number=SECRET_ID):
         deadline = now + dt.timedelta(minutes=deadline_in)
+        received = now + dt.timedelta(minutes=received_in)
         d = devices[dev]
-        sent = None if sent_after is None else deadline + dt.timedelta(minutes=sent_after)
         StayNotification.objects.update_or_create(device=d, idempotency_key=f"stay-{rec}", defaults=dict(
             facility_id=d.facility_id, record_id=rec, started_at=deadline - dt.timedelta(hours=10),
-            deadline_at=deadline, created_at=deadline - dt.timedelta(hours=9), state=state, sent_at=sent,
+            deadline_at=deadline, created_at=received - dt.timedelta(minutes=5),
+            state="acknowledged" if acknowledged else "received",
+            acknowledged_at=received + dt.timedelta(minutes=5) if acknowledged else None,
             payload={"notification_id": rec, "facility_code": d.facility_id, "full_name": SECRET_NAME,
                      "date_of_birth": "1995-01-01", "id_number": id_number, "reason": "điều trị",
                      "address_of_stay": "Trạm Y tế"},
-            received_at=deadline - dt.timedelta(hours=9)))
-    stay("dien-kim-1", 501, 30)                       # due within an hour
-    stay("nghi-phong-1", 101, -90)                    # overdue by 1.5 h
-    stay("quynh-luu-1", 701, 600)                     # open, later
-    stay("quynh-luu-1", 702, -1440, "sent", -60)      # done on time
-    stay("quynh-luu-1", 703, -2880, "sent", 30)       # done late
+            received_at=received))
+    stay("nghi-phong-1", 101, -180, -120)             # late by an hour
+    stay("nghi-phong-1", 105, -300, -400)             # on time, its deadline passed, nothing else ever set
+    stay("dien-kim-1", 501, 30, -60)                  # on time, deadline still ahead
+    stay("dien-kim-1", 502, -240, -240)               # received at the deadline itself: on time
+    stay("quynh-luu-1", 701, 600, -10)                # on time
+    stay("quynh-luu-1", 702, -1440, -1500, True)      # on time (and a police acknowledgement recorded)
+    stay("quynh-luu-1", 703, -2880, -2850)            # late by 30 min
+    stay("quynh-luu-1", 704, -86400, -86280)          # late, 60 days ago: outside the default 30-day period
     for seq in range(1, 4):
         AuditEntry.objects.update_or_create(device=devices["nghi-phong-1"], seq=seq, defaults=dict(
             idempotency_key=f"audit-{seq}", entry_hash=hashlib.sha256(f"e{seq}".encode()).hexdigest(),
@@ -110,7 +134,7 @@ def seed(now: dt.datetime | None = None) -> dict:
     for username, (role, district, fac) in users.items():
         u, created = User.objects.get_or_create(username=username)
         if created:
-            u.set_password(PASSWORD)
+            u.password = _password_hash()
             u.save()
         Profile.objects.update_or_create(user=u, defaults=dict(role=role, district_code=district, facility_id=fac))
     return {"devices": {n: d.pk for n, d in devices.items()}, "today": today}
@@ -129,14 +153,86 @@ def setup_django(data_dir: Path, database_url: str | None = None) -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
-def hub_env(tmp_path_factory):
-    """In-process Django for the test-client tests: the hub's own settings on a migrated database
-    (SQLite in a temp dir, or KIOSK_HUB_TEST_DATABASE_URL), seeded once per session."""
+def use_database(url: str, data_dir: Path | None = None) -> None:
+    """Point this process's Django at another database (and data directory): the hub's own settings for
+    that URL (`settings._database()`: SQLite pragmas, PostgreSQL options), every open connection closed."""
+    from django.conf import settings
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connections
+
+    from kiosk_hub import settings as hub_settings
+
+    connections.close_all()
+    saved = os.environ.get("KIOSK_HUB_DATABASE_URL")
+    os.environ["KIOSK_HUB_DATABASE_URL"] = url
+    try:
+        cfg = hub_settings._database()
+    finally:
+        if saved is None:
+            os.environ.pop("KIOSK_HUB_DATABASE_URL", None)
+        else:
+            os.environ["KIOSK_HUB_DATABASE_URL"] = saved
+    connections.settings["default"] = cfg        # the same dict as settings.DATABASES
+    connections.configure_settings(connections.settings)
+    try:
+        del connections["default"]               # this thread's connection object: made anew on next use
+    except AttributeError:
+        pass
+    ContentType.objects.clear_cache()            # ids may differ between databases
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        settings.DATA_DIR = data_dir
+        settings.HUB_ROSTER_DIR = data_dir / "roster"
+
+
+def django_ready(tmp_path_factory) -> Path:
+    """Django configured in this process, once per session: the hub's settings on a migrated, empty SQLite
+    database, which is the template each module's SQLite copy starts from. Returns its path."""
     import django.conf
 
     if not django.conf.settings.configured:
-        setup_django(tmp_path_factory.mktemp("hub-dash"), os.environ.get("KIOSK_HUB_TEST_DATABASE_URL"))
-    return seed()
+        setup_django(tmp_path_factory.mktemp("hub-dash"))
+    from django.db import connections
+
+    connections.close_all()   # the WAL checkpointed into the file, so a copy is whole
+    return Path(django.conf.settings.DATABASES["default"]["NAME"])
+
+
+_template: dict[str, object] = {}
+_names = iter(range(1_000_000))
+
+
+def module_database(engine: str, request, tmp_path_factory) -> dict:
+    """A seeded province on a database of its own for one test module, on `engine`; the process's Django
+    points at it until the next call. SQLite: a copy of the migrated template file. PostgreSQL: a clone
+    (CREATE DATABASE … TEMPLATE) of a database migrated once per session on the session's cluster
+    (`pg_cluster` in tests/hub/conftest.py). Migrating once keeps the added time to a seed per module."""
+    import shutil
+
+    template = _template.get("sqlite") or django_ready(tmp_path_factory)
+    _template["sqlite"] = template
+    base = tmp_path_factory.mktemp(f"dash-{engine}")
+    if engine == "sqlite":
+        from django.db import connections
+
+        connections.close_all()
+        shutil.copyfile(template, base / "hub.db")
+        os.chmod(base / "hub.db", 0o600)
+        url = f"sqlite:///{base / 'hub.db'}"
+    else:
+        cluster = request.getfixturevalue("pg_cluster")
+        if "postgres" not in _template:
+            from django.core.management import call_command
+
+            use_database(cluster.create_db("dash_template"))
+            call_command("migrate", verbosity=0, interactive=False)
+            _template["postgres"] = "dash_template"
+        from django.db import connections
+
+        connections.close_all()                   # nobody may be connected to a template being cloned
+        url = cluster.create_db(f"dash_{os.getpid()}_{next(_names)}", template="dash_template")
+    use_database(url, base / "data")
+    return {**seed(), "engine": engine, "url": url}
 
 
 if __name__ == "__main__":  # seed the database a live hub uses (env as for kiosk-hub)

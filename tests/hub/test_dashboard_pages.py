@@ -5,6 +5,7 @@ login throttling, Vietnamese and English."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gzip
 import hashlib
 import io
@@ -19,7 +20,7 @@ from tests.hub import dashboard_data as dd  # noqa: E402
 from tests.hub.test_dashboard_roles import client_for, csv_rows, hub  # noqa: E402,F401
 
 PAGES = ("/fleet/", "/use/", "/use/?by=district&period=week", "/use/?period=month", "/stays/", "/devices/",
-         "/roster/", "/actions/", "/stays/?which=overdue")
+         "/roster/", "/actions/", "/stays/?which=late")
 EXPORTS = ("/fleet/export.csv", "/use/export.csv", "/use/export.csv?by=district", "/stays/export.csv")
 
 
@@ -100,22 +101,97 @@ def test_charts_are_inline_svg_and_escape_names(hub):
     assert "http://" not in body.replace("http://www.w3.org/2000/svg", "") and "https://" not in body
 
 
-def test_stays_overdue_then_due_soon_first_and_on_time_rates(hub):
+def _record_order(body: str) -> list[str]:
+    table = body.split('id="stays"')[1].split("</table>")[0]
+    return [chunk.split('"')[0] for chunk in table.split('data-record="')[1:]]
+
+
+def _station_row(body: str, table: str, code: str) -> str:
+    return body.split(f'id="{table}"')[1].split("</table>")[0].split(f'data-station="{code}"')[1].split("</tr>")[0]
+
+
+def test_stays_not_yet_sent_come_from_heartbeats_overdue_first(hub):
+    """Stays the kiosks still hold (heartbeats): the station whose earliest deadline passed first, then the one
+    due within the hour, then the rest by deadline. A revoked kiosk's heartbeat no longer counts."""
     c = client_for("admin")
     body = c.get("/stays/").content.decode()
-    table = body.split('id="stays"')[1]
-    order = [chunk.split('"')[0] for chunk in table.split('data-record="')[1:]]
-    assert order[:3] == ["101", "501", "701"]
-    assert 'data-record="101" data-urgency="overdue"' in body
-    assert 'data-record="501" data-urgency="due-soon"' in body
+    table = body.split('id="open-stays"')[1].split("</table>")[0]
+    order = [chunk.split('"')[0] for chunk in table.split('data-station="')[1:]]
+    assert order == ["27001", "27011", "27002", "27021"]
+    assert 'data-station="27001" data-urgency="overdue"' in table
+    assert 'data-station="27011" data-urgency="due-soon"' in table
+    assert 'data-station="27002" data-urgency="open"' in table
+    assert 'class="badge stale"' in _station_row(body, "open-stays", "27002")   # its kiosk's heartbeat is old
+    assert 'id="overdue-count" class="error">1<' in body and 'id="due-soon-count">1<' in body
+    assert 'id="open-count">5<' in body
+    # A district viewer sees its own district's stations only.
+    own = client_for("dienchau").get("/stays/").content.decode()
+    assert 'data-station="27011"' in own and 'data-station="27001"' not in own
+
+
+def test_open_stays_of_a_revoked_kiosk_do_not_count(hub):
+    from django.utils import timezone
+
+    from kiosk_hub.registry.models import Device
+
+    dev = Device.objects.get(name="quynh-ba-1")
+    dev.status.open_stays, dev.status.earliest_stay_deadline = 3, timezone.now()
+    dev.status.save()
+    assert 'data-station="27022"' in client_for("admin").get("/stays/").content.decode()
+    dev.revoked_at = timezone.now()
+    dev.save()
+    try:
+        assert 'data-station="27022"' not in client_for("admin").get("/stays/").content.decode()
+    finally:
+        dev.revoked_at = None
+        dev.save()
+        dev.status.open_stays, dev.status.earliest_stay_deadline = 0, None
+        dev.status.save()
+
+
+def test_received_notifications_on_time_means_received_by_the_deadline(hub):
+    """Made = received by the hub; on time when received_at <= deadline_at, whatever sent_at/acknowledged_at
+    say (nothing on the hub sets them). Late ones first, the most recently received first in each group."""
+    c = client_for("admin")
+    body = c.get("/stays/").content.decode()
+    assert _record_order(body) == ["101", "703", "701", "501", "502", "105", "702"]   # 704: 60 days ago
+    for rec in ("101", "703"):
+        assert f'data-record="{rec}" data-urgency="late"' in body
+    for rec in ("105", "501", "502", "701", "702"):   # 105's deadline passed and nothing else was ever set
+        assert f'data-record="{rec}" data-urgency="on-time"' in body
+    assert 'id="late-count">2<' in body
+    assert 'id="on-time-rate">71 %<' in body          # 5 of 7
+    # Per station, over the period, the worst first.
     rates = body.split('id="station-rates"')[1].split("</table>")[0]
-    quynh = rates.split('data-station="27021"')[1].split("</tr>")[0]
-    assert "50 %" in quynh  # one on time, one late
-    rows = csv_rows(c.get("/stays/export.csv?which=overdue"))
-    assert [r["record_id"] for r in rows] == ["101"]
-    assert set(rows[0]) >= {"deadline_at", "state"} and "id_number" not in rows[0] and "full_name" not in rows[0]
-    # Open stays not yet sent show from heartbeats.
-    assert 'data-station="27011"' in rates
+    assert [chunk.split('"')[0] for chunk in rates.split('data-station="')[1:]] == ["27001", "27021", "27011"]
+    assert "50 %" in _station_row(body, "station-rates", "27001")     # 101 late, 105 on time
+    assert "67 %" in _station_row(body, "station-rates", "27021")     # 701, 702 on time, 703 late
+    assert "100 %" in _station_row(body, "station-rates", "27011")    # 502 received at its deadline
+    # A police acknowledgement, when one is ever recorded, shows beside the row; nothing depends on it.
+    row_702 = body.split('data-record="702"')[1].split("</tr>")[0]
+    assert "police-ack" in row_702 and "police-ack" not in body.split('data-record="701"')[1].split("</tr>")[0]
+    # Filters: late only; the period chosen.
+    late = c.get("/stays/?which=late").content.decode()
+    assert _record_order(late) == ["101", "703"]
+    start = (hub["today"] - dt.timedelta(days=89)).isoformat()
+    wide = c.get(f"/stays/?start={start}&end={hub['today'].isoformat()}").content.decode()
+    assert _record_order(wide)[:3] == ["101", "703", "704"]
+    assert "50 %" in _station_row(wide, "station-rates", "27021")     # 2 of 4 over 90 days
+    narrow = c.get(f"/stays/?start={hub['today'].isoformat()}&end={hub['today'].isoformat()}").content.decode()
+    assert "704" not in _record_order(narrow) and "703" not in _record_order(narrow)
+
+
+def test_stays_csv_has_received_time_and_on_time_without_personal_data(hub):
+    c = client_for("admin")
+    rows = csv_rows(c.get("/stays/export.csv?which=late"))
+    assert [r["record_id"] for r in rows] == ["101", "703"]
+    assert [(r["on_time"], r["minutes_late"]) for r in rows] == [("0", "60"), ("0", "30")]
+    assert set(rows[0]) >= {"deadline_at", "received_at", "acknowledged_at"}
+    assert "id_number" not in rows[0] and "full_name" not in rows[0]
+    every = {r["record_id"]: r for r in csv_rows(c.get("/stays/export.csv"))}
+    assert every["502"]["on_time"] == "1" and every["502"]["minutes_late"] == "0"
+    assert every["702"]["acknowledged_at"] and not every["701"]["acknowledged_at"]
+    assert "704" not in every
 
 
 def test_enrol_shows_the_token_once_with_a_qr_and_records_the_action(hub):

@@ -13,9 +13,11 @@ pytest.importorskip("kiosk_hub")
 from tests.hub import dashboard_data as dd  # noqa: E402
 
 
-@pytest.fixture(scope="session")
-def hub(tmp_path_factory):
-    return dd.hub_env(tmp_path_factory)
+@pytest.fixture(scope="module", params=dd.ENGINES)
+def hub(request, tmp_path_factory):
+    """The seeded province on a database of this module's own, on each engine in turn (one per engine and
+    module: the tests of a module share it, on SQLite and on the session's PostgreSQL)."""
+    return dd.module_database(request.param, request, tmp_path_factory)
 
 
 def client_for(username: str | None):

@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 
 pytest.importorskip("kiosk_hub")
 
-from tests.hub.test_dashboard_roles import hub  # noqa: E402,F401
+from tests.hub import dashboard_data as dd  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    """Django configured (pure functions here: no database is read, so one engine is enough)."""
+    dd.django_ready(tmp_path_factory)
 
 
 def test_mask_examples():

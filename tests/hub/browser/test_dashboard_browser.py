@@ -145,16 +145,27 @@ def test_enrol_read_the_token_revoke_and_the_kiosk_is_refused(dash_hub, browser)
 
 
 def test_stays_page_lists_the_overdue_stay_first(dash_hub, browser):
+    """Overdue first: the station whose kiosk's heartbeat says its earliest open stay is past its deadline
+    (not yet sent), drawn as overdue; then, among the notifications the hub received, the late one first."""
     from selenium.webdriver.common.by import By
 
     base = dash_hub["url"]
     sign_in(browser, base, "admin")
     browser.get(base + "/stays/")
-    first = rows(browser, "stays")[0]
-    assert first.get_attribute("data-record") == "101"
-    assert first.get_attribute("data-urgency") == "overdue"
-    assert "0010******45" in first.text and dd.SECRET_ID not in browser.page_source
+    waiting = browser.find_elements(By.CSS_SELECTOR, "#open-stays tbody tr[data-station]")
+    assert [r.get_attribute("data-urgency") for r in waiting[:2]] == ["overdue", "due-soon"]
+    first = waiting[0]
+    assert first.get_attribute("data-station") == "27001"
+    cell, later = first.find_element(By.CSS_SELECTOR, "td"), waiting[-1].find_element(By.CSS_SELECTOR, "td")
+    assert cell.value_of_css_property("border-left-width") == "4px"     # highlighted as the browser draws it
+    assert cell.value_of_css_property("background-color") != later.value_of_css_property("background-color")
     assert browser.find_element(By.ID, "overdue-count").text.strip() == "1"
+    received = rows(browser, "stays")
+    assert received[0].get_attribute("data-record") == "101"
+    assert received[0].get_attribute("data-urgency") == "late"
+    assert {r.get_attribute("data-urgency") for r in received[2:]} == {"on-time"}
+    assert "0010******45" in received[0].text and dd.SECRET_ID not in browser.page_source
+    assert browser.find_element(By.ID, "late-count").text.strip() == "2"
 
 
 def test_download_the_reader_use_csv(dash_hub, browser):

@@ -1,146 +1,129 @@
-"""Stay notifications (the province's "check and urge" duty): deadlines, states, on-time rates.
+"""Stay notifications (the province's "check and urge" duty): what is still to be made, what was made late.
 
-A notification is *done* once sent to (or acknowledged by) the police system; it was *on time*
-when that happened before its legal deadline. Open stays not yet sent by a kiosk still show,
-from the kiosks' heartbeats (DeviceStatus.open_stays / earliest_stay_deadline).
+What the hub can know decides what "on time" means here. A kiosk raises a notification and sends it to
+the hub; the hub's 201 is what the kiosk records as `acknowledged`. A notification submitted by hand
+(VNeID, the police portal) is recorded on the kiosk as `receipt_recorded` and never reaches the hub. The
+hub has no link to the police system, so nothing sets `sent_at`/`acknowledged_at` today. Hence:
+
+- a notification is *made* when the hub received it (`received_at`); *on time* when
+  `received_at <= deadline_at`, *late* otherwise;
+- notifications not yet made are the ones the kiosks still hold: `open_stays` and
+  `earliest_stay_deadline` of each kiosk's latest heartbeat (`DeviceStatus`), summed per station;
+- `acknowledged_at` is kept for a future police-system integration: shown when set, never relied on.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Min, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, F, IntegerField, Max, Min, Q, Sum, Value, When
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from kiosk_hub.accounts.scope import role_required
 from kiosk_hub.dashboard.masking import mask_id
-from kiosk_hub.dashboard.views.common import choice, districts, page
+from kiosk_hub.dashboard.views.common import VN, choice, districts, page, parse_date, vn_today
+from kiosk_hub.dashboard.views.fleet import STALE_AFTER
 from kiosk_hub.ingest.models import StayNotification
-from kiosk_hub.registry.models import DeviceStatus
+from kiosk_hub.registry.models import DeviceStatus, Facility
 
 SOON = dt.timedelta(hours=1)
-DONE_STATES = ("sent", "acknowledged")
-FILTERS = {
-    "overdue": gettext_lazy("Overdue"),
-    "due_soon": gettext_lazy("Due within an hour"),
-    "open": gettext_lazy("Open"),
-    "done": gettext_lazy("Done"),
-    "late": gettext_lazy("Done late"),
-}
-STATE_LABELS = {"received": gettext_lazy("Received, not sent"), "sent": gettext_lazy("Sent"),
-                "acknowledged": gettext_lazy("Acknowledged")}
+DEFAULT_DAYS = 30
+MAX_DAYS = 731
+FILTERS = {"late": gettext_lazy("Received late"), "on_time": gettext_lazy("Received on time")}
+URGENCY = ("overdue", "due-soon", "open")
+LATE = Q(received_at__gt=F("deadline_at"))
 
 
-def _done_at():
-    return Coalesce(F("sent_at"), F("acknowledged_at"))
+class Query:
+    """The page's parameters, validated: received between two Vietnam dates (inclusive), district, which."""
+
+    def __init__(self, request):
+        g = request.GET
+        self.end = parse_date(g.get("end"), vn_today())
+        self.start = parse_date(g.get("start"), self.end - dt.timedelta(days=DEFAULT_DAYS - 1))
+        if self.start > self.end:
+            self.start, self.end = self.end, self.start
+        if (self.end - self.start).days > MAX_DAYS:
+            self.start = self.end - dt.timedelta(days=MAX_DAYS)
+        allowed = {code for code, _n in districts(request.scope)}
+        d = g.get("district", "")
+        self.district = d if d in allowed else ""
+        self.which = choice(g.get("which"), FILTERS, "")
+        self.scope = request.scope
+
+    def params(self) -> str:
+        return f"start={self.start.isoformat()}&end={self.end.isoformat()}&district={self.district}&which={self.which}"
+
+    def window(self) -> tuple[dt.datetime, dt.datetime]:
+        """[start 00:00, the day after end 00:00) in Vietnam time."""
+        return (dt.datetime.combine(self.start, dt.time(), VN),
+                dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), VN))
+
+    def received(self):
+        """Notifications received in the period, in scope (before the late/on-time filter)."""
+        lo, hi = self.window()
+        qs = self.scope.filter(StayNotification.objects.filter(received_at__gte=lo, received_at__lt=hi))
+        if self.district:
+            qs = qs.filter(facility__district_code=self.district)
+        return qs
+
+    def listed(self):
+        """The list: late ones first, then on time; the most recently received first in each."""
+        qs = self.received()
+        if self.which == "late":
+            qs = qs.filter(LATE)
+        elif self.which == "on_time":
+            qs = qs.exclude(LATE)
+        return qs.select_related("facility", "device").annotate(
+            is_late=Case(When(LATE, then=Value(1)), default=Value(0), output_field=IntegerField()),
+        ).order_by("-is_late", "-received_at", "-id")
 
 
-class UrgentFirst:
-    """Scoped notifications, most urgent first: overdue, due within an hour, other open (nearest deadline
-    first), then done (newest first). Two index-ordered queries, concatenated, so the page never sorts the
-    whole table (100 k notifications a year in a province; the open ones are a few). Paginator-compatible."""
-
-    def __init__(self, scope, now: dt.datetime, district: str = "", which: str = ""):
-        qs = scope.filter(StayNotification.objects.select_related("facility", "device"))
-        if district:
-            qs = qs.filter(facility__district_code=district)
-        self.now = now
-        open_qs = qs.exclude(state__in=DONE_STATES).order_by("deadline_at", "id")
-        done_qs = qs.filter(state__in=DONE_STATES).order_by("-deadline_at", "-id")
-        if which == "overdue":
-            parts = [open_qs.filter(deadline_at__lt=now)]
-        elif which == "due_soon":
-            parts = [open_qs.filter(deadline_at__gte=now, deadline_at__lt=now + SOON)]
-        elif which == "open":
-            parts = [open_qs]
-        elif which == "done":
-            parts = [done_qs]
-        elif which == "late":
-            parts = [done_qs.annotate(done_at=_done_at()).filter(done_at__gt=F("deadline_at"))]
-        else:
-            parts = [open_qs, done_qs]
-        self.parts = parts
-        self._counts: list[int] | None = None
-
-    def counts(self) -> list[int]:
-        if self._counts is None:
-            self._counts = [p.count() for p in self.parts]
-        return self._counts
-
-    def count(self) -> int:
-        return sum(self.counts())
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def urgency(self, n) -> int:
-        if n.state in DONE_STATES:
-            return 3
-        if n.deadline_at < self.now:
-            return 0
-        return 1 if n.deadline_at < self.now + SOON else 2
-
-    def _tag(self, items):
-        for n in items:
-            n.urgency = self.urgency(n)
-        return items
-
-    def __getitem__(self, sl: slice):
-        start, stop = sl.start or 0, sl.stop
-        out = []
-        for part, n in zip(self.parts, self.counts()):
-            if stop is not None and stop <= 0:
-                break
-            if start < n:
-                out.extend(part[start:(n if stop is None else min(stop, n))])
-            start, stop = max(0, start - n), (None if stop is None else stop - n)
-        return self._tag(out)
-
-    def __iter__(self):
-        for part in self.parts:
-            for n in part.iterator(chunk_size=2000):
-                n.urgency = self.urgency(n)
-                yield n
+def urgency(deadline: dt.datetime | None, now: dt.datetime) -> str:
+    if deadline is None:
+        return "open"
+    if deadline < now:
+        return "overdue"
+    return "due-soon" if deadline < now + SOON else "open"
 
 
-def station_rates(scope, now: dt.datetime, district: str = "") -> list[dict]:
-    """Per station: notifications done on time / late, overdue now, and the heartbeats' open stays."""
-    qs = scope.filter(StayNotification.objects.all())
+def open_by_station(scope, now: dt.datetime, district: str = "") -> list[dict]:
+    """Stays the kiosks hold, not yet received by the hub, per station (its live kiosks' latest heartbeats):
+    overdue first, then due within the hour, then the rest, each by earliest deadline."""
+    qs = scope.filter(DeviceStatus.objects.filter(device__revoked_at__isnull=True, open_stays__gt=0),
+                      "device__facility_id", "device__facility__district_code")
     if district:
-        qs = qs.filter(facility__district_code=district)
-    done = Q(state__in=DONE_STATES)
-    agg = {r["facility_id"]: r for r in qs.annotate(done_at=_done_at()).values("facility_id").annotate(
-        total=Count("id"),
-        on_time=Count("id", filter=done & Q(done_at__lte=F("deadline_at"))),
-        late=Count("id", filter=done & Q(done_at__gt=F("deadline_at"))),
-        overdue=Count("id", filter=~done & Q(deadline_at__lt=now)),
-        pending=Count("id", filter=~done & Q(deadline_at__gte=now)),
-    )}
-    hb_qs = scope.filter(DeviceStatus.objects.filter(device__revoked_at__isnull=True),
-                         "device__facility_id", "device__facility__district_code")
-    if district:
-        hb_qs = hb_qs.filter(device__facility__district_code=district)
-    hb = {r["device__facility_id"]: r for r in hb_qs.values("device__facility_id").annotate(
-        open_stays=Sum("open_stays"), earliest=Min("earliest_stay_deadline"))}
-    facilities = scope.facilities()
-    if district:
-        facilities = facilities.filter(district_code=district)
+        qs = qs.filter(device__facility__district_code=district)
+    agg = list(qs.values("device__facility_id").annotate(
+        open_stays=Sum("open_stays"), earliest=Min("earliest_stay_deadline"), kiosks=Count("device"),
+        oldest_heartbeat=Min("received_at"), newest_heartbeat=Max("received_at")))
+    facilities = Facility.objects.in_bulk([a["device__facility_id"] for a in agg])
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
     out = []
-    for f in facilities.order_by("district_code", "code"):
-        a, h = agg.get(f.code), hb.get(f.code)
-        if not a and not (h and h["open_stays"]):
-            continue
-        a = a or {"total": 0, "on_time": 0, "late": 0, "overdue": 0, "pending": 0}
-        judged = a["on_time"] + a["late"] + a["overdue"]
-        out.append({"facility": f, **a, "open_stays": h["open_stays"] if h else 0,
-                    "earliest": h["earliest"] if h else None,
-                    "earliest_overdue": bool(h and h["earliest"] and h["earliest"] < now),
-                    "rate": (100.0 * a["on_time"] / judged) if judged else None})
+    for a in agg:
+        u = urgency(a["earliest"], now)
+        out.append({**a, "facility": facilities[a["device__facility_id"]], "urgency": u,
+                    "stale": now - a["oldest_heartbeat"] > STALE_AFTER})
+    out.sort(key=lambda r: (URGENCY.index(r["urgency"]), r["earliest"] or far, r["facility"].code))
+    return out
+
+
+def station_rates(q: Query) -> list[dict]:
+    """Per station, over the period: received, received on time, late, on-time rate; the worst rate first."""
+    agg = list(q.received().values("facility_id").annotate(
+        received=Count("id"), late=Count("id", filter=LATE)))
+    facilities = Facility.objects.in_bulk([a["facility_id"] for a in agg])
+    out = []
+    for a in agg:
+        on_time = a["received"] - a["late"]
+        out.append({**a, "facility": facilities[a["facility_id"]], "on_time": on_time,
+                    "rate": 100.0 * on_time / a["received"]})
+    out.sort(key=lambda r: (r["rate"], r["facility"].district_code, r["facility"].code))
     return out
 
 
@@ -153,41 +136,37 @@ def _id_of(payload) -> str:
 @role_required()
 def stays(request):
     now = timezone.now()
-    allowed = {code for code, _n in districts(request.scope)}
-    district = request.GET.get("district", "")
-    district = district if district in allowed else ""
-    which = choice(request.GET.get("which"), FILTERS, "")
-    paginator = Paginator(UrgentFirst(request.scope, now, district, which), 100)
-    pg = paginator.get_page(request.GET.get("page"))
-    rows = [{"n": n, "masked_id": _id_of(n.payload), "done_at": n.sent_at or n.acknowledged_at,
-             "css": {0: "overdue", 1: "due-soon", 2: "open", 3: "done"}[n.urgency],
-             "late": bool((n.sent_at or n.acknowledged_at) and (n.sent_at or n.acknowledged_at) > n.deadline_at)}
-            for n in pg.object_list]
-    rates = station_rates(request.scope, now, district)
-    totals = {k: sum(r[k] for r in rates) for k in ("overdue", "pending", "on_time", "late", "open_stays")}
-    judged = totals["on_time"] + totals["late"] + totals["overdue"]
-    return page(request, "dashboard/stays.html", "stays", rows=rows, page_obj=pg, rates=rates, totals=totals,
-                rate=(100.0 * totals["on_time"] / judged) if judged else None, filters=FILTERS,
-                which=which, district=district, districts=districts(request.scope), labels=STATE_LABELS, now=now)
+    q = Query(request)
+    waiting = open_by_station(request.scope, now, q.district)
+    pg = Paginator(q.listed(), 100).get_page(request.GET.get("page"))
+    rows = [{"n": n, "masked_id": _id_of(n.payload), "late": bool(n.is_late)} for n in pg.object_list]
+    rates = station_rates(q)
+    received = sum(r["received"] for r in rates)
+    late = sum(r["late"] for r in rates)
+    totals = {"open_stays": sum(w["open_stays"] for w in waiting),
+              "overdue": sum(1 for w in waiting if w["urgency"] == "overdue"),
+              "due_soon": sum(1 for w in waiting if w["urgency"] == "due-soon"),
+              "received": received, "late": late}
+    return page(request, "dashboard/stays.html", "stays", waiting=waiting, rows=rows, page_obj=pg, rates=rates,
+                totals=totals, rate=(100.0 * (received - late) / received) if received else None, q=q,
+                filters=FILTERS, districts=districts(request.scope), now=now)
 
 
 @role_required()
 def stays_csv(request):
-    """Notifications with their deadlines and states. No personal data: no names, no ID numbers."""
-    now = timezone.now()
-    allowed = {code for code, _n in districts(request.scope)}
-    district = request.GET.get("district", "")
-    qs = UrgentFirst(request.scope, now, district if district in allowed else "",
-                     choice(request.GET.get("which"), FILTERS, ""))
+    """The received notifications of the page's period and filters, with their deadline, received time and
+    on-time flag. No personal data: no names, no ID numbers."""
+    q = Query(request)
     resp = HttpResponse(content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = 'attachment; filename="stay-notifications.csv"'
     resp.write("\ufeff")
     w = csv.writer(resp)
-    w.writerow(["device", "record_id", "facility_code", "district", "started_at", "deadline_at", "state",
-                "done_at", "on_time", "overdue_now"])
-    for n in qs:
-        done_at = n.sent_at or n.acknowledged_at
+    w.writerow(["device", "record_id", "facility_code", "district", "started_at", "deadline_at", "received_at",
+                "on_time", "minutes_late", "acknowledged_at"])
+    for n in q.listed().iterator(chunk_size=2000):
+        late_min = math.ceil((n.received_at - n.deadline_at).total_seconds() / 60) if n.is_late else 0
         w.writerow([n.device.name, n.record_id, n.facility_id, n.facility.district_code, n.started_at.isoformat(),
-                    n.deadline_at.isoformat(), n.state, done_at.isoformat() if done_at else "",
-                    "" if done_at is None else int(done_at <= n.deadline_at), int(n.urgency == 0)])
+                    n.deadline_at.isoformat(), n.received_at.isoformat(), int(not n.is_late),
+                    late_min,
+                    n.acknowledged_at.isoformat() if n.acknowledged_at else ""])
     return resp
