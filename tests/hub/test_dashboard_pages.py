@@ -299,3 +299,21 @@ def test_translation_catalogue_is_complete_and_compiled():
 
     assert i18n.untranslated("vi") == []
     assert not i18n.stale("vi"), "run: python -m kiosk_hub.dashboard.i18n build"
+
+
+def test_static_files_are_served_without_collectstatic_or_a_warning(hub):
+    """WhiteNoise serves the apps' static/ through the finders: no STATIC_ROOT to fill in dev and tests, so no
+    'No directory at …' warning at start-up (as a STATIC_ROOT that was never filled gives), and the stylesheet
+    is served."""
+    import warnings
+
+    from django.http import HttpResponse
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        WhiteNoiseMiddleware(lambda request: HttpResponse())
+    assert not [w for w in caught if "No directory" in str(w.message)], [str(w.message) for w in caught]
+    r = client_for(None).get("/static/dashboard/hub.css")
+    assert r.status_code == 200
+    assert b"tr.overdue" in b"".join(r.streaming_content)
