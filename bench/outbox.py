@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/outbox.py [--backlog 10000] [--sustained 3000] [--repeat 2] [--no-old]
 
-Runs a real `kiosk hub serve` subprocess on loopback and the real sender
+Runs the real hub (`kiosk-hub serve`, gunicorn + Django on SQLite, 2 workers) on loopback and the real sender
 (sync/sender.py) in this process, against a fresh kiosk database whose
 outbox rows look like real visits. Alternatives measured in the same run:
 one record per request (the plain contract) and batches of 20 and 100 (each
@@ -12,7 +12,7 @@ The backlog test queues the records while the hub is down and runs
 `Sender.run` as `kiosk sync run` does. When the sender's circuit breaker has
 opened, it waits a random part of one cooldown more (so the hub returns at
 a random point of the probe cycle), starts the hub, and times from "hub
-answers" to the first answered request and to "outbox empty", counting the
+listening" to the first answered request and to "outbox empty", counting the
 requests the down hub received. Settings measured in the same run: the
 shipped ones (`Settings()`: upstream.backoff_max_seconds /
 upstream.breaker_cooldown_seconds defaults), the previous defaults (60 s /
@@ -22,6 +22,7 @@ upstream.breaker_cooldown_seconds defaults), the previous defaults (60 s /
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import socket
@@ -40,7 +41,8 @@ from kiosk import outbox, store  # noqa: E402
 from sync.client import HubClient  # noqa: E402
 from sync.sender import Sender, Settings  # noqa: E402
 
-KIOSK = [str(Path(sys.executable).with_name("kiosk"))]
+HUB = [str(Path(sys.executable).with_name("kiosk-hub"))]
+SEED = ROOT / "hub" / "kiosk_hub" / "seed" / "facilities-demo.csv"
 
 
 def free_port() -> int:
@@ -49,11 +51,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_hub(db: Path, port: int) -> subprocess.Popen:
-    p = subprocess.Popen(KIOSK + ["hub", "serve", "--db", str(db), "--port", str(port)], stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL, text=True)
+def hub_env(work: Path) -> dict:
+    data = work / "hub"
+    data.mkdir(mode=0o700, exist_ok=True)
+    return {**os.environ, "KIOSK_HUB_DATA_DIR": str(data), "KIOSK_HUB_DATABASE_URL": f"sqlite:///{data / 'hub.db'}",
+            "PYTHONUNBUFFERED": "1"}
+
+
+def hub_cli(env: dict, *args: str) -> str:
+    r = subprocess.run(HUB + list(args), env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"kiosk-hub {args[0]} failed: {r.stderr.strip()}")
+    return r.stdout
+
+
+def start_hub(env: dict, port: int) -> subprocess.Popen:
+    p = subprocess.Popen(HUB + ["serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = p.stdout.readline()
-    if "listening" not in line:
+    if not line.startswith("hub listening on"):
         raise SystemExit(f"hub did not start: {line!r}")
     return p
 
@@ -92,16 +108,24 @@ def main() -> int:
     print(f"machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, load average {os.getloadavg()[0]:.1f} at start")
 
-    from sync.hub import HubStore
-    hub_db = work / "hub.db"
-    token = HubStore(hub_db).enrol("bench")
+    env = hub_env(work)
+    hub_cli(env, "migrate")
+    hub_cli(env, "facilities", "import", str(SEED))
+    token = json.loads(hub_cli(env, "enrol", "--facility", "40123", "--name", "bench", "--json"))["token"]
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     db = store.connect(work / "kiosk.db")
     next_id = 1
 
     # 1. sustained throughput by batch size, hub up
-    hub = start_hub(hub_db, port)
+    hub = start_hub(env, port)
+    import requests
+    while True:  # the workers boot after the socket listens
+        try:
+            requests.get(url + "/readyz", timeout=5)
+            break
+        except requests.RequestException:
+            time.sleep(0.1)
     print("\nsustained send to the local hub (records/s):")
     for size in (1, 20, 100):
         n = max(200, args.sustained // 5) if size == 1 else args.sustained
@@ -141,7 +165,7 @@ def main() -> int:
         time.sleep(rng.uniform(0, settings.breaker_cooldown))  # the hub returns at a random point of the cycle
         down_s = time.perf_counter() - t_down
         down_requests, down_probes = client.requests, client.probes
-        hub = start_hub(hub_db, port)
+        hub = start_hub(env, port)
         t_up = time.perf_counter()
         while remaining(db):
             time.sleep(0.02)
@@ -152,7 +176,7 @@ def main() -> int:
         hub.terminate()
         hub.wait()
         rows.append((label, settings, down_s, down_requests, down_probes, first, drain))
-    st = HubStore(hub_db).stats()
+    st = json.loads(hub_cli(env, "stats", "--json"))
     print(f"\nbacklog of {args.backlog} records queued while the hub was down, drained by `Sender.run` "
           f"(batch 100); the hub returns after the circuit opened, at a random point of one cooldown:")
     print(f"  {'settings':<22}{'backoff max':>12}{'cooldown':>9}{'down s':>8}{'requests while down':>21}"
@@ -160,7 +184,8 @@ def main() -> int:
     for label, s, down_s, n, probes, first, drain in rows:
         print(f"  {label:<22}{s.backoff_max:>11g}s{s.breaker_cooldown:>8g}s{down_s:>8.1f}"
               f"{f'{n} ({probes} probes)':>21}{first:>16.2f}{drain:>11.2f}{args.backlog / drain:>11.0f}")
-    print("  (first answer = the first request the returned hub answered, after it started listening; "
+    print("  (first answer = the first request the returned hub answered, after it started listening (its "
+          "workers boot after that); "
           "drained = outbox empty; targets: first answer ≤ 10 s, 10 000 drained ≤ 20 s)")
     print(f"  hub holds {st['visits']} visits (expected {expected}), {st['replays_answered']} replays answered")
     ok = st["visits"] == expected
