@@ -16,7 +16,7 @@
 #   --facility-address TEXT   the station's address (the address of stay); default: the name
 #   --hub URL                 the provincial hub (https://...; http:// only to localhost); empty: no sync
 #   --hub-ca FILE             CA certificate(s) the hub's TLS certificate must chain to
-#   --token-file FILE         this device's token, made by `kiosk hub enrol` on the hub
+#   --token-file FILE         this device's token, made by `kiosk-hub enrol` on the hub
 #   --roster-key-file FILE    the province's roster hashing key (at least 32 characters)
 #   --wheel FILE              the application wheel (`make dist`); default: the newest in dist/
 #   --wheelhouse DIR          install Python dependencies only from DIR (no network)

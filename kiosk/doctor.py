@@ -540,7 +540,7 @@ def _check_token(env: Env, base: str, verify: bool | str) -> Finding:
                        t("Chạy với sudo; hoặc cài lại với --token-file.", "Run with sudo, or re-provision with --token-file."))
     if not token:
         return Finding("hub_token", FAILURE, t("Tệp mã thiết bị trống.", "The device token file is empty."),
-                       t("Cấp mã mới bằng `kiosk hub enrol` và cài lại.", "Enrol again (`kiosk hub enrol`) and re-provision."))
+                       t("Cấp mã mới bằng `kiosk-hub enrol` và cài lại.", "Enrol again (`kiosk-hub enrol`) and re-provision."))
     try:
         r = requests.get(f"{base}/v1/roster/updates", params={"since": 0}, timeout=NET_TIMEOUT, verify=verify,
                          headers={"Authorization": f"Bearer {token}"}, stream=True)
@@ -550,8 +550,8 @@ def _check_token(env: Env, base: str, verify: bool | str) -> Finding:
                                                f"Could not try the device token ({type(e).__name__})."), "")
     if r.status_code in (401, 403):
         return Finding("hub_token", FAILURE, t("Máy chủ tỉnh từ chối mã thiết bị.", "The hub refuses the device token."),
-                       t("Cấp mã mới bằng `kiosk hub enrol` trên máy chủ và cài lại với --token-file.",
-                         "Enrol the device again (`kiosk hub enrol` on the hub) and re-provision with --token-file."),
+                       t("Cấp mã mới bằng `kiosk-hub enrol` trên máy chủ và cài lại với --token-file.",
+                         "Enrol the device again (`kiosk-hub enrol` on the hub) and re-provision with --token-file."),
                        {"http_status": r.status_code})
     if r.status_code < 400:
         return Finding("hub_token", OK, t("Máy chủ tỉnh chấp nhận mã thiết bị.", "The hub accepts the device token."),

@@ -12,8 +12,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -110,32 +108,16 @@ def _kiosk(*args: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def hub(work):
-    """The project's reference hub (HTTPS, a test CA) on loopback; the chroot shares the network."""
+    """The province's hub (`kiosk-hub serve`, HTTPS with a test CA) on loopback; the chroot shares the network.
+    The device is enrolled for facility 40123, as provisioned below."""
+    from tests.hubproc import start_hub
     d = work / "hub"
     d.mkdir()
     ca, cert, key = _make_ca_and_cert(d)
-    token = d / "device-token"
-    run(_kiosk("hub", "enrol", "--db", str(d / "hub.db"), "--device", "kiosk-test", "--token-out", str(token)))
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    proc = subprocess.Popen(_kiosk("hub", "serve", "--db", str(d / "hub.db"), "--port", str(port),
-                                   "--tls-cert", str(cert), "--tls-key", str(key)),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield {"url": f"https://127.0.0.1:{port}", "ca": ca, "token": token}
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    h = start_hub(d / "server", "--tls-cert", str(cert), "--tls-key", str(key), device="kiosk-test",
+                  facility="40123")
+    yield {"url": h.url, "ca": ca, "token": h.token_file}
+    h.stop()
 
 
 @pytest.fixture(scope="module")

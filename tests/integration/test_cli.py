@@ -95,7 +95,6 @@ NOT_UTF8 = b"\xff\xfe0401"
     ("stay", "start", "1", "--reason", NOT_UTF8),
     ("stay", "receipt", "1", NOT_UTF8),
     ("staff", "add", "--name", NOT_UTF8, "--id-number", "040190000111", "--birth-date", "02/03/1990", "--admin"),
-    ("hub", "enrol", "--db", "hub.db", "--device", NOT_UTF8),
     ("read-card", "--can", NOT_UTF8),
 ], ids=lambda a: " ".join(os.fsdecode(x) for x in a[:2]))
 def test_text_arguments_that_are_not_utf8_exit_2_with_one_clear_line(kiosk_env, tmp_path, args):

@@ -15,7 +15,7 @@ def register(sub) -> None:
     asub = a.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     v = asub.add_parser("verify", help="check the hash chain; names the first broken entry (exit 1 if broken)")
     v.add_argument("--anchors", metavar="FILE",
-                   help="also compare with the hub's copies (the JSON `kiosk hub audit --json` prints)")
+                   help="also compare with the hub's copies (the JSON `kiosk-hub audit --name NAME --json` prints)")
     add_json(v)
     v.set_defaults(func=verify)
     ls = asub.add_parser("list", help="show audit entries (no personal data is stored in them)")
@@ -40,7 +40,7 @@ def verify(ctx) -> int:
 
 
 def _read_anchors(path: str) -> tuple[dict[int, str], dict[int, str], int | None]:
-    """The hub's view (`kiosk hub audit --json`): anchors, links and `highest_seq`, all checked."""
+    """The hub's view (`kiosk-hub audit --json`): anchors, links and `highest_seq`, all checked."""
     import json
     from kiosk.errors import UsageError
     hexhash = lambda v: isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v)
@@ -50,7 +50,7 @@ def _read_anchors(path: str) -> tuple[dict[int, str], dict[int, str], int | None
         links = {int(k): v for k, v in data.get("links", {}).items()}
         highest = data.get("highest_seq")
     except (OSError, ValueError, AttributeError, TypeError) as e:
-        raise UsageError(f"--anchors: not the JSON of `kiosk hub audit --json` ({type(e).__name__})") from None
+        raise UsageError(f"--anchors: not the JSON of `kiosk-hub audit --json` ({type(e).__name__})") from None
     if highest is not None and (not isinstance(highest, int) or isinstance(highest, bool) or highest < 0):
         raise UsageError("--anchors: highest_seq must be a whole number >= 0")
     if not all(k > 0 and hexhash(v) for m in (anchors, links) for k, v in m.items()):
