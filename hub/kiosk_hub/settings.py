@@ -8,6 +8,10 @@ KIOSK_HUB_ALLOWED_HOSTS  comma-separated host names (default *: nginx in front c
 KIOSK_HUB_RETENTION_DAYS personal fields of visits and stay notifications are purged after this (default 365)
 KIOSK_HUB_GATEWAY_ACCOUNT the national-gateway account file for the eligibility relay (or `serve --gateway-account`)
 KIOSK_HUB_ELIGIBILITY_PER_MINUTE  relay lookups per device per minute (default 30)
+KIOSK_HUB_TOKEN_CACHE_SECONDS  how long a worker keeps token -> device (default 5; 0: off); enrol and revoke
+                         drop it at once on this host (kiosk_hub.ingest.devices)
+KIOSK_HUB_SHED_SECONDS   a device write that would queue longer than this in a worker is answered 503 with
+                         Retry-After at once (default 3; 0: off; kiosk_hub.worker)
 """
 
 from __future__ import annotations
@@ -75,6 +79,7 @@ INSTALLED_APPS = [
     "axes",
     "kiosk_hub.registry",
     "kiosk_hub.ingest",
+    "kiosk_hub.fhir",
     *_OPTIONAL_APPS,
 ]
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", health.healthz),
     path("readyz", health.readyz),
     path("v1/", include("kiosk_hub.ingest.urls")),
+    path("fhir/R4/", include("kiosk_hub.fhir.urls")),
 ]
 
 # The dashboard and accounts apps (another part of the hub) plug in here once they exist.
