@@ -56,7 +56,8 @@ LIGHT_SQLITE = Plan("sqlite", workers=2, visits=150, stays=60, kills=15, worker_
 
 FAULTS = dict(fail_rate=0.15, drop_rate=0.15, reset_rate=0.05)
 # Every request is held a little (a slow rural link); that also bounds how much one sender run can deliver
-# in its 0-0.4 s, so on a fast idle machine the outbox still outlasts the kills (each must land mid-work).
+# in its 0-0.4 s (one record a request during the kills: at most ~10 a run, ~500 in all, fewer with the
+# faults), so on a fast idle machine the 700-record outbox still outlasts the kills (each must land mid-work).
 # For a few runs the hold is long, so kills land while a request waits in the network, unseen by the hub.
 LINK_DELAY, SLOW_LINK_DELAY = 0.02, 0.5
 
@@ -123,7 +124,7 @@ def run_exactly_once(plan: Plan, request, tmp_path, kiosk_env, clock, data_key, 
         proxy = FaultProxy(up.hostname, up.port, seed=20261128, **FAULTS).start()
         rng = random.Random(1411)
         log = open(tmp_path / "sender.log", "ab")
-        cmd = kiosk_cmd("sync", "run", "--hub", proxy.url, "--token-file", str(token_file), "--batch", "2",
+        cmd = kiosk_cmd("sync", "run", "--hub", proxy.url, "--token-file", str(token_file), "--batch", "1",
                         "--backoff-max", "0.05", "--breaker-cooldown", "0.2")
         worker_at = set(rng.sample(range(1, plan.kills - 1), plan.worker_kills))
         restart_at = plan.kills // 2 if plan.pg_restart else -1
