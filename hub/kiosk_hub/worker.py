@@ -7,13 +7,28 @@ has arrived (read without blocking, at most HEADER_BYTES), and is closed if that
 HEADER_SECONDS. Once in a thread, socket reads and writes time out after IO_SECONDS (SO_RCVTIMEO /
 SO_SNDTIMEO), so a body that stalls frees its thread too. TLS connections (tests and small sites;
 production terminates TLS in nginx) get the I/O timeouts but do their handshake in the thread.
+
+Load shedding. A device write that would wait in the worker's queue longer than SHED_SECONDS
+(KIOSK_HUB_SHED_SECONDS, default 3; 0 turns it off) is answered at once with 503 `unavailable` and
+`Retry-After`, which the kiosk's sender takes as "not delivered, try again later", instead of queueing
+past the sender's 30 s timeout and then being written, timed out on the kiosk and sent again. Two checks,
+both only for the writes the contract lets answer 503 (POST /v1/visits, stay-notifications,
+audit-entries, batch, heartbeat, eligibility), never for the dashboard, probes or roster files:
+- on arrival: the longer of how long the oldest queued request has waited, and the queue ahead of it
+  times the recent time per request divided by the threads;
+- when a thread takes it: if it has already waited longer than SHED_SECONDS (a burst that arrived
+  before the worker had measured anything), it is answered 503 without being read or written.
 """
 
 from __future__ import annotations
 
+import collections
+import json
+import os
 import selectors
 import socket
 import struct
+import threading
 import time
 from functools import partial
 
@@ -24,6 +39,21 @@ HEADER_SECONDS = 10.0
 HEADER_BYTES = 16384
 IO_SECONDS = 10
 LINGER_SECONDS = 2.0
+SHEDDABLE = (b"POST /v1/visits ", b"POST /v1/stay-notifications ", b"POST /v1/audit-entries ",
+             b"POST /v1/batch ", b"POST /v1/heartbeat ", b"POST /v1/eligibility ")
+
+
+def _shed_seconds() -> float:
+    try:
+        return max(0.0, float(os.environ.get("KIOSK_HUB_SHED_SECONDS", "3")))
+    except ValueError:
+        return 3.0
+
+
+def busy_answer(retry_after: int) -> bytes:
+    body = json.dumps({"error": "unavailable", "detail": f"the hub is busy; retry in {retry_after} s"}).encode()
+    return (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\nRetry-After: %d\r\nConnection: close\r\n\r\n" % (len(body), retry_after)) + body
 
 
 def _timeouts(sock: socket.socket) -> None:
@@ -48,6 +78,89 @@ class HubWorker(ThreadWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.lingering: list[HubConn] = []
+        self.shed_seconds = _shed_seconds()
+        self.queue_lock = threading.Lock()
+        self.queued: collections.OrderedDict[int, float] = collections.OrderedDict()  # id(conn) -> since
+        self.running = 0
+        self.per_request = 0.0   # moving average of a request's time in a thread (GIL waits included)
+        self.shed = 0
+
+    # --- load shedding ------------------------------------------------------------------------------
+
+    def _request_line(self, conn) -> bytes:
+        """The start of the connection's next request, without consuming it: what the parser already
+        holds (the header block read in the poller, or a kept-alive client's read-ahead), else a peek."""
+        if self.cfg.is_ssl:
+            return b""
+        parser = getattr(conn, "parser", None)
+        held = parser.unreader.buf.getvalue() if parser is not None else b""
+        if held:
+            return held[:64]
+        try:
+            return conn.sock.recv(64, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except OSError:
+            return b""
+
+    def _sheddable(self, conn) -> bool:
+        return self.shed_seconds > 0 and self._request_line(conn).startswith(SHEDDABLE)
+
+    def _expected_wait(self) -> float:
+        """At least as long as the oldest queued request has waited; at least the queue's work."""
+        now = time.monotonic()
+        with self.queue_lock:
+            if self.running < self.cfg.threads:
+                return 0.0
+            oldest = now - next(iter(self.queued.values()), now)
+            ahead = len(self.queued)
+        return max(oldest, ahead * self.per_request / self.cfg.threads)
+
+    def _retry_after(self, wait: float) -> int:
+        return max(1, min(30, int(wait + 0.999)))
+
+    def enqueue_req(self, conn):
+        if self._sheddable(conn):
+            wait = self._expected_wait()
+            if wait > self.shed_seconds:
+                return self._refuse_now(conn, self._retry_after(wait))
+        with self.queue_lock:
+            self.queued[id(conn)] = time.monotonic()
+        super().enqueue_req(conn)
+
+    def _refuse_now(self, conn, retry_after: int) -> None:
+        """On the main loop: a non-blocking send of the short answer, then close after the client's body."""
+        self.shed += 1
+        try:
+            conn.sock.setblocking(False)
+            conn.sock.send(busy_answer(retry_after))
+        except OSError:
+            pass
+        self.nr_conns -= 1
+        if self.cfg.is_ssl:
+            util.close(conn.sock)
+        else:
+            self.linger(conn)
+
+    def handle(self, conn):
+        start = time.monotonic()
+        with self.queue_lock:
+            since = self.queued.pop(id(conn), start)
+            self.running += 1
+        try:
+            if start - since > self.shed_seconds > 0 and self._sheddable(conn):
+                self.shed += 1
+                try:
+                    conn.sock.setblocking(True)
+                    conn.sock.sendall(busy_answer(self._retry_after(self.shed_seconds)))
+                except OSError:
+                    pass
+                return False   # finish_request closes it, lingering for the unread body
+            result = super().handle(conn)
+            took = time.monotonic() - start
+            self.per_request = took if not self.per_request else 0.8 * self.per_request + 0.2 * took
+            return result
+        finally:
+            with self.queue_lock:
+                self.running -= 1
 
     def load_wsgi(self):
         super().load_wsgi()

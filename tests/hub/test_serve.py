@@ -124,3 +124,66 @@ def test_serve_refuses_bad_options(sqlite_hub, tmp_path):
         s.listen(1)
         r = sqlite_hub.cli("serve", "--bind", f"127.0.0.1:{s.getsockname()[1]}")
     assert r.returncode == 3 and r.stderr.startswith("error: cannot bind")
+
+
+def test_a_deep_queue_is_answered_503_at_once_not_left_to_time_out(sqlite_hub):
+    """One thread, held by a write waiting for the store: a write queued behind it makes the next one an
+    immediate 503 with Retry-After (the sender's "not delivered, retry"), the queued one is refused when
+    its turn comes after waiting too long, nothing refused is written, and other paths are not shed."""
+    import threading
+
+    from tests.hub import contract
+    from tests.hub.test_inflight import WriteBlocker
+
+    sqlite_hub.extra["KIOSK_HUB_SHED_SECONDS"] = "1"
+    live = start_hub(sqlite_hub, "--threads", "1", workers=1)
+    try:
+        d = Device(live)
+        assert d.post("/v1/visits", visit(1)).status_code == 201
+        answers: dict[str, object] = {}
+
+        def send(name, fn):
+            try:
+                answers[name] = fn()
+            except requests.RequestException as e:
+                answers[name] = e
+
+        blocker = WriteBlocker(sqlite_hub, 0)      # SQLite's write lock: the one thread's write waits on it
+        keys = {n: str(uuid.uuid4()) for n in ("held", "queued", "shed")}
+        try:
+            held = threading.Thread(target=send, args=("held", lambda: d.post("/v1/visits", visit(2), keys["held"])))
+            held.start()
+            time.sleep(1.0)                          # the thread is taken
+            probe = threading.Thread(target=send, args=("healthz", lambda: requests.get(live.url + "/healthz",
+                                                                                         timeout=30)))
+            queued = threading.Thread(target=send, args=("queued", lambda: requests.post(
+                live.url + "/v1/visits", json=visit(3), timeout=30,
+                headers={"Authorization": f"Bearer {d.token}", "Idempotency-Key": keys["queued"]})))
+            queued.start()
+            probe.start()
+            time.sleep(1.5)                          # the queued write has now waited longer than 1 s
+            t0 = time.monotonic()
+            shed = requests.post(live.url + "/v1/visits", json=visit(4), timeout=30,
+                                 headers={"Authorization": f"Bearer {d.token}", "Idempotency-Key": keys["shed"]})
+            took = time.monotonic() - t0
+            assert shed.status_code == 503 and shed.json()["error"] == "unavailable", shed.text
+            assert took < 0.8, f"the refusal took {took:.2f} s: it must not wait in the queue"
+            assert 1 <= int(shed.headers["Retry-After"]) <= 30
+            contract.check(shed)
+            with pytest.raises(HubUnavailable) as e:   # the kiosk's client: not delivered, retry later
+                HubClient(live.url, d.token).send_one("visit", keys["shed"], visit(4))
+            assert e.value.delivered is False
+        finally:
+            blocker.release()
+        for t in (held, queued, probe):
+            t.join(30)
+        assert answers["held"].status_code == 201
+        assert answers["queued"].status_code == 503 and answers["queued"].json()["error"] == "unavailable"
+        assert answers["healthz"].status_code == 200      # probes (and the dashboard) are never shed
+        assert d.count("ingest_visit") == 2                # visits 1 and 2; nothing refused was written
+        for name, body in (("queued", visit(3)), ("shed", visit(4))):   # the retries are first writes
+            r = d.post("/v1/visits", body, keys[name])
+            assert r.status_code == 201 and "Idempotent-Replayed" not in r.headers
+        assert live.proc.poll() is None
+    finally:
+        live.stop()

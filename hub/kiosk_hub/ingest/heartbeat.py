@@ -3,16 +3,15 @@ field is a count, a version, a time or a device state, and any other field is re
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
-from django.db.models import F
-from django.db.models.functions import Greatest, Least
+from django.db import connection, transaction
 
-from kiosk_hub.registry.models import DEVICE_STATES, Device, DeviceStatus, HeartbeatDay
+from kiosk_hub.registry.models import DEVICE_STATES, Device
 
 from .models import DOCUMENTS
 from .validate import Invalid, _need, when
@@ -77,29 +76,47 @@ def parse(body: Any) -> dict[str, Any]:
     }
 
 
+_STATUS_COLS = ("device_id", "received_at", "app_version", "roster_version", "roster_as_of", "outbox", "backlog",
+                "oldest_unsent_at", "clock_synced", "disk_free_mb", "devices", "visits_today", "open_stays",
+                "earliest_stay_deadline")
+_JSON = {"outbox", "devices", "visits_today"}
+_DAY = "registry_heartbeatday"
+
+
 def store(device: Device, fields: dict[str, Any], now: datetime) -> None:
-    """The latest state (one row per device) and the day's aggregate, in one transaction."""
+    """The latest state (one row per device) and the day's aggregate, in one transaction of three
+    statements (two upserts and the device's last contact), on both engines."""
     today = now.astimezone(VN).date()
     fault = any(v == "fault" for v in fields["devices"].values())
     unsynced = fields["clock_synced"] is False
-    with transaction.atomic():
-        DeviceStatus.objects.update_or_create(device=device, defaults={"received_at": now, **fields})
-        Device.objects.filter(pk=device.pk).update(last_seen_at=now)
-        day, created = HeartbeatDay.objects.get_or_create(
-            device=device, date=today,
-            defaults={"count": 1, "worst_backlog": fields["backlog"], "min_disk_free_mb": fields["disk_free_mb"],
-                      "fault_count": int(fault), "clock_unsynced_count": int(unsynced), "first_at": now,
-                      "last_at": now})
-        if not created:
-            upd = {"count": F("count") + 1, "worst_backlog": Greatest(F("worst_backlog"), fields["backlog"]),
-                   "fault_count": F("fault_count") + int(fault),
-                   "clock_unsynced_count": F("clock_unsynced_count") + int(unsynced), "last_at": now}
-            HeartbeatDay.objects.filter(pk=day.pk).update(**upd)
-            if fields["disk_free_mb"] is not None:
-                HeartbeatDay.objects.filter(pk=day.pk, min_disk_free_mb__isnull=True).update(
-                    min_disk_free_mb=fields["disk_free_mb"])
-                HeartbeatDay.objects.filter(pk=day.pk).update(
-                    min_disk_free_mb=Least(F("min_disk_free_mb"), fields["disk_free_mb"]))
+    ops = connection.ops
+    pg = connection.vendor == "postgresql"
+    at = ops.adapt_datetimefield_value(now)
+    row = {"device_id": device.pk, "received_at": at, **fields}
+    for k in ("oldest_unsent_at", "earliest_stay_deadline"):
+        row[k] = ops.adapt_datetimefield_value(row[k])
+    for k in _JSON:
+        row[k] = json.dumps(row[k])
+    marks = ", ".join("%s::jsonb" if pg and c in _JSON else "%s" for c in _STATUS_COLS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in _STATUS_COLS[1:])
+    disk = fields["disk_free_mb"]
+    with transaction.atomic(), connection.cursor() as c:
+        c.execute(f"INSERT INTO registry_devicestatus ({', '.join(_STATUS_COLS)}) VALUES ({marks}) "
+                  f"ON CONFLICT (device_id) DO UPDATE SET {updates}", [row[k] for k in _STATUS_COLS])
+        c.execute("UPDATE registry_device SET last_seen_at = %s WHERE id = %s", [at, device.pk])
+        c.execute(
+            f'INSERT INTO {_DAY} (device_id, "date", "count", worst_backlog, min_disk_free_mb, fault_count, '
+            "clock_unsynced_count, first_at, last_at) VALUES (%s, %s, 1, %s, %s, %s, %s, %s, %s) "
+            f'ON CONFLICT (device_id, "date") DO UPDATE SET "count" = {_DAY}."count" + 1, '
+            f"worst_backlog = CASE WHEN excluded.worst_backlog > {_DAY}.worst_backlog "
+            f"THEN excluded.worst_backlog ELSE {_DAY}.worst_backlog END, "
+            f"min_disk_free_mb = CASE WHEN excluded.min_disk_free_mb IS NULL THEN {_DAY}.min_disk_free_mb "
+            f"WHEN {_DAY}.min_disk_free_mb IS NULL OR excluded.min_disk_free_mb < {_DAY}.min_disk_free_mb "
+            f"THEN excluded.min_disk_free_mb ELSE {_DAY}.min_disk_free_mb END, "
+            f"fault_count = {_DAY}.fault_count + excluded.fault_count, "
+            f"clock_unsynced_count = {_DAY}.clock_unsynced_count + excluded.clock_unsynced_count, "
+            "last_at = excluded.last_at",
+            [device.pk, ops.adapt_datefield_value(today), fields["backlog"], disk, int(fault), int(unsynced), at, at])
 
 
 __all__ = ["parse", "store", "Invalid"]
