@@ -3,9 +3,11 @@ cluster this session owns (tests/hub/pg.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
+import secrets
 import shutil
 import signal
 import sqlite3
@@ -57,9 +59,34 @@ class HubEnv:
         assert r.returncode == 0, r.stderr
         return json.loads(r.stdout)
 
-    def enrol(self, name: str | None = None, facility: str = FACILITY) -> tuple[str, str]:
-        name = name or f"kiosk-{next(_names)}"
-        return name, self.cli_json("enrol", "--facility", facility, "--name", name)["token"]
+    def enrol(self, name: str | None = None, facility: str = FACILITY, cli: bool = False) -> tuple[str, str]:
+        """A new device and its token. Through `kiosk-hub enrol` with `cli` (or a name given, which may be a
+        re-enrolment); otherwise the row `registry.services.enrol` writes, inserted directly: a test's
+        devices cost no Python start-up each (test_cli and the revocation tests cover the command)."""
+        if cli or name is not None:
+            name = name or f"kiosk-{next(_names)}"
+            return name, self.cli_json("enrol", "--facility", facility, "--name", name)["token"]
+        name = f"kiosk-{os.getpid()}-{next(_names)}"
+        token = secrets.token_urlsafe(32)
+        now = "CURRENT_TIMESTAMP" if self.engine == "sqlite" else "now()"
+        self.execute("INSERT INTO registry_device (name, facility_id, token_hash, created_at, revoke_reason, "
+                     f"wipe_ordered) VALUES (%s, %s, %s, {now}, '', %s)",
+                     (name, facility, hashlib.sha256(token.encode()).hexdigest(), False))
+        return name, token
+
+    def execute(self, sql: str, args: tuple = ()) -> None:
+        """Write to the hub's database directly (test set-up, or a change made behind the hub's back)."""
+        if self.engine == "sqlite":
+            c = sqlite3.connect(self.db_url.removeprefix("sqlite:///"), timeout=30)
+            try:
+                c.execute(sql.replace("%s", "?"), args)
+                c.commit()
+            finally:
+                c.close()
+            return
+        import psycopg
+        with psycopg.connect(self.db_url.replace("postgres://", "postgresql://"), autocommit=True) as c:
+            c.execute(sql, args)
 
     def query(self, sql: str, args: tuple = ()) -> list[tuple]:
         """Read the hub's database directly (the tests' window on what was written)."""
@@ -107,10 +134,15 @@ class LiveHub:
 
 
 def start_hub(hub: HubEnv, *extra: str, workers: int = 2, ready_timeout: float = 90,
-              cert: tuple[str, str] | None = None) -> LiveHub:
+              cert: tuple[str, str] | None = None, migrate: bool = False) -> LiveHub:
+    """`kiosk-hub serve` on the hub's database. The test databases are copies of a migrated template, so
+    the start-up `migrate` is skipped unless asked for (test_relay_audit starts one with it)."""
     err = hub.data_dir.parent / f"hub-stderr-{next(_names)}.log"
+    argv = [*HUB_CMD, "serve", "--bind", "127.0.0.1:0", "--workers", str(workers), *extra]
+    if not migrate:
+        argv.append("--no-migrate")
     with open(err, "wb") as ef:
-        proc = subprocess.Popen([*HUB_CMD, "serve", "--bind", "127.0.0.1:0", "--workers", str(workers), *extra],
+        proc = subprocess.Popen(argv,
                                 stdout=subprocess.PIPE, stderr=ef, text=True, env=hub.env, cwd=ROOT)
     line = _readline(proc, ready_timeout)
     if not line.startswith("hub listening on "):
@@ -212,9 +244,10 @@ def live_hub(hub_db):
     live.stop()
 
 
-@pytest.fixture(scope="module", params=ENGINES)
+@pytest.fixture(scope="session", params=ENGINES)
 def shared_hub(request, tmp_path_factory):
-    """One live hub per engine for a module's tests that do not disturb each other (distinct keys)."""
+    """One live hub per engine for the session's tests that do not disturb each other: each enrols its own
+    devices and counts only their rows; keys are random."""
     hub = new_hub_env(request.param, tmp_path_factory.mktemp(f"shared-{request.param}"), request)
     live = start_hub(hub)
     yield live

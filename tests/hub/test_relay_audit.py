@@ -29,7 +29,7 @@ def test_relay_answers_limits_and_records_without_identity(hub_db, gateway, tmp_
     acct.write_text(json.dumps({"base_url": gateway.url, "username": gateway.username, "password": gateway.password,
                                 "staff_name": "Nguyễn Thị Tiếp Đón", "staff_id_number": "001090000001"}))
     hub_db.extra["KIOSK_HUB_ELIGIBILITY_PER_MINUTE"] = "3"
-    live = start_hub(hub_db, "--gateway-account", str(acct))
+    live = start_hub(hub_db, "--gateway-account", str(acct), migrate=True)   # serve's own migrate, kept covered
     try:
         d = Device(live)
         q = {"card_number": "HS4400195001234", "full_name": "Trần Thị Lan Anh", "date_of_birth": "1995-05-12"}
