@@ -5,7 +5,6 @@ its size. The live-server tests (test_api, test_serve) cover the same paths over
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 
@@ -18,17 +17,17 @@ from tests.hub.test_api import visit  # noqa: E402
 FAC = "49901"
 
 
-@pytest.fixture(scope="module")
-def django_hub(tmp_path_factory):
-    import django.conf
-
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def django_hub(request, tmp_path_factory):
+    """This process's Django on a database of this module's own, on each engine in turn (the dashboard's
+    in-process set-up, tests/hub/dashboard_data.module_database)."""
     from tests.hub import dashboard_data as dd
-    if not django.conf.settings.configured:   # the dashboard's in-process tests share this set-up
-        dd.setup_django(tmp_path_factory.mktemp("hub-dash"), os.environ.get("KIOSK_HUB_TEST_DATABASE_URL"))
+    dd.module_database(request.param, request, tmp_path_factory)
     from kiosk_hub.registry.models import Facility
     Facility.objects.get_or_create(code=FAC, defaults=dict(name="Trạm Y tế xã Thử", district_code="499",
                                                            district_name="Huyện Thử", province_code="49",
                                                            province_name="Tỉnh Thử"))
+    return request.param
 
 
 def _enrol(name: str | None = None):
