@@ -1,4 +1,5 @@
-"""What the kiosks send: visits, stay notifications, audit copies; the idempotency record; roster files."""
+"""What the kiosks send: visits and their queue changes (VisitChange, contract 1.2.0), stay notifications, audit
+copies; the idempotency record; roster files."""
 
 from __future__ import annotations
 
@@ -37,11 +38,47 @@ class Visit(models.Model):
     payload = models.JSONField()                        # as received; personal fields purged after retention
     purged_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField()
+    # The queue, as the newest visit_update (contract 1.2.0) left it; see VisitChange. Database defaults, so
+    # a visit written before any update (the hand-built INSERT in writes.py) reads "waiting", seq 0.
+    state = models.CharField(max_length=16, default="waiting", db_default="waiting")
+    state_seq = models.BigIntegerField(default=0, db_default=0)   # seq of the update applied; 0: none yet
+    services = models.JSONField(null=True, blank=True)             # the update's services; null: the payload's
+    state_changed_at = models.DateTimeField(null=True, blank=True)  # the kiosk's changed_at of that update
+    updated_at = models.DateTimeField(null=True, blank=True)       # hub time of that update; null: received_at
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["device", "idempotency_key"], name="visit_device_key")]
         indexes = [models.Index(fields=["facility", "day"], name="visit_facility_day"),
                    models.Index(fields=["day"], name="visit_day")]
+
+
+class VisitChange(models.Model):
+    """One `visit_update` record as received (contract 1.2.0): append-only, never updated but for `visit`.
+
+    The kiosk numbers a visit's updates (`seq`, increasing per visit); the hub applies the highest seq it
+    holds to the Visit (state, state_seq, services, state_changed_at, updated_at) and keeps every change here,
+    including one that arrives after a newer one (`late`: it changed nothing). Ordered by `seq` per visit,
+    these rows are the visit's state changes in the order the receptionist made them (the FHIR push reads
+    them). `visit` is null while the hub holds no visit (device, record_id) yet; it is set, and the newest
+    change applied, when the visit arrives. No personal data: state, service codes and times.
+    """
+
+    device = models.ForeignKey(Device, on_delete=models.PROTECT)
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT)
+    record_id = models.BigIntegerField()               # the kiosk's visit_id
+    visit = models.ForeignKey(Visit, null=True, blank=True, on_delete=models.CASCADE, related_name="changes")
+    idempotency_key = models.CharField(max_length=200)
+    seq = models.BigIntegerField()
+    state = models.CharField(max_length=16)            # the kiosk's queue state after the change
+    services = models.JSONField()                      # every service code of the visit after the change
+    changed_at = models.DateTimeField()                # on the kiosk
+    received_at = models.DateTimeField()
+    late = models.BooleanField(default=False)          # a higher seq was already held when it arrived
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "idempotency_key"], name="change_device_key")]
+        indexes = [models.Index(fields=["device", "record_id", "seq"], name="change_device_record_seq"),
+                   models.Index(fields=["visit", "seq"], name="change_visit_seq")]
 
 
 class StayNotification(models.Model):
