@@ -37,7 +37,8 @@ MAX_ANSWER_BYTES = 4 << 20  # a batch of 500 answers is ~100 KB; anything near t
 ANSWER_DEADLINE = 120.0  # seconds to read one answer body, however slowly the bytes trickle in
 
 
-SINGLE_PATHS = {"visit": "/v1/visits", "stay_notification": "/v1/stay-notifications", "audit": "/v1/audit-entries"}
+SINGLE_PATHS = {"visit": "/v1/visits", "stay_notification": "/v1/stay-notifications", "audit": "/v1/audit-entries",
+                "visit_update": "/v1/visit-updates"}
 
 
 class HubUnavailable(UnavailableError):

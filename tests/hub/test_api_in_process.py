@@ -100,6 +100,7 @@ def test_a_batch_costs_the_same_queries_at_any_size(django_hub):
                        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
         assert [x["replayed"] for x in again.json()["results"]] == [True] * n
     # The first also looked its token up (then cached); after that, a few statements per batch whatever
-    # its size: the lock, the device row, prior keys, one INSERT per table, the day counts.
+    # its size: the lock, the device row, prior keys, one INSERT per table, the day counts, the FHIR push
+    # queue, and one look for queue updates that came before their visit (contract 1.2.0, ingest.changes).
     assert counts[10] == counts[200] == counts[1] - 1, counts
-    assert counts[200] <= 8, counts
+    assert counts[200] <= 10, counts

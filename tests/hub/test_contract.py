@@ -1,4 +1,4 @@
-"""The contract 1.1.0 is valid OpenAPI, and every answer of the live hub (both engines) matches it."""
+"""The contract 1.2.0 is valid OpenAPI, and every answer of the live hub (both engines) matches it."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from tests.hub import contract
 from tests.hub.test_api import HEARTBEAT, MALFORMED, Device, stay, visit
 
 
-def test_spec_is_valid_openapi_31_version_1_1_0():
+def test_spec_is_valid_openapi_31_version_1_2_0():
     from openapi_spec_validator import validate
-    assert contract.SPEC["info"]["version"] == "1.1.0"
+    assert contract.SPEC["info"]["version"] == "1.2.0"
     validate(contract.SPEC)
-    for p in ("/v1/visits", "/v1/stay-notifications", "/v1/audit-entries", "/v1/batch", "/v1/roster/updates",
-              "/v1/roster/files/{file_id}", "/v1/eligibility", "/v1/health", "/v1/heartbeat", "/healthz", "/readyz"):
+    for p in ("/v1/visits", "/v1/stay-notifications", "/v1/audit-entries", "/v1/visit-updates", "/v1/batch",
+              "/v1/roster/updates", "/v1/roster/files/{file_id}", "/v1/eligibility", "/v1/health", "/v1/heartbeat",
+              "/healthz", "/readyz"):
         assert p in contract.SPEC["paths"]
 
 
@@ -66,6 +67,17 @@ def test_every_answer_of_the_live_hub_matches_the_contract(shared_hub, tmp_path)
     a(requests.post(url + "/v1/visits", json=visit(4), timeout=10))  # 401
     a(d.post("/v1/stay-notifications", stay(1)))
     a(d.post("/v1/audit-entries", {"seq": 1}))
+    upd = {"visit_id": 1, "facility_code": visit(1)["facility_code"],
+           "seq": 1, "state": "done", "services": ["kham_benh"], "changed_at": "2026-11-26T03:00:00Z"}
+    contract.validate("VisitUpdate", upd)
+    ukey = str(uuid.uuid4())
+    a(d.post("/v1/visit-updates", upd, ukey))                   # 1.2.0: 201
+    a(d.post("/v1/visit-updates", upd, ukey))                   # replay
+    a(d.post("/v1/visit-updates", {**upd, "seq": 2}, ukey))     # 422 reused
+    a(d.post("/v1/visit-updates", {**upd, "facility_code": "40231"}))  # 422 facility_mismatch
+    a(d.post("/v1/visit-updates", {**upd, "state": "called"}))  # 400 invalid
+    a(d.post("/v1/batch", {"items": [{"kind": "visit_update", "idempotency_key": str(uuid.uuid4()),
+                                      "body": {**upd, "visit_id": 99, "seq": 3}}]}))  # before its visit: 201
     a(d.post("/v1/batch", {"items": [{"kind": "visit", "idempotency_key": str(uuid.uuid4()), "body": visit(5)},
                                      {"kind": "stay_notification", "idempotency_key": str(uuid.uuid4()),
                                       "body": stay(2, facility="40231")}]}))

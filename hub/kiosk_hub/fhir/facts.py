@@ -1,5 +1,6 @@
 """What a visit says, read once from the hub's row and the payload the kiosk sent (contract 1.1.0), with the
-fields contract 1.2.0 adds read when present (docs/fhir.md, "Where each value comes from"). Pure: the
+fields contract 1.2.0 adds read when present (docs/fhir.md, "Where each value comes from"); the queue state,
+services and later identity flags come from the row, where ingest.changes applies the visit_updates. Pure: the
 builders take a VisitFacts, so the same facts drive the resources, the tests and the property test."""
 
 from __future__ import annotations
@@ -163,9 +164,32 @@ def _datetime(v: Any) -> datetime | None:
     return d if d.tzinfo else None
 
 
+ENDED = ("done", "left", "cancelled")   # queue states that end the Encounter (period.end)
+
+
+def _flag_map(v: Any) -> dict[str, bool]:
+    return {f: True for f in _list(v)}
+
+
+def _as_datetime(v: Any) -> datetime | None:
+    return v if isinstance(v, datetime) and v.tzinfo else _datetime(v)
+
+
 def from_payload(*, pk: int, station: Station, device: str, record_id: int, checked_in_at: datetime, day: date,
-                 queue_number: int, received_at: datetime, payload: dict, purged: bool = False) -> VisitFacts:
+                 queue_number: int, received_at: datetime, payload: dict, purged: bool = False,
+                 queue: dict | None = None) -> VisitFacts:
+    """`queue`: what the visit's updates (contract 1.2.0 visit_update, ingest.changes) say, over the payload:
+    state, services, changed_at (when the state was set), updated_at (when the hub took it), identity_flags."""
     p = payload if isinstance(payload, dict) else {}
+    if queue:
+        p = dict(p)
+        if queue.get("state_seq"):
+            p.update(status=queue["state"], services=queue.get("services") or [],
+                     ended_at=queue["changed_at"] if queue["state"] in ENDED else None)
+        if queue.get("updated_at") is not None:
+            p["updated_at"] = queue["updated_at"]
+        p["identity_flags"] = {**_flag_map(p.get("identity_flags", p.get("flags"))),
+                               **_flag_map(queue.get("identity_flags"))}
     person = p.get("patient") if isinstance(p.get("patient"), dict) else {}
     card = p.get("card") if isinstance(p.get("card"), dict) else {}
     elig = p.get("eligibility") if isinstance(p.get("eligibility"), dict) else {}
@@ -187,7 +211,7 @@ def from_payload(*, pk: int, station: Station, device: str, record_id: int, chec
     benefit = elig.get("benefit_percent")
     sex = person.get("sex")
     nationality = _pick(person.get("nationality"))
-    updated = _datetime(_pick(p.get("updated_at"))) or received_at
+    updated = _as_datetime(p.get("updated_at")) or received_at
     registered = _pick(card.get("registered_facility"), p.get("registered_facility"))
     registered_name = None
     if isinstance(registered, dict):
@@ -214,9 +238,10 @@ def from_payload(*, pk: int, station: Station, device: str, record_id: int, chec
         eligibility_source=elig.get("source") if elig.get("source") in terminology.ELIGIBILITY_SOURCES else None,
         eligibility_as_of=_text(elig.get("as_of"), 40),
         state=state if state in terminology.QUEUE_STATES else "waiting",
-        ended_at=_datetime(p.get("ended_at")),
+        ended_at=_as_datetime(p.get("ended_at")),
         services=_list(p.get("services")),
-        flags=tuple(f for f in _list(p.get("flags")) if f in terminology.IDENTITY_FLAGS),
+        flags=tuple(f for f in _list(_pick(p.get("identity_flags"), p.get("flags")))
+                    if f in terminology.IDENTITY_FLAGS),
     )
 
 
@@ -228,4 +253,7 @@ def of_visit(visit) -> VisitFacts:
                                      f.province_name),
         device=visit.device.name, record_id=visit.record_id, checked_in_at=visit.checked_in_at, day=visit.day,
         queue_number=visit.queue_number, received_at=visit.received_at, payload=visit.payload,
-        purged=visit.purged_at is not None)
+        purged=visit.purged_at is not None,
+        queue={"state": visit.state, "state_seq": visit.state_seq, "services": visit.services,
+               "changed_at": visit.state_changed_at, "updated_at": visit.updated_at,
+               "identity_flags": visit.identity_flags})

@@ -45,6 +45,7 @@ class Visit(models.Model):
     services = models.JSONField(null=True, blank=True)             # the update's services; null: the payload's
     state_changed_at = models.DateTimeField(null=True, blank=True)  # the kiosk's changed_at of that update
     updated_at = models.DateTimeField(null=True, blank=True)       # hub time of that update; null: received_at
+    identity_flags = models.JSONField(null=True, blank=True)       # flags updates set ({flag: true}); added to the payload's
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["device", "idempotency_key"], name="visit_device_key")]
@@ -74,6 +75,7 @@ class VisitChange(models.Model):
     changed_at = models.DateTimeField()                # on the kiosk
     received_at = models.DateTimeField()
     late = models.BooleanField(default=False)          # a higher seq was already held when it arrived
+    identity_flags = models.JSONField(null=True, blank=True)  # flags learnt after check-in ({"identity_mismatch": true})
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["device", "idempotency_key"], name="change_device_key")]

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from .models import StayNotification, Visit
 
-VISIT_PERSONAL = ("patient",)
+VISIT_PERSONAL = ("patient", "card")   # card (1.2.0): the BHYT card's validity, registered facility, group
 STAY_PERSONAL = ("full_name", "date_of_birth", "id_number", "passport_number", "address_of_stay", "reason")
 _BATCH = 1000
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("visits", views.record),
     path("stay-notifications", views.record),
     path("audit-entries", views.record),
+    path("visit-updates", views.record),
     path("batch", views.batch),
     path("heartbeat", views.heartbeat_view),
     path("roster/updates", views.roster_updates),

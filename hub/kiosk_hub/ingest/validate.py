@@ -12,7 +12,11 @@ from typing import Any
 
 from .models import DOCUMENTS
 
-KINDS = ("visit", "stay_notification", "audit")
+KINDS = ("visit", "stay_notification", "audit", "visit_update")
+QUEUE_STATES = ("waiting", "being_seen", "done", "left", "cancelled")   # kiosk/desk.py STATES
+OLD_ID_RE = re.compile(r"[0-9]{9}", re.ASCII)
+GROUP_RE = re.compile(r"[A-Z]{2}", re.ASCII)
+MAX_SERVICES = 50
 FACILITY_RE = re.compile(r"[0-9]{5}", re.ASCII)
 ID_NUMBER_RE = re.compile(r"[0-9]{12}|[0-9]{9}", re.ASCII)   # CCCD (12) or the old CMND (9)
 SOCIAL_RE = re.compile(r"[0-9]{10}", re.ASCII)
@@ -116,6 +120,8 @@ def visit(body: Any) -> dict[str, Any]:
         code(patient, "card_number", CARD_RE, "a 15-character BHYT card code or its 10 digits", required=False)
         _need(patient.get("full_name") is None or isinstance(patient["full_name"], str), "patient.full_name: text")
         day(patient, "date_of_birth", ISO_D_OR_YEAR, required=False)
+        code(patient, "old_id_number", OLD_ID_RE, "the old 9-digit ID number", required=False)
+    _contract_1_2(body)
     elig = body.get("eligibility")
     out["eligibility_code"] = ""
     if elig is not None:
@@ -126,6 +132,61 @@ def visit(body: Any) -> dict[str, Any]:
         _need(bp is None or (isinstance(bp, int) and not isinstance(bp, bool) and 0 <= bp <= 100),
               "eligibility.benefit_percent: expected 0..100 or null")
     return out
+
+
+def services(body: dict, key: str = "services", *, required: bool = False) -> list[str] | None:
+    v = body.get(key)
+    if v is None and not required:
+        return None
+    _need(isinstance(v, list) and len(v) <= MAX_SERVICES, f"{key}: expected a list of at most {MAX_SERVICES} codes")
+    for s in v:
+        _need(isinstance(s, str) and 1 <= len(s) <= 64 and s == s.strip() and s.isprintable(),
+              f"{key}: each service is a code of 1..64 printable characters")
+    _need(len(set(v)) == len(v), f"{key}: a service is listed twice")
+    return v
+
+
+def identity_flags(body: dict) -> dict[str, bool] | None:
+    v = body.get("identity_flags")
+    if v is None:
+        return None
+    _need(isinstance(v, dict) and len(v) <= 20, "identity_flags: expected an object of flags")
+    for k, on in v.items():
+        _need(isinstance(k, str) and 1 <= len(k) <= 40 and isinstance(on, bool),
+              "identity_flags: each flag is a name and true or false")
+    return v
+
+
+def _contract_1_2(body: dict) -> None:
+    """The visit fields contract 1.2.0 adds, all optional (an older kiosk sends none of them)."""
+    services(body)
+    identity_flags(body)
+    card = body.get("card")
+    if card is None:
+        return
+    _need(isinstance(card, dict), "card: expected an object")
+    day(card, "valid_from", required=False)
+    day(card, "valid_to", required=False)
+    code(card, "beneficiary_group", GROUP_RE, "two capital letters (the BHYT beneficiary group)", required=False)
+    reg = card.get("registered_facility")
+    if isinstance(reg, dict):
+        code(reg, "code", FACILITY_RE, "5 digits")
+        _need(reg.get("name") is None or isinstance(reg["name"], str) and len(reg["name"]) <= 200,
+              "card.registered_facility.name: text")
+    else:
+        code(card, "registered_facility", FACILITY_RE, "5 digits (nơi ĐKKCB ban đầu)", required=False)
+
+
+def visit_update(body: Any) -> dict[str, Any]:
+    """A queue change of a visit (contract 1.2.0). Fields outside these are ignored, not stored."""
+    _need(isinstance(body, dict), "the body must be a JSON object")
+    for k in ("visit_id", "seq", "state", "services", "changed_at"):
+        _need(k in body, f"{k}: required")
+    _need(body["state"] in QUEUE_STATES, f"state: expected one of {', '.join(QUEUE_STATES)}")
+    return {"record_id": posint(body, "visit_id"), "seq": posint(body, "seq"), "state": body["state"],
+            "facility_code": code(body, "facility_code", FACILITY_RE, "5 digits", required=False),
+            "services": services(body, required=True), "changed_at": when(body, "changed_at"),
+            "identity_flags": identity_flags(body)}
 
 
 def stay(body: Any) -> dict[str, Any]:
@@ -165,7 +226,7 @@ def audit(body: Any) -> dict[str, Any]:
     return {"record_id": seq, "seq": seq, "entry_hash": body["entry_hash"], "prev_hash": body["prev_hash"]}
 
 
-VALIDATORS = {"visit": visit, "stay_notification": stay, "audit": audit}
+VALIDATORS = {"visit": visit, "stay_notification": stay, "audit": audit, "visit_update": visit_update}
 
 
 def record(kind: str, body: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The device API, contract sync/openapi/v1.json (1.1.0): the paths and semantics of the first hub,
+"""The device API, contract sync/openapi/v1.json (1.2.0): the paths and semantics of the first hub,
 plus facility binding, strict bodies, heartbeats and a rate-limited eligibility relay."""
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from .models import EligibilityLookup, RosterFile
 log = logging.getLogger("kiosk_hub.api")
 
 API_VERSION = "1"
-CONTRACT_VERSION = "1.1.0"
-PATHS = {"/v1/visits": "visit", "/v1/stay-notifications": "stay_notification", "/v1/audit-entries": "audit"}
+CONTRACT_VERSION = "1.2.0"
+PATHS = {"/v1/visits": "visit", "/v1/stay-notifications": "stay_notification", "/v1/audit-entries": "audit",
+         "/v1/visit-updates": "visit_update"}
 
 
 def answer(status: int, body: Any, headers: dict[str, str] | None = None) -> HttpResponse:

@@ -21,13 +21,13 @@ from django.utils import timezone as djtz
 
 from kiosk_hub.registry.models import Device
 
-from . import locks, validate
+from . import changes, locks, validate
 from .models import AuditEntry, Idempotency
 
 Result = tuple[int, dict[str, Any], bool]   # (status, body, replayed)
 
 IN_FLIGHT: Result = (409, {"error": "in_flight", "detail": "a request with this key is being processed"}, False)
-PREFIX = {"visit": "V", "stay_notification": "S", "audit": "A"}
+PREFIX = {"visit": "V", "stay_notification": "S", "audit": "A", "visit_update": "U"}
 
 
 def iso(dt: datetime) -> str:
@@ -67,7 +67,8 @@ def _write(device: Device, items, taken: list[bool]) -> list[Result]:
     prior = {k: (h, st, resp) for k, h, st, resp in Idempotency.objects.filter(
         device=device, key__in=[items[i][1] for i in todo]).values_list("key", "request_hash", "status", "response")}
     at = iso(now)
-    new_rows: dict[str, list[tuple[int, Any]]] = {"visit": [], "stay_notification": [], "audit": []}
+    new_rows: dict[str, list[tuple[int, Any]]] = {"visit": [], "stay_notification": [], "audit": [],
+                                                  "visit_update": []}
     hashes: dict[int, str] = {}
     audit_seqs: dict[int, int] = {}
     replays = 0
@@ -145,6 +146,12 @@ def _write(device: Device, items, taken: list[bool]) -> list[Result]:
             for i, f in new_rows["audit"]],
             ("device_id", "idempotency_key", "seq", "entry_hash", "prev_hash", "payload", "received_at"),
             [i for i, _ in new_rows["audit"]])
+    # Contract 1.2.0: visits take the updates that came before them; updates are kept and the newest applied.
+    if new_rows["visit"]:
+        pks = dict(created)
+        changes.adopt(device, [(f["record_id"], pks[i]) for i, f in new_rows["visit"]], now)
+    if new_rows["visit_update"]:
+        created += changes.write(device, [(i, items[i][1], f) for i, f in new_rows["visit_update"]], now)
     idem = []
     for i, pk in created:
         kind, key, _ = items[i]
