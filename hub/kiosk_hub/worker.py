@@ -18,6 +18,10 @@ audit-entries, batch, heartbeat, eligibility), never for the dashboard, probes o
   times the recent time per request divided by the threads;
 - when a thread takes it: if it has already waited longer than SHED_SECONDS (a burst that arrived
   before the worker had measured anything), it is answered 503 without being read or written.
+
+Two lanes. Requests outside /v1/ (the dashboard, its static files, /healthz, /readyz) are taken by the
+next free thread before any queued device request, so a province admin's page during a reconnect storm
+waits for a thread, not for the storm's queue.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import collections
 import json
 import os
+import queue
 import selectors
 import socket
 import struct
@@ -33,6 +38,8 @@ import time
 from functools import partial
 
 from gunicorn import util
+from concurrent.futures import ThreadPoolExecutor
+
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 HEADER_SECONDS = 10.0
@@ -60,6 +67,39 @@ def _timeouts(sock: socket.socket) -> None:
     tv = struct.pack("@ll", IO_SECONDS, 0)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, tv)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, tv)
+
+
+class TwoLanes:
+    """The thread pool's work queue (SimpleQueue's put/get/get_nowait): items for connections marked
+    `hub_first` go before the rest, each lane first in, first out."""
+
+    def __init__(self):
+        self._cv = threading.Condition(threading.Lock())
+        self._first: collections.deque = collections.deque()
+        self._rest: collections.deque = collections.deque()
+
+    def put(self, item, block=True, timeout=None):
+        args = getattr(item, "args", None) or (None,)
+        with self._cv:
+            (self._first if getattr(args[0], "hub_first", False) else self._rest).append(item)
+            self._cv.notify()
+
+    def get(self, block=True, timeout=None):
+        with self._cv:
+            while not (self._first or self._rest):
+                if not block:
+                    raise queue.Empty
+                self._cv.wait()
+            return (self._first or self._rest).popleft()
+
+    def get_nowait(self):
+        return self.get(False)
+
+    def qsize(self) -> int:
+        return len(self._first) + len(self._rest)
+
+    def empty(self) -> bool:
+        return not self.qsize()
 
 
 class HubConn(TConn):
@@ -117,8 +157,16 @@ class HubWorker(ThreadWorker):
     def _retry_after(self, wait: float) -> int:
         return max(1, min(30, int(wait + 0.999)))
 
+    def get_thread_pool(self):
+        pool = super().get_thread_pool()
+        if isinstance(pool, ThreadPoolExecutor) and hasattr(pool, "_work_queue"):
+            pool._work_queue = TwoLanes()   # before the first submit: every thread reads this queue
+        return pool
+
     def enqueue_req(self, conn):
-        if self._sheddable(conn):
+        line = self._request_line(conn)
+        conn.hub_first = bool(line) and b" /v1/" not in line.split(b"\r\n", 1)[0][:16]
+        if self.shed_seconds > 0 and line.startswith(SHEDDABLE):
             wait = self._expected_wait()
             if wait > self.shed_seconds:
                 return self._refuse_now(conn, self._retry_after(wait))

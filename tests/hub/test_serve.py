@@ -187,3 +187,54 @@ def test_a_deep_queue_is_answered_503_at_once_not_left_to_time_out(sqlite_hub):
         assert live.proc.poll() is None
     finally:
         live.stop()
+
+
+def test_the_dashboard_and_probes_go_before_queued_device_writes(sqlite_hub):
+    """One thread, held; three batches of device writes queue, then a probe and a dashboard page: once the
+    thread is free, the probe and the page are answered before the queued writes are processed."""
+    import threading
+
+    from tests.hub.test_inflight import WriteBlocker
+
+    sqlite_hub.extra["KIOSK_HUB_SHED_SECONDS"] = "0"     # nothing shed: every queued write is processed
+    live = start_hub(sqlite_hub, "--threads", "1", workers=1)
+    try:
+        d = Device(live)
+        done: dict[str, float] = {}
+        status: dict[str, int] = {}
+
+        def send(name, fn):
+            r = fn()
+            done[name] = time.monotonic()
+            status[name] = r.status_code
+
+        def batch(n):
+            items = [{"kind": "visit", "idempotency_key": str(uuid.uuid4()), "body": visit(1000 * n + i)}
+                     for i in range(100)]
+            return requests.post(live.url + "/v1/batch", json={"items": items}, timeout=60,
+                                 headers={"Authorization": f"Bearer {d.token}", "Idempotency-Key": str(uuid.uuid4())})
+
+        blocker = WriteBlocker(sqlite_hub, 0)
+        threads = []
+        try:
+            threads.append(threading.Thread(target=send, args=("held", lambda: batch(0))))
+            threads[-1].start()
+            time.sleep(1.0)
+            for n in (1, 2, 3):
+                threads.append(threading.Thread(target=send, args=(f"write{n}", lambda n=n: batch(n))))
+                threads[-1].start()
+                time.sleep(0.3)
+            for name, path in (("readyz", "/readyz"), ("page", "/accounts/login/")):
+                threads.append(threading.Thread(target=send, args=(name, lambda p=path: requests.get(
+                    live.url + p, timeout=60))))
+                threads[-1].start()
+                time.sleep(0.3)
+        finally:
+            blocker.release()
+        for t in threads:
+            t.join(60)
+        assert status == {"held": 200, "write1": 200, "write2": 200, "write3": 200, "readyz": 200, "page": 200}
+        first_write = min(done[f"write{n}"] for n in (1, 2, 3))
+        assert done["readyz"] < first_write and done["page"] < first_write, done
+    finally:
+        live.stop()
