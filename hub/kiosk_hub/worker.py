@@ -46,6 +46,7 @@ HEADER_SECONDS = 10.0
 HEADER_BYTES = 16384
 IO_SECONDS = 10
 LINGER_SECONDS = 2.0
+SHED_LINGER_SECONDS = float(IO_SECONDS)
 SHEDDABLE = (b"POST /v1/visits ", b"POST /v1/stay-notifications ", b"POST /v1/audit-entries ",
              b"POST /v1/batch ", b"POST /v1/heartbeat ", b"POST /v1/eligibility ")
 
@@ -109,7 +110,7 @@ class HubConn(TConn):
         # Stock gthread lingers for the client's FIN in the worker's main loop, up to 2 s per connection:
         # clients that never close would stall accepting. Linger in the poller instead.
         if graceful:
-            self.worker.linger(self)
+            self.worker.linger(self, getattr(self, "hub_linger", LINGER_SECONDS))
         else:
             util.close(self.sock)
 
@@ -186,7 +187,9 @@ class HubWorker(ThreadWorker):
         if self.cfg.is_ssl:
             util.close(conn.sock)
         else:
-            self.linger(conn)
+            # Its body may still be on the way from a busy client: closing with it unread would reset the
+            # connection, and the client could lose the 503 it has not read yet.
+            self.linger(conn, SHED_LINGER_SECONDS)
 
     def handle(self, conn):
         start = time.monotonic()
@@ -201,6 +204,7 @@ class HubWorker(ThreadWorker):
                     conn.sock.sendall(busy_answer(self._retry_after(self.shed_seconds)))
                 except OSError:
                     pass
+                conn.hub_linger = SHED_LINGER_SECONDS
                 return False   # finish_request closes it, lingering for the unread body
             result = super().handle(conn)
             took = time.monotonic() - start
@@ -224,7 +228,7 @@ class HubWorker(ThreadWorker):
 
         self.wsgi = closing
 
-    def linger(self, conn) -> None:
+    def linger(self, conn, seconds: float = LINGER_SECONDS) -> None:
         try:
             conn.sock.shutdown(socket.SHUT_WR)
             conn.sock.setblocking(False)
@@ -232,7 +236,7 @@ class HubWorker(ThreadWorker):
         except (OSError, ValueError, KeyError):
             util.close(conn.sock)
             return
-        conn.linger_until = time.monotonic() + LINGER_SECONDS
+        conn.linger_until = time.monotonic() + seconds
         self.lingering.append(conn)
 
     def _drain(self, conn, client):
