@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 import threading
 from dataclasses import dataclass, field
@@ -106,12 +107,12 @@ class CheckinService:
             log_event(log, "scan_refused", logging.WARNING, source=scan.source, reason="no_identity")
             return Refusal("no_identity", "document has no ID or social-insurance number", scan.source)
         try:
-            return self._record(identity, scan.source, getattr(doc, "warnings", []))
+            return self._record(identity, scan.source, getattr(doc, "warnings", []), doc)
         except (sqlite3.Error, UnavailableError) as e:
             log_event(log, "checkin_failed", logging.ERROR, source=scan.source, error=type(e).__name__)
             return Refusal("storage", str(e), scan.source)
 
-    def _record(self, identity: PersonIdentity, source: str, warnings: list[str]) -> Checkin:
+    def _record(self, identity: PersonIdentity, source: str, warnings: list[str], doc: Any = None) -> Checkin:
         now = self.clock.now()
         synced = self.clock.synchronised()
         today = vn_date(now)
@@ -132,6 +133,8 @@ class CheckinService:
                 elif IDENTITY_MISMATCH not in (flags := json.loads(row[1] or "[]")):
                     conn.execute("UPDATE visits SET flags = ? WHERE id = ?",
                                  [json.dumps([*flags, IDENTITY_MISMATCH]), row[0]])
+                    from kiosk import desk  # the hub learns it as a visit_update (contract 1.2.0)
+                    desk.enqueue_update(conn, row[0], now, identity_flags={IDENTITY_MISMATCH: True})
                     log_event(log, "checkin_identity_mismatch", logging.WARNING, visit_id=row[0], source=source)
                 visit = _load(conn, row[0], existing=True)
                 log_event(log, "checkin_existing", visit_id=visit.visit_id, queue_number=visit.queue_number,
@@ -146,18 +149,20 @@ class CheckinService:
             document = document_of(identity.document_kind, source)
             cur = conn.execute(
                 "INSERT INTO visits(patient_id, visit_date, queue_number, source, created_at, clock_synced, flags, "
-                "document) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "document, facility_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [patient_id, today.isoformat(), queue_number, source, iso_utc(now), int(synced), json.dumps(flags),
-                 document])
+                 document, self.facility_code])
             visit_id = cur.lastrowid
             conn.execute(
                 "INSERT INTO eligibility_results(visit_id, result_code, benefit_percent, reason, source, as_of, "
                 "card_masked, details, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [visit_id, result.result_code, result.benefit_percent, result.reason, result.source, result.as_of,
                  result.card_number, json.dumps(result.details), iso_utc(now)])
-            outbox.enqueue(conn, "visit", visit_id, _upstream_payload(self.facility_code, visit_id, identity,
-                                                                       today.isoformat(), queue_number, source,
-                                                                       now, synced, result, document), now)
+            payload = _upstream_payload(self.facility_code, visit_id, identity, today.isoformat(), queue_number,
+                                        source, now, synced, result, document)
+            extra = _contract_1_2(conn, self.roster_key, identity, doc, result, flags)
+            payload["patient"] |= extra.pop("patient", {})
+            outbox.enqueue(conn, "visit", visit_id, payload | extra, now)
             visit = _load(conn, visit_id, existing=False)
         log_event(log, "checkin_new", visit_id=visit_id, queue_number=queue_number, source=source,
                   result_code=result.result_code, clock_synced=synced)
@@ -244,6 +249,40 @@ def _upstream_payload(facility_code: str, visit_id: int, identity: PersonIdentit
         "eligibility": {"result_code": result.result_code, "benefit_percent": result.benefit_percent,
                         "source": result.source, "as_of": result.as_of},
     } | ({"document": document} if document else {})
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_CARD_FIELD = {"valid_from": _ISO_DATE, "valid_to": _ISO_DATE, "registered_facility": re.compile(r"\d{5}", re.ASCII),
+               "beneficiary_group": re.compile(r"[A-Z]{2}", re.ASCII)}
+
+
+def _contract_1_2(conn: sqlite3.Connection, roster_key: bytes, identity: PersonIdentity, doc: Any,
+                  result: Eligibility, flags: list[str]) -> dict:
+    """The visit fields contract 1.2.0 adds (docs/sync.md): services (none yet: they come as visit_update),
+    identity flags, the old 9-digit ID number, and the BHYT card's validity, registered primary-care facility
+    (nơi ĐKKCB ban đầu) and beneficiary group — from the BHYT QR when that was the document, else from the
+    roster card the eligibility answer rests on."""
+    chip = getattr(doc, "kind", None) == "cccd_chip"
+    out: dict[str, Any] = {"services": [], "identity_flags": {
+        "chip_verified": chip and getattr(doc, "passive_authentication", None) == "verified",
+        "clone_suspected": "clone_suspected" in flags,
+        "identity_mismatch": IDENTITY_MISMATCH in flags}}
+    old_id = (getattr(doc, "old_id_number", None) if not chip else (doc.fields or {}).get("old_id_number")) or ""
+    if len(old_id) == 9 and old_id.isascii() and old_id.isdigit():
+        out["patient"] = {"old_id_number": old_id}
+    card: dict[str, Any] = {}
+    if getattr(doc, "kind", None) == "bhyt_qr":
+        card = {"valid_from": doc.valid_from, "valid_to": doc.valid_to, "registered_facility": doc.facility_code,
+                "beneficiary_group": doc.beneficiary_group}
+    elif result.source == "roster":
+        held = eligibility.matched_card(conn, roster_key, identity) or {}
+        card = {"valid_from": held.get("valid_from"), "valid_to": held.get("valid_to"),
+                "registered_facility": held.get("facility_code"), "beneficiary_group": held.get("beneficiary_group")}
+    # Only values the contract accepts: a roster or QR oddity must not make the hub refuse the whole visit.
+    card = {k: v for k, v in card.items() if isinstance(v, str) and _CARD_FIELD[k].fullmatch(v)}
+    if card:
+        out["card"] = card
+    return out
 
 
 _VISIT_SQL = """

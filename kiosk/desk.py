@@ -179,6 +179,29 @@ def _change(conn, visit_id: int, staff_id: int | None, action: str, now: datetim
           field=field_ or "-")
 
 
+UPDATE_KIND = "visit_update"  # contract 1.2.0: a visit's queue state and services, numbered per visit
+
+
+def enqueue_update(conn: sqlite3.Connection, visit_id: int, now: datetime,
+                   identity_flags: dict[str, bool] | None = None) -> str:
+    """Queue the visit's state and services for the hub, numbered `seq` (1, 2, … per visit), in the caller's
+    transaction (kiosk.outbox refuses any other): the change and its outbox row commit together or not at all.
+    The hub applies the highest seq it holds, so updates overtaken on the way (a retry) never undo a newer one.
+    `identity_flags`: flags learnt after check-in (a re-scan with another name), which the hub adds to the visit's."""
+    from kiosk import outbox
+    conn.execute("UPDATE visits SET update_seq = update_seq + 1 WHERE id = ?", [visit_id])
+    seq, state, facility = conn.execute("SELECT update_seq, status, facility_code FROM visits WHERE id = ?",
+                                        [visit_id]).fetchone()
+    services = [r[0] for r in conn.execute("SELECT service FROM visit_services WHERE visit_id = ? ORDER BY id",
+                                           [visit_id])]
+    body = {"visit_id": visit_id, "seq": seq, "state": state, "services": services, "changed_at": iso_utc(now)}
+    if facility:
+        body["facility_code"] = facility
+    if identity_flags:
+        body["identity_flags"] = identity_flags
+    return outbox.enqueue(conn, UPDATE_KIND, visit_id, body, now)
+
+
 def set_status(conn: sqlite3.Connection, visit_id: int, status: str, staff_id: int, now: datetime) -> QueueRow:
     if status not in STATES:
         raise DeskError("bad_state", f"unknown state {status!r}")
@@ -189,6 +212,7 @@ def set_status(conn: sqlite3.Connection, visit_id: int, status: str, staff_id: i
         raise DeskError("bad_transition", f"{row.status} → {status}")
     conn.execute("UPDATE visits SET status = ? WHERE id = ?", [status, visit_id])
     _change(conn, visit_id, staff_id, "status", now, "status", row.status, status)
+    enqueue_update(conn, visit_id, now)
     return get_row(conn, visit_id)
 
 
@@ -215,6 +239,8 @@ def add_service(conn: sqlite3.Connection, visit_id: int, service: str, staff_id:
                        "VALUES (?, ?, ?, ?)", [visit_id, service, staff_id, iso_utc(now)])
     if cur.rowcount and staff_id is not None:
         _change(conn, visit_id, staff_id, "service_added", now, "service", None, service)
+    if cur.rowcount:
+        enqueue_update(conn, visit_id, now)
     return get_row(conn, visit_id)
 
 

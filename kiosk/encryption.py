@@ -111,7 +111,7 @@ def _seal_outbox(conn, key: datakey.DataKey) -> int:
     return n
 
 
-PAYLOAD_PERSONAL = ("patient", "full_name", "date_of_birth", "id_number", "passport_number", "reason",
+PAYLOAD_PERSONAL = ("patient", "card", "full_name", "date_of_birth", "id_number", "passport_number", "reason",
                     "social_insurance_number", "card_number", "address")
 
 
