@@ -205,3 +205,18 @@ def test_a_batch_of_updates_costs_the_same_queries_at_any_size(kiosk):
             assert [s for s, _ in batch(c, *items)] == [201] * n
         counts[n] = len(q)
     assert counts[1] == counts[10] == counts[100], counts
+
+
+def test_erasure_takes_the_card_with_the_patient(kiosk):
+    from kiosk_hub.ingest import privacy
+    from kiosk_hub.ingest.models import Visit
+    dev, c = kiosk
+    p = visit(41, FAC, card={"valid_from": "2026-01-01", "registered_facility": "27001", "beneficiary_group": "HN"},
+              services=["kham_thai"])
+    p["patient"] |= {"id_number": "040195009941", "old_id_number": "186500041"}
+    assert post(c, "/v1/visits", p).status_code == 201
+    assert post(c, "/v1/visit-updates", update(41, 1, "done", ["kham_thai"])).status_code == 201
+    assert privacy.erase_person("040195009941")["erased"]["visits"] == 1
+    v = Visit.objects.get(device=dev, record_id=41)
+    assert "patient" not in v.payload and "card" not in v.payload and "186500041" not in json.dumps(v.payload)
+    assert v.state == "done" and v.purged_at is not None   # the queue (no identity) stays for the statistics
