@@ -220,3 +220,26 @@ def test_erasure_takes_the_card_with_the_patient(kiosk):
     v = Visit.objects.get(device=dev, record_id=41)
     assert "patient" not in v.payload and "card" not in v.payload and "186500041" not in json.dumps(v.payload)
     assert v.state == "done" and v.purged_at is not None   # the queue (no identity) stays for the statistics
+
+
+def test_last_updated_finds_an_encounter_changed_after_it_came(kiosk):
+    from django.test import Client
+    from django.utils import timezone
+
+    from kiosk_hub.ingest.models import Visit
+    dev, c = kiosk
+    assert post(c, "/v1/visits", visit(51, FAC)).status_code == 201
+    Visit.objects.filter(device=dev, record_id=51).update(received_at=timezone.now() - timezone.timedelta(hours=3))
+    since = (timezone.now() - timezone.timedelta(hours=1)).isoformat(timespec="seconds")
+    his = Client(**auth(his_client([FAC])[1]))
+    mine = f"{FAC}/{dev.name}/51"
+
+    def found(**params) -> bool:
+        r = his.get("/fhir/R4/Encounter", {"date": "2026-11-26", "location": f"station-{FAC}", "_count": "200",
+                                           **params})
+        assert r.status_code == 200, r.content
+        return any(i["value"] == mine for e in r.json().get("entry", []) for i in e["resource"]["identifier"])
+
+    assert not found(_lastUpdated=f"ge{since}") and found(_lastUpdated=f"lt{since}")
+    assert post(c, "/v1/visit-updates", update(51, 1, "done")).status_code == 201
+    assert found(_lastUpdated=f"ge{since}") and not found(_lastUpdated=f"lt{since}")

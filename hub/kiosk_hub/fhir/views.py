@@ -8,6 +8,7 @@ import uuid
 from urllib.parse import urlencode
 
 from django.db import DatabaseError
+from django.db.models import Q
 from django.utils import timezone
 
 from kiosk_hub.ingest.models import Visit
@@ -191,10 +192,12 @@ def encounter_queryset(q: search.EncounterQuery, facilities: set[str]):
             qs = qs.filter(day__gte=q.day_from)
         if q.day_to:
             qs = qs.filter(day__lte=q.day_to)
+    # meta.lastUpdated is the later of the visit's arrival and its newest queue update (contract 1.2.0)
     if q.updated_from:
-        qs = qs.filter(received_at__gte=q.updated_from)
+        qs = qs.filter(Q(received_at__gte=q.updated_from) | Q(updated_at__gte=q.updated_from))
     if q.updated_before:
-        qs = qs.filter(received_at__lt=q.updated_before)
+        qs = qs.filter(Q(received_at__lt=q.updated_before),
+                       Q(updated_at__isnull=True) | Q(updated_at__lt=q.updated_before))
     return qs
 
 
