@@ -225,6 +225,101 @@ def cmd_person_erase(args) -> int:
     return 0
 
 
+def cmd_his_add(args) -> int:
+    from django.db import transaction
+
+    from kiosk_hub.fhir import clients, push
+    codes = [c.strip() for c in args.facility.split(",") if c.strip()]
+    token = ""
+    if args.push_token_file and not args.push_url:
+        raise UsageError("--push-token-file needs --push-url")
+    try:
+        url = push.check_url(args.push_url) if args.push_url else None
+    except push.PushError as e:
+        raise UsageError(str(e)) from None
+    if args.push_token_file:
+        try:
+            token = Path(args.push_token_file).read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise UsageError(f"cannot read {args.push_token_file}: {e.strerror}") from None
+        if not token or any(c.isspace() for c in token):
+            raise UsageError(f"{args.push_token_file}: expected one token on one line")
+    try:
+        with transaction.atomic():
+            client, secret = clients.add(args.name.strip(), codes, actor=_actor())
+            if url:
+                push.register(client, url, token)
+    except clients.ClientError as e:
+        raise UsageError(str(e)) from None
+    data = {"name": client.name, "facilities": sorted(codes), "token": secret}
+    if url:
+        data["push_url"] = url
+    _emit(args, data, f"HIS client {client.name} for {', '.join(sorted(codes))}"
+                      + (f", pushing to {url}" if url else "") + f"; token (shown once): {secret}")
+    return 0
+
+
+def cmd_his_revoke(args) -> int:
+    from django.db import transaction
+
+    from kiosk_hub.fhir import clients, push
+    try:
+        with transaction.atomic():
+            client = clients.revoke(args.name.strip(), actor=_actor())
+            dropped = push.forget(client)
+    except clients.ClientError as e:
+        raise UsageError(str(e)) from None
+    data = {"name": client.name, "revoked_at": client.revoked_at, "pending_pushes_dropped": dropped}
+    _emit(args, data, f"HIS client {client.name} revoked at {client.revoked_at:%Y-%m-%d %H:%M:%S}"
+                      + (f"; {dropped} pending pushes dropped" if dropped else ""))
+    return 0
+
+
+def cmd_his_list(args) -> int:
+    from kiosk_hub.fhir import push
+    from kiosk_hub.fhir.models import HisClient
+    pushes = {r["name"]: r for r in push.status()}
+    rows = []
+    for c in HisClient.objects.prefetch_related("facilities").order_by("name"):
+        p = pushes.get(c.name)
+        rows.append({"name": c.name, "facilities": sorted(f.code for f in c.facilities.all()),
+                     "created_at": c.created_at, "revoked_at": c.revoked_at,
+                     "push": None if p is None else {k: p[k] for k in (
+                         "url", "pending", "parked", "lag_seconds", "pushed", "failures", "last_ok_at",
+                         "last_failure_at", "last_error")}})
+    lines = [f"{r['name']}: {','.join(r['facilities'])}" + (" (revoked)" if r["revoked_at"] else "")
+             + (f"; push {r['push']['url']}: {r['push']['pending']} pending ({r['push']['lag_seconds']} s behind),"
+                f" {r['push']['parked']} parked, {r['push']['pushed']} pushed" if r["push"] else "")
+             for r in rows]
+    _emit(args, rows, "\n".join(lines) or "no HIS clients")
+    return 0
+
+
+def cmd_push(args) -> int:
+    import signal
+    import threading
+
+    from django.conf import settings
+
+    from kiosk_hub.fhir import push
+    try:
+        lock = push.single_pusher(Path(settings.DATA_DIR))
+    except push.Locked as e:
+        raise Unavailable(str(e)) from None
+    with lock:
+        if args.push_command == "once":
+            info = push.push_once()
+            _emit(args, info, f"{info['pushed']} bundles pushed to {info['endpoints']} endpoints, "
+                              f"{info['failed']} failed (retried later), {info['parked']} parked")
+            return 0
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        print("pusher running", file=sys.stderr, flush=True)
+        push.run(stop, interval=args.interval, threads=args.threads)
+        return 0
+
+
 def cmd_serve(args) -> int:
     from kiosk_hub import serve
     return serve.run(args)
@@ -315,6 +410,33 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--purpose", default="erasure request by the data subject (Luật 91/2025/QH15)")
     _json(q)
     q.set_defaults(func=cmd_person_erase)
+
+    p = sub.add_parser("his", help="HIS clients of the FHIR interface (docs/fhir.md)")
+    hs = p.add_subparsers(dest="his_command", metavar="ACTION", required=True)
+    q = hs.add_parser("add", help="register a station's HIS; prints its bearer token once")
+    q.add_argument("--facility", required=True, metavar="CODE[,CODE...]")
+    q.add_argument("--name", required=True)
+    q.add_argument("--push-url", metavar="URL", help="the HIS's FHIR base URL for pushes (https://)")
+    q.add_argument("--push-token-file", metavar="FILE", help="the bearer token the hub sends with pushes")
+    _json(q)
+    q.set_defaults(func=cmd_his_add)
+    q = hs.add_parser("revoke", help="revoke a HIS client's token and drop its pending pushes")
+    q.add_argument("--name", required=True)
+    _json(q)
+    q.set_defaults(func=cmd_his_revoke)
+    q = hs.add_parser("list", help="HIS clients, their facilities and push queues")
+    _json(q)
+    q.set_defaults(func=cmd_his_list)
+
+    p = sub.add_parser("push", help="push check-ins to the HIS endpoints (FHIR transaction Bundles)")
+    ps = p.add_subparsers(dest="push_command", metavar="ACTION", required=True)
+    q = ps.add_parser("run", help="the pusher: work the queues until stopped (SIGTERM)")
+    q.add_argument("--interval", type=float, default=0.5, help="seconds between looks at the queues")
+    q.add_argument("--threads", type=int, default=8, help="endpoints worked at once")
+    q.set_defaults(func=cmd_push)
+    q = ps.add_parser("once", help="work every due queue once, then exit")
+    _json(q)
+    q.set_defaults(func=cmd_push)
     return ap
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from kiosk_hub.ingest.models import Visit
+from kiosk_hub.ingest.models import Visit, VisitChange
 from kiosk_hub.registry.models import Facility
 
 
@@ -17,7 +17,6 @@ class HisClient(models.Model):
     facilities = models.ManyToManyField(Facility, related_name="his_clients")
     created_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
-    # Push (a later part of issue 15) adds its endpoint here.
 
     class Meta:
         ordering = ["name"]
@@ -61,3 +60,43 @@ class Access(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["client", "at"], name="fhir_access_client_at")]
+
+
+class PushEndpoint(models.Model):
+    """Where a HIS client takes pushed check-ins: its FHIR base URL (HTTPS, or loopback) and the bearer token the
+    hub sends it (the HIS's credential, not the client's own hub token). The counters feed the dashboard."""
+
+    client = models.OneToOneField(HisClient, on_delete=models.CASCADE, related_name="push")
+    url = models.CharField(max_length=500)
+    token = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField()
+    pushed = models.BigIntegerField(default=0)          # bundles the HIS accepted
+    failures = models.BigIntegerField(default=0)        # failed attempts, all time
+    parked = models.BigIntegerField(default=0)          # bundles the HIS refused for good (4xx), set aside
+    last_ok_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True, default="")   # never personal data
+    last_lag_ms = models.BigIntegerField(null=True, blank=True)  # hub receipt -> HIS acceptance, last push
+
+
+class PushItem(models.Model):
+    """One Encounter state to push to one endpoint, in id order per endpoint (one bundle per change: nothing is
+    coalesced, so the HIS sees every state). `change` is the queue change (ingest.VisitChange) whose state is
+    pushed; null means the visit as the kiosk sent it. Rows are deleted once the HIS accepted them; a parked
+    row stays (dead) for the dashboard."""
+
+    endpoint = models.ForeignKey(PushEndpoint, on_delete=models.CASCADE, related_name="items")
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="+")
+    change = models.ForeignKey(VisitChange, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+    next_at = models.DateTimeField()
+    attempts = models.IntegerField(default=0)
+    dead = models.BooleanField(default=False)
+    last_status = models.IntegerField(default=0)        # HTTP status of the last attempt, 0: no answer
+    unsure = models.BooleanField(default=False)         # an attempt got no answer: a copy may still be on its way
+    # A settle row repeats the newest state pushed for a visit once a copy whose fate was unknown can no longer
+    # arrive (fhir.push.SETTLE): outside the ordered queue, so it never holds it up.
+    settle = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["endpoint", "dead", "settle", "id"], name="fhir_push_queue")]

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone as djtz
 
+from kiosk_hub.fhir import push as fhir_push
 from kiosk_hub.registry.models import Device
 
 from . import changes, locks, validate
@@ -152,6 +153,8 @@ def _write(device: Device, items, taken: list[bool]) -> list[Result]:
         changes.adopt(device, [(f["record_id"], pks[i]) for i, f in new_rows["visit"]], now)
     if new_rows["visit_update"]:
         created += changes.write(device, [(i, items[i][1], f) for i, f in new_rows["visit_update"]], now)
+    fhir_push.enqueue([pk for i, pk in created if items[i][0] == "visit"],          # a push per HIS endpoint
+                      [pk for i, pk in created if items[i][0] == "visit_update"])
     idem = []
     for i, pk in created:
         kind, key, _ = items[i]
