@@ -379,11 +379,18 @@ def send_batches(k: Kiosk, batches: list[list[tuple[str, dict]]], lat: list, sta
             keys = [key for key, _ in pending]
             body = _dumps({"items": [{"kind": "visit", "idempotency_key": key, "body": b} for key, b in pending]})
             batch_key = hashlib.sha256("\n".join(keys).encode()).hexdigest()
+            t_req = time.monotonic()
             try:
                 st, dt, data = k.post("/v1/batch", body, batch_key)
-            except requests.RequestException:
-                st, dt, data = 0, TIMEOUT, None
+            except requests.RequestException as e:   # its real duration, and what it was (timeout or reset)
+                st, dt, data = 0, time.monotonic() - t_req, None
+                with lock:
+                    stats.setdefault("exceptions", {}).setdefault(type(e).__name__, 0)
+                    stats["exceptions"][type(e).__name__] += 1
             with lock:
+                if st:
+                    stats.setdefault("statuses", {}).setdefault(str(st), 0)
+                    stats["statuses"][str(st)] += 1
                 lat.append(dt)
                 stats["requests"] += 1
             retry = []
