@@ -53,6 +53,8 @@ def device(tmp_path, hub):
     etc.mkdir(parents=True)
     data.mkdir(parents=True)
     home.mkdir()
+    for d in (r / "etc", r / "var", r / "var/lib"):  # as on a device, whatever this process's umask
+        d.chmod(0o755)
     os.chown(etc, 0, GID)
     etc.chmod(0o750)
     os.chown(data, UID, GID)
