@@ -1,7 +1,7 @@
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from kiosk_hub.dashboard.views import actions, devices, fleet, roster, stays, use
+from kiosk_hub.dashboard.views import actions, devices, fleet, his, roster, stays, use
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="fleet", permanent=False), name="home"),
@@ -20,4 +20,5 @@ urlpatterns = [
     path("roster/", roster.roster, name="roster"),
     path("roster/upload", roster.upload, name="roster_upload"),
     path("actions/", actions.actions, name="actions"),
+    path("his/", his.his, name="his"),
 ]

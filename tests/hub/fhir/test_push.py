@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from datetime import date, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -250,3 +250,34 @@ def test_backoff_doubles_to_a_cap_with_jitter():
         assert all(full / 2 <= w <= full for w in waits)
         assert len(set(waits)) > 1
     assert push.backoff(50, rng) <= push.BACKOFF_CAP
+
+
+def test_dashboard_shows_each_endpoints_lag_and_failures_to_province_admins(hub, fast):
+    from django.test import Client
+    from django.utils import translation
+
+    from kiosk_hub.fhir import clients
+    from kiosk_hub.fhir.models import PushItem
+    push = fast
+    rng = random.Random(11)
+    name = f"his-dash-{uuid.uuid4().hex[:6]}"
+    c, _ = clients.add(name, ["27001"], actor="test")
+    push.register(c, "http://127.0.0.1:9/fhir")            # nothing listens there: every attempt fails
+    _store("nghi-phong-1", [_visit(rng, "plain", "27001", 400 + i) for i in range(3)])
+    push.push_once()
+    PushItem.objects.filter(endpoint__client=c).update(created_at=datetime.now(UTC) - timedelta(minutes=10))
+    admin = Client()
+    assert admin.post("/accounts/login/", {"username": "admin", "password": dd.PASSWORD}).status_code == 302
+    html = admin.get("/his/").content.decode()
+    row = next(r for r in html.split("<tr") if name in r)
+    assert 'class="lagging"' in row and "http://127.0.0.1:9/fhir" in row and "ConnectionError" in row
+    assert ">3<" in row                                     # waiting
+    assert 'href="/his/"' in html
+    admin.post("/i18n/setlang/", {"language": "vi", "next": "/his/"})
+    with translation.override("vi"):
+        assert "Đẩy sang HIS" in admin.get("/his/").content.decode()
+    station = Client()
+    assert station.post("/accounts/login/", {"username": "tram27011", "password": dd.PASSWORD}).status_code == 302
+    assert station.get("/his/").status_code in (302, 403)
+    assert 'href="/his/"' not in station.get("/fleet/").content.decode()
+    PushItem.objects.filter(endpoint__client=c).delete()
