@@ -195,14 +195,25 @@ def start_hub(workdir: Path, *extra: str, device: str = "kiosk-1", facility: str
     return h
 
 
+_shared: dict = {"users": 0}
+
+
 @pytest.fixture(scope="session")
 def kiosk_hub_server(tmp_path_factory):
-    """One live hub for the kiosk tests that only need a device of their own on it."""
-    base = tmp_path_factory.mktemp("kiosk-hub")
-    env = new_env(base)
-    live = serve(env, workers=2)
-    yield env, live
-    live.stop()
+    """One live hub for the kiosk tests that only need a device of their own on it.
+
+    Modules in several directories import this fixture, and pytest keeps one session instance per place it
+    is defined: they all share one server, stopped when the last of them is torn down."""
+    if _shared["users"] == 0:
+        env = new_env(tmp_path_factory.mktemp("kiosk-hub"))
+        _shared["server"] = (env, serve(env, workers=2))
+    _shared["users"] += 1
+    try:
+        yield _shared["server"]
+    finally:
+        _shared["users"] -= 1
+        if _shared["users"] == 0:
+            _shared.pop("server")[1].stop()
 
 
 @pytest.fixture
