@@ -66,7 +66,7 @@ def hub_cli(env: dict, *args: str) -> str:
 
 
 def start_hub(env: dict, port: int) -> subprocess.Popen:
-    p = subprocess.Popen(HUB + ["serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"], env=env,
+    p = subprocess.Popen(HUB + ["serve", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--no-migrate"], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = p.stdout.readline()
     if not line.startswith("hub listening on"):

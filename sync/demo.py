@@ -126,7 +126,7 @@ class DemoHub:
 
     def start(self, timeout: float = 90) -> "DemoHub":
         log = open(self.data_dir / "hub.log", "ab")
-        self.proc = subprocess.Popen([*self.cmd, "serve", "--bind", "127.0.0.1:0", "--workers", "1"],
+        self.proc = subprocess.Popen([*self.cmd, "serve", "--bind", "127.0.0.1:0", "--workers", "1", "--no-migrate"],
                                      stdout=subprocess.PIPE, stderr=log, text=True, env=self.env)
         log.close()
         box: list[str] = []

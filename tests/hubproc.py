@@ -65,11 +65,11 @@ def new_env(base: Path) -> HubEnv:
 
 def serve(env: HubEnv, *extra: str, workers: int = 1, port: int = 0, ready_timeout: float = 90,
           cert: str | None = None) -> LiveHub:
-    """`kiosk-hub serve --bind 127.0.0.1:PORT`; returns once a worker answers /readyz."""
+    """`kiosk-hub serve --bind 127.0.0.1:PORT` on a migrated database; returns once a worker answers /readyz."""
     err = env.data_dir.parent / f"hub-stderr-{next(_names)}.log"
     with open(err, "wb") as ef:
         proc = subprocess.Popen([*HUB_CMD, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-                                 *extra], stdout=subprocess.PIPE, stderr=ef, text=True, env=env.env, cwd=ROOT)
+                                 "--no-migrate", *extra], stdout=subprocess.PIPE, stderr=ef, text=True, env=env.env, cwd=ROOT)
     line = _readline(proc, ready_timeout)
     if not line.startswith("hub listening on "):
         proc.kill()
