@@ -163,7 +163,7 @@ def read_token(path: str | Path) -> str:
         token = Path(path).read_text(encoding="utf-8").strip()
     except OSError as e:
         raise UsageError(f"cannot read the device token file {path}: {e.strerror} "
-                         "(create it with `kiosk hub enrol` on the hub)") from None
+                         "(create it with `kiosk-hub enrol` on the hub)") from None
     if not token:
         raise UsageError(f"the device token file {path} is empty")
     return token
@@ -246,11 +246,11 @@ class HubClient:
         if r.status_code == 403 and _error_code(r) == "device_revoked":
             raise DeviceRevoked("the hub has revoked this kiosk's token "
                                 f"({_error_detail(r)}); syncing is stopped and nothing was deleted: every "
-                                "record waits in the outbox until the device is re-enrolled (kiosk hub enrol) "
+                                "record waits in the outbox until the device is re-enrolled (kiosk-hub enrol) "
                                 "and upstream.token_file is updated")
         if r.status_code in (401, 403):
             raise HubAuthError(f"the hub refused this device's token ({r.status_code}); "
-                               "enrol the device again (kiosk hub enrol) and update upstream.token_file")
+                               "enrol the device again (kiosk-hub enrol) and update upstream.token_file")
         return r
 
     def _json(self, r: requests.Response) -> dict[str, Any]:
