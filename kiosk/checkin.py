@@ -267,7 +267,7 @@ def _contract_1_2(conn: sqlite3.Connection, roster_key: bytes, identity: PersonI
         "chip_verified": chip and getattr(doc, "passive_authentication", None) == "verified",
         "clone_suspected": "clone_suspected" in flags,
         "identity_mismatch": IDENTITY_MISMATCH in flags}}
-    old_id = (getattr(doc, "old_id_number", None) if not chip else (doc.fields or {}).get("old_id_number")) or ""
+    old_id = (getattr(doc, "old_id_number", None) if not chip else (getattr(doc, "fields", None) or {}).get("old_id_number")) or ""
     if len(old_id) == 9 and old_id.isascii() and old_id.isdigit():
         out["patient"] = {"old_id_number": old_id}
     card: dict[str, Any] = {}
