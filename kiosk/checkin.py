@@ -267,8 +267,9 @@ def _contract_1_2(conn: sqlite3.Connection, roster_key: bytes, identity: PersonI
         "chip_verified": chip and getattr(doc, "passive_authentication", None) == "verified",
         "clone_suspected": "clone_suspected" in flags,
         "identity_mismatch": IDENTITY_MISMATCH in flags}}
-    old_id = (getattr(doc, "old_id_number", None) if not chip else (getattr(doc, "fields", None) or {}).get("old_id_number")) or ""
-    if len(old_id) == 9 and old_id.isascii() and old_id.isdigit():
+    fields = getattr(doc, "fields", None) if chip else None   # a partial chip read may lack DG13
+    old_id = fields.get("old_id_number") if isinstance(fields, dict) else getattr(doc, "old_id_number", None)
+    if isinstance(old_id, str) and len(old_id) == 9 and old_id.isascii() and old_id.isdigit():
         out["patient"] = {"old_id_number": old_id}
     card: dict[str, Any] = {}
     if getattr(doc, "kind", None) == "bhyt_qr":

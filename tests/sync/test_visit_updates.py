@@ -160,11 +160,15 @@ def test_queue_actions_reach_the_hub_and_its_encounter(seeded, clock, hub):
     base = hub.url + "/fhir/R4"
 
     def encounter() -> dict:
-        r = his.get(f"{base}/Encounter", params={"date": vn_date(clock.now()).isoformat(),
-                                                 "location": f"Location/station-{hub.facility}"}, timeout=30)
-        assert r.status_code == 200, r.text
-        mine = [e["resource"] for e in r.json().get("entry", [])
-                if any(i["value"] == f"{hub.facility}/{hub.name}/{v}" for i in e["resource"]["identifier"])]
+        """Found by a search (the shared hub holds other tests' visits of the day: every page), then read."""
+        url, params, mine = f"{base}/Encounter", {"date": vn_date(clock.now()).isoformat(), "_count": "200",
+                                                  "location": f"Location/station-{hub.facility}"}, []
+        while url:
+            r = his.get(url, params=params, timeout=30)
+            assert r.status_code == 200, r.text
+            mine += [e["resource"] for e in r.json().get("entry", [])
+                     if any(i["value"] == f"{hub.facility}/{hub.name}/{v}" for i in e["resource"]["identifier"])]
+            url, params = next((lk["url"] for lk in r.json()["link"] if lk["relation"] == "next"), None), None
         assert len(mine) == 1
         return his.get(f"{base}/Encounter/{mine[0]['id']}", timeout=30).json()
 
