@@ -19,6 +19,7 @@ import os
 import pkgutil
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable
@@ -174,3 +175,23 @@ def parse_date(text: str, option: str):
         return date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"{option}: expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+_ASCII_INT = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_ASCII_FLOAT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+
+
+def ascii_int(text: str) -> int:
+    """An argparse type: int() alone takes ٣ or ３; a person's full-width digits are fine (NFKC), other scripts not."""
+    t = unicodedata.normalize("NFKC", text).strip()
+    if not _ASCII_INT.fullmatch(t):
+        raise argparse.ArgumentTypeError(f"expected a whole number in ASCII digits, got {readable(text)!r}")
+    return int(t)
+
+
+def ascii_float(text: str) -> float:
+    """An argparse type: a decimal number in ASCII digits (no nan/inf, no other scripts' digits)."""
+    t = unicodedata.normalize("NFKC", text).strip()
+    if not _ASCII_FLOAT.fullmatch(t):
+        raise argparse.ArgumentTypeError(f"expected a number in ASCII digits, got {readable(text)!r}")
+    return float(t)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.cli import add_json
+from kiosk.cli import add_json, ascii_int
 from kiosk.errors import KioskError
 
 
@@ -19,8 +19,8 @@ def register(sub) -> None:
     add_json(v)
     v.set_defaults(func=verify)
     ls = asub.add_parser("list", help="show audit entries (no personal data is stored in them)")
-    ls.add_argument("--since", type=int, default=0, metavar="SEQ", help="only entries after this sequence number")
-    ls.add_argument("--limit", type=int, default=50, help="at most this many entries (default 50)")
+    ls.add_argument("--since", type=ascii_int, default=0, metavar="SEQ", help="only entries after this sequence number")
+    ls.add_argument("--limit", type=ascii_int, default=50, help="at most this many entries (default 50)")
     add_json(ls)
     ls.set_defaults(func=list_entries)
 

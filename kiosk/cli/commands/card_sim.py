@@ -8,17 +8,18 @@ import threading
 from pathlib import Path
 
 from kiosk.errors import UnavailableError, UsageError
+from kiosk.cli import ascii_float, ascii_int
 
 
 def register(sub) -> None:
     p = sub.add_parser("card-sim", help="run the CCCD chip emulator as a card in pcscd's Virtual PCD reader")
     p.add_argument("--profile", required=True, metavar="FILE",
                    help="person + card behaviour JSON (see drivers/cccd_emulator/profiles/)")
-    p.add_argument("--vpcd-port", type=int, default=35963, metavar="PORT",
+    p.add_argument("--vpcd-port", type=ascii_int, default=35963, metavar="PORT",
                    help="vpcd port on 127.0.0.1 (default 35963 = reader 'Virtual PCD 00 00')")
     p.add_argument("--pki", metavar="DIR", help="test CSCA/document-signer folder: used if it exists, else created "
                    "there; DIR/csca is the trust folder for read-card --csca-dir (default: a throw-away PKI)")
-    p.add_argument("--latency-ms", type=float, metavar="MS", help="per-command latency (overrides the profile)")
+    p.add_argument("--latency-ms", type=ascii_float, metavar="MS", help="per-command latency (overrides the profile)")
     p.set_defaults(func=card_sim)
 
 

@@ -15,6 +15,7 @@ import threading
 import time
 
 from kiosk.errors import UnavailableError, UsageError
+from kiosk.cli import ascii_float, ascii_int
 
 _MASK = ("id_number", "old_id_number", "card_number", "social_insurance_number", "management_code",
          "document_number")
@@ -29,12 +30,12 @@ def register(sub) -> None:
     src.add_argument("--serial", metavar="PORT", help="serial scanner port, e.g. /dev/kiosk-scanner or /dev/ttyACM0")
     src.add_argument("--camera", metavar="INDEX|FILE", help="camera index, /dev/videoN, or a video file")
     src.add_argument("--hid", metavar="NAME|VID:PID", help="keyboard-wedge scanner by input-device name or USB ID")
-    p.add_argument("--baud", type=int, default=None, help="serial speed (default: scanner.baud)")
+    p.add_argument("--baud", type=ascii_int, default=None, help="serial speed (default: scanner.baud)")
     p.add_argument("--suffix", default=None, help="serial suffix: auto, cr, lf, crlf, tab, none (default: scanner.suffix)")
     p.add_argument("--decoder", default=None, choices=["default", "zxing", "zbar", "opencv"],
                    help="camera decoder (default: camera.decoder)")
-    p.add_argument("--count", type=int, default=0, help="stop after this many scans")
-    p.add_argument("--timeout", type=float, default=0, help="stop after this many seconds")
+    p.add_argument("--count", type=ascii_int, default=0, help="stop after this many scans")
+    p.add_argument("--timeout", type=ascii_float, default=0, help="stop after this many seconds")
     p.add_argument("--full", action="store_true", help="print ID and card numbers and the scanned text in full")
     p.add_argument("--json", action="store_true", help="accepted for uniformity: the output is always JSON lines")
     p.set_defaults(func=listen_cmd)

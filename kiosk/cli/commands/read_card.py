@@ -7,7 +7,7 @@ import re
 import sys
 import time
 
-from kiosk.cli import add_json, parse_date
+from kiosk.cli import add_json, parse_date, ascii_float, ascii_int
 from kiosk.errors import KioskError, UnavailableError, UsageError
 from kiosk.logs import event as log_event
 from kiosk.masking import mask_id
@@ -32,9 +32,9 @@ def register(sub) -> None:
     p.add_argument("--csca-dir", metavar="DIR", help="trusted CSCA certificates (default: reader.csca_dir)")
     p.add_argument("--extended", choices=["auto", "yes", "no"],
                    help="extended-length APDUs (default: reader.extended_length)")
-    p.add_argument("--wait", type=float, metavar="SECONDS",
+    p.add_argument("--wait", type=ascii_float, metavar="SECONDS",
                    help="how long to wait for the card to be placed (again) (default: reader.card_wait_seconds)")
-    p.add_argument("--retries", type=int, default=2, metavar="N",
+    p.add_argument("--retries", type=ascii_int, default=2, metavar="N",
                    help="read again this many times when the card leaves the reader mid-read (default 2)")
     add_json(p)
     p.set_defaults(func=read_card)

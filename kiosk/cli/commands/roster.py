@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from kiosk.cli import add_json
+from kiosk.cli import add_json, ascii_int
 from kiosk.errors import UsageError
 
 
@@ -17,9 +17,9 @@ def register(sub) -> None:
                           "re-run the same file to resume an interrupted import")
     imp.add_argument("file", metavar="FILE")
     imp.add_argument("--force", action="store_true", help="accept a snapshot older than the current roster")
-    imp.add_argument("--batch-size", type=int, default=20_000, metavar="N",
+    imp.add_argument("--batch-size", type=ascii_int, default=20_000, metavar="N",
                      help="cards per transaction (default 20000)")
-    imp.add_argument("--workers", type=int, metavar="N", help="processes that parse and hash while this one writes "
+    imp.add_argument("--workers", type=ascii_int, metavar="N", help="processes that parse and hash while this one writes "
                      "(default: one fewer than the CPUs, at most 3; 0: none)")
     add_json(imp)
     imp.set_defaults(func=roster_import)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.cli import add_json, readable
+from kiosk.cli import add_json, readable, ascii_int
 
 
 def register(sub) -> None:
@@ -10,7 +10,7 @@ def register(sub) -> None:
     ss = s.add_subparsers(dest="stay_command", metavar="ACTION", required=True)
 
     st = ss.add_parser("start", help="raise the notification for a visit's patient and queue it for the hub")
-    st.add_argument("visit_id", type=int, metavar="VISIT_ID")
+    st.add_argument("visit_id", type=ascii_int, metavar="VISIT_ID")
     st.add_argument("--reason", required=True, help="reason for the stay (lý do lưu trú)")
     st.add_argument("--from", dest="stay_from", metavar="ISO",
                     help="start of the stay (default now); without an offset it is Vietnam time")
@@ -25,7 +25,7 @@ def register(sub) -> None:
     ls.set_defaults(func=list_)
 
     r = ss.add_parser("receipt", help="record the receipt of a submission made by hand (VNeID, the portal)")
-    r.add_argument("notification_id", type=int, metavar="ID")
+    r.add_argument("notification_id", type=ascii_int, metavar="ID")
     r.add_argument("text", metavar="TEXT", help="the receipt or case number")
     add_json(r)
     r.set_defaults(func=receipt)

@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 
-from kiosk.cli import add_json
+from kiosk.cli import add_json, ascii_float, ascii_int
 from kiosk.errors import UnavailableError
 
 
@@ -19,10 +19,10 @@ def register(sub) -> None:
         p = ss.add_parser(name, help=helptext)
         p.add_argument("--hub", metavar="URL", help="hub URL (default upstream.url)")
         p.add_argument("--token-file", metavar="FILE", help="device token file (default upstream.token_file)")
-        p.add_argument("--batch", type=int, default=100, metavar="N", help="records per request (default 100)")
-        p.add_argument("--backoff-max", type=float, metavar="S",
+        p.add_argument("--batch", type=ascii_int, default=100, metavar="N", help="records per request (default 100)")
+        p.add_argument("--backoff-max", type=ascii_float, metavar="S",
                        help="longest wait between retries, seconds (default upstream.backoff_max_seconds, 5)")
-        p.add_argument("--breaker-cooldown", type=float, metavar="S",
+        p.add_argument("--breaker-cooldown", type=ascii_float, metavar="S",
                        help="how long the circuit stays open when the hub is down before one health probe "
                             "(default upstream.breaker_cooldown_seconds, 5)")
         add_json(p)
