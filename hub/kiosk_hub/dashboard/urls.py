@@ -21,4 +21,6 @@ urlpatterns = [
     path("roster/upload", roster.upload, name="roster_upload"),
     path("actions/", actions.actions, name="actions"),
     path("his/", his.his, name="his"),
+    path("his/add", his.his_add, name="his_add"),
+    path("his/<int:pk>/revoke", his.his_revoke, name="his_revoke"),
 ]
