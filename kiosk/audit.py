@@ -229,32 +229,3 @@ def verify(conn: sqlite3.Connection, anchors: dict[int, str] | None = None,
         return Verdict(False, count, 1, "the recorded head of the log is missing")
     return Verdict(True, count, head=head)
 
-
-def check_copies(copies: list[dict]) -> dict[str, Any]:
-    """The hub's side: check the copies of one kiosk's entries it received (each as `Entry.to_json()`).
-
-    Every copy's hash is recomputed from its content; consecutive copies must link. Entries kept
-    local on purpose (`sent_upstream`, which the hub's own records prove) leave gaps, which are fine.
-    Returns the verdict and the anchors a kiosk's `kiosk audit verify --anchors` compares against.
-    """
-    copies = sorted(copies, key=lambda c: c["seq"])
-    anchors: dict[str, str] = {}
-    links: dict[str, str] = {}
-    prev: dict | None = None
-    for c in copies:
-        details = json.dumps(c.get("details") or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        want = entry_hash(c["prev_hash"], c["seq"], c["at"], c["actor"], c["action"], c["record_kind"],
-                          str(c["record_id"]), c["purpose"], details)
-        if want != c["entry_hash"]:
-            return {"ok": False, "entries": len(copies), "first_broken": c["seq"],
-                    "problem": f"the hub's copy of entry {c['seq']} does not match its own hash", "anchors": anchors,
-                    "links": links}
-        if prev is not None and c["seq"] == prev["seq"] + 1 and c["prev_hash"] != prev["entry_hash"]:
-            return {"ok": False, "entries": len(copies), "first_broken": c["seq"],
-                    "problem": f"entry {c['seq']} does not link to entry {prev['seq']} in the hub's copies",
-                    "anchors": anchors, "links": links}
-        anchors[str(c["seq"])] = c["entry_hash"]
-        links[str(c["seq"])] = c["prev_hash"]
-        prev = c
-    return {"ok": True, "entries": len(copies), "first_broken": None, "problem": None, "anchors": anchors,
-            "links": links}
