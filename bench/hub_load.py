@@ -236,7 +236,7 @@ def facilities_csv(path: Path, n: int) -> list[str]:
 
 
 def visit_body(fac: str, rid: int, now: datetime) -> dict:
-    """The kiosk's upstream visit payload (kiosk/checkin.py _upstream_payload), synthetic person."""
+    """The kiosk's upstream visit payload (kiosk/services/checkin.py _upstream_payload), synthetic person."""
     rnd = random.Random(rid)
     return {"visit_id": rid, "facility_code": fac, "visit_date": now.date().isoformat(),
             "queue_number": 1 + rid % 500, "source": "serial", "document": DOCS[rid % 5],

@@ -37,7 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kiosk import outbox, store  # noqa: E402
+from kiosk import store  # noqa: E402
+from kiosk.store import outbox
 from sync.client import HubClient  # noqa: E402
 from sync.sender import Sender, Settings  # noqa: E402
 

@@ -20,7 +20,8 @@ import statistics
 import time
 import unicodedata
 
-from kiosk import demo, documents
+from kiosk import documents
+from kiosk.simulated import demo
 from kiosk.documents import ParseError
 
 KIB64 = 64 * 1024

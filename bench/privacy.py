@@ -23,11 +23,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kiosk import config, datakey, demo, retention, store  # noqa: E402
-from kiosk.checkin import CheckinService  # noqa: E402
+from kiosk import config, store  # noqa: E402
+from kiosk.privacy import datakey
+from kiosk.simulated import demo
+from kiosk.privacy import retention
+from kiosk.services.checkin import CheckinService  # noqa: E402
 from kiosk.clock import VN_TZ, FixedClock, iso_utc  # noqa: E402
 from kiosk.domain import ScanEvent  # noqa: E402
-from kiosk.roster import DEMO_KEY  # noqa: E402
+from kiosk.eligibility.roster import DEMO_KEY  # noqa: E402
 
 
 def pct(xs, p):
@@ -111,7 +114,7 @@ def retention_and_backup(visits: int, work: Path) -> dict:
     with store.transaction(db) as conn:  # the hub acknowledged everything but the last 10 %
         conn.execute("UPDATE outbox SET state = 'acknowledged', acknowledged_at = ?, payload = '{}' "
                      "WHERE id <= ?", [iso_utc(now), int(visits * 0.9)])
-    from kiosk import backup
+    from kiosk.store import backup
     t = time.perf_counter()
     info = backup.write_backup(db.conn, key, os.urandom(32), work / "b.tkb")
     backup_s = time.perf_counter() - t

@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from kiosk import eligibility, store  # noqa: E402
 from kiosk.domain import PersonIdentity  # noqa: E402
 from kiosk.eligibility import synthetic  # noqa: E402
-from kiosk.roster import DEMO_KEY  # noqa: E402
+from kiosk.eligibility.roster import DEMO_KEY  # noqa: E402
 
 
 def kiosk(*args: str, data_dir: Path) -> tuple[float, int, str]:

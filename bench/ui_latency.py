@@ -60,13 +60,13 @@ def main(argv=None) -> int:
 
     from drivers.printer import SimulatedPrinter
     from drivers.simulated import SimulatedScanner
-    from kiosk import demo
-    from kiosk.checkin import CheckinService
+    from kiosk.simulated import demo
+    from kiosk.services.checkin import CheckinService
     from kiosk.clock import SystemClock
-    from kiosk.desk import parse_services
-    from kiosk.roster import DEMO_KEY
+    from kiosk.services.desk import parse_services
+    from kiosk.eligibility.roster import DEMO_KEY
     from ui.app import CheckinBridge, KioskWindow, apply_font
-    from ui.simulated_chip import PACE_CARD_QR, EmulatedChipSource
+    from kiosk.simulated.chip_source import PACE_CARD_QR, EmulatedChipSource
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_font(app)

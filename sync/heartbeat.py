@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import kiosk
-from kiosk import device_status, stay_notification
+from kiosk.services import device_status
+from kiosk.services import stay_notification
 from kiosk.clock import SystemClock, iso_utc, vn_date
 from kiosk.logs import event
 

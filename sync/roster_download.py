@@ -272,7 +272,7 @@ def fetch_file(client: HubClient, url_path: str, sha256: str, size: int, dest: P
 def check_content(path: Path, spec: FileSpec) -> None:
     """The file's own header says what the listing said, no line is absurdly long, and a gzip file does not
     inflate beyond what a roster could (a bomb). RosterDownloadError (the file is deleted) otherwise."""
-    from kiosk.roster_import import parse_header
+    from kiosk.services.roster_import import parse_header
 
     def bad(why: str) -> RosterDownloadError:
         path.unlink(missing_ok=True)

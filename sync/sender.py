@@ -22,8 +22,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from kiosk import stay_notification, store
-from kiosk.datakey import unseal_tree as _unseal
+from kiosk import store
+from kiosk.services import stay_notification
+from kiosk.privacy.datakey import unseal_tree as _unseal
 from kiosk.clock import SystemClock, iso_utc, parse_iso
 from kiosk.logs import event
 from sync.client import SINGLE_PATHS, Answer, DeviceRevoked, HubAuthError, HubClient, HubUnavailable
@@ -107,7 +108,7 @@ def _audit_delivered(conn, delivered: list[tuple[str, int, str]], now: datetime)
     """
     if not delivered:
         return
-    from kiosk import audit
+    from kiosk.privacy import audit
     for kind, record_id, ref in delivered:
         audit.record(conn, actor="system:sync", action="sent_upstream", record_kind=kind, record_id=record_id,
                      purpose="delivery to the provincial hub", details={"hub_reference": ref} if ref else None,

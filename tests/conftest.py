@@ -41,7 +41,8 @@ def data_key(request, data_dir):
     if request.node.get_closest_marker("clear_text"):
         yield None
         return
-    from kiosk import config, datakey, store
+    from kiosk import config, store
+    from kiosk.privacy import datakey
     cfg = config.load(None, str(data_dir), env={})
     key = datakey.load(cfg)  # creates it on first use, 0640, as the CLI does on a development machine
     db = store.connect(cfg.database)
@@ -55,8 +56,8 @@ def data_key(request, data_dir):
 
 @pytest.fixture
 def service(data_dir, clock, data_key):
-    from kiosk.checkin import CheckinService
-    from kiosk.roster import DEMO_KEY
+    from kiosk.services.checkin import CheckinService
+    from kiosk.eligibility.roster import DEMO_KEY
     return CheckinService(data_dir / "kiosk.db", facility_code="40123", roster_key=DEMO_KEY,
                           rescan_window=timedelta(minutes=10), clock=clock, data_key=data_key)
 

@@ -19,7 +19,7 @@ from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QFont, QFontDatabase
 
 from drivers.scan import DeviceStatus
-from kiosk.checkin import CheckinService, Outcome, Refusal  # noqa: F401  (Outcome re-exported)
+from kiosk.services.checkin import CheckinService, Outcome, Refusal  # noqa: F401  (Outcome re-exported)
 from kiosk.clock import VN_TZ
 from kiosk.domain import ScanEvent
 from kiosk.logs import event
@@ -122,8 +122,8 @@ class _DeskWorker(QObject):
 
     @Slot(str, str)
     def record_device(self, kind: str, state: str) -> None:
-        """A device's state into the store, for kiosk-sync's heartbeat (kiosk.device_status). Off the GUI thread."""
-        from kiosk import device_status
+        """A device's state into the store, for kiosk-sync's heartbeat (kiosk.services.device_status). Off the GUI thread."""
+        from kiosk.services import device_status
         try:
             if device_status.record(self.service.db, kind, state, self.service.clock.now()):
                 event(log, "device_state", device=kind, state=state)
@@ -132,7 +132,7 @@ class _DeskWorker(QObject):
 
     @Slot(object)
     def start_devices(self, configured) -> None:
-        from kiosk import device_status
+        from kiosk.services import device_status
         try:
             device_status.start_session(self.service.db, configured, self.service.clock.now())
         except Exception as e:
@@ -205,7 +205,7 @@ class CheckinBridge(QObject):
 
     def record_device(self, device: str, connected: bool, detail: str = "") -> None:
         """Any thread: a driver's status report, recorded in the store (desk thread) for the heartbeat."""
-        from kiosk import device_status
+        from kiosk.services import device_status
         try:
             kind, state = device_status.state_of(device, connected, detail)
         except ValueError:
@@ -249,7 +249,8 @@ class CheckinBridge(QObject):
         printer = self.printer
 
         def job(svc: CheckinService):
-            from kiosk import desk, store
+            from kiosk import store
+            from kiosk.services import desk
             now = svc.clock.now()
             with store.transaction(svc.db) as conn:
                 if service is not None:
@@ -293,7 +294,8 @@ def make_recheck(cfg):
     """The console's "re-check pending insurance online": the national lookup (or the hub's relay) as the
     signed-in officer — the lookup requires the looking-up officer's own name and ID number."""
     def recheck(svc: CheckinService, staff_id: int | None):
-        from kiosk import datakey, staff
+        from kiosk.privacy import datakey
+        from kiosk.services import staff
         from sync import national_lookup
         gateway = national_lookup.from_config(cfg)
         if gateway is None:
@@ -308,4 +310,4 @@ def make_recheck(cfg):
     return recheck
 
 
-from ui.patient import KioskWindow, eligibility_words  # noqa: E402,F401  (the window, for ui.run and ui.demo)
+from ui.patient.window import KioskWindow, eligibility_words  # noqa: E402,F401  (the window, for ui.run and ui.demo)

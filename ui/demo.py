@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 from typing import Callable, TextIO
 
-from kiosk import demo as demo_data
+from kiosk.simulated import demo as demo_data
 from kiosk import i18n
-from kiosk.checkin import service_from_config
+from kiosk.services.checkin import service_from_config
 from kiosk.clock import SystemClock, vn_date
 
 DEMO_STAFF = ("Nguyễn Thị Mai", "040190000111", "385172")  # invented; the demo's administrator and PIN
@@ -37,7 +37,7 @@ def _wait(app, predicate: Callable[[], bool], timeout: float) -> bool:
 
 
 def _describe(outcome, lang: str) -> str:
-    from ui.patient import eligibility_words
+    from ui.patient.window import eligibility_words
     if not outcome.ok:
         return f"refused: {i18n.t(outcome.message_key, lang)} [{outcome.detail}]"
     again = "same visit returned (existing)" if outcome.existing else "new visit"
@@ -47,7 +47,8 @@ def _describe(outcome, lang: str) -> str:
 
 
 def seed_staff(service, clock) -> None:
-    from kiosk import staff, store
+    from kiosk import store
+    from kiosk.services import staff
     with store.transaction(service.db) as conn:
         if not staff.list_staff(conn):
             staff.add(conn, *DEMO_STAFF, clock.now(), is_admin=True)
@@ -58,9 +59,9 @@ def build(cfg, lang: str, *, headless: bool, result_timeout: float | None = None
     """The demo's parts: service, bridge, simulated devices, both windows."""
     from drivers.printer import SimulatedPrinter
     from drivers.simulated import SimulatedScanner
-    from kiosk.desk import parse_services
+    from kiosk.services.desk import parse_services
     from ui.app import CheckinBridge, KioskWindow, make_recheck
-    from ui.console import ConsoleWindow
+    from ui.console.window import ConsoleWindow
 
     clock = SystemClock()
     service = service_from_config(cfg, clock)
@@ -68,7 +69,7 @@ def build(cfg, lang: str, *, headless: bool, result_timeout: float | None = None
     seed_staff(service, clock)
     printer = SimulatedPrinter(cfg.data_dir / "tickets", cfg["printer.paper_width_px"])
     from drivers.voice import voice_from_config
-    from ui.simulated_chip import EmulatedChipSource
+    from kiosk.simulated.chip_source import EmulatedChipSource
     chip = EmulatedChipSource(latency_ms=25)  # the project's CCCD emulator, in-process, 25 ms per command
     bridge = CheckinBridge(service, printer=printer, voice=voice_from_config(cfg), chip=chip)
     services = parse_services(cfg["ui.services"])
@@ -124,7 +125,7 @@ def run(cfg, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO = sys.s
             button = QPushButton(label)
             button.clicked.connect(lambda _=False, p=payload: scanner.scan(p))
             lay.addWidget(button)
-        from ui.simulated_chip import PACE_CARD_QR
+        from kiosk.simulated.chip_source import PACE_CARD_QR
         qr = QPushButton("Scan the chip card's QR (Nguyễn Thị Thu Hương)")
         qr.clicked.connect(lambda: scanner.scan(PACE_CARD_QR))
         lay.addWidget(qr)
@@ -135,7 +136,7 @@ def run(cfg, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO = sys.s
         paper = QPushButton("Printer: toggle out of paper")
         paper.clicked.connect(lambda: setattr(printer, "paper_out", not printer.paper_out))
         lay.addWidget(paper)
-        from sync.demo import BackgroundSync, HubUnavailable  # the province's hub, the kiosk syncing to it
+        from kiosk.simulated.demo_hub import BackgroundSync, HubUnavailable  # the province's hub, the kiosk syncing to it
         try:
             background = BackgroundSync(cfg, say)
         except HubUnavailable as e:
@@ -225,7 +226,7 @@ def _headless(app, cfg, lang, out_dir, say, service, bridge, printer, scanner, w
     printer.paper_out = False
     window.show_idle()
     # The chip path, with the project's CCCD emulator on the "reader": QR → invitation → card → verified.
-    from ui.simulated_chip import PACE_CARD_QR
+    from kiosk.simulated.chip_source import PACE_CARD_QR
     chip.start(bridge.on_scan, bridge.on_status)
     wait_for(lambda: "reader" in window.devices, "reader status")
     if scan("scan the QR of a chip card", PACE_CARD_QR):
@@ -276,7 +277,7 @@ def _headless(app, cfg, lang, out_dir, say, service, bridge, printer, scanner, w
     say(f"screenshots in {out_dir}: {', '.join(shots)}")
     # The province's hub (kiosk-hub on SQLite): the kiosk's records and a stay synced to it, a heartbeat, the
     # dashboard's address and demo login, and its screenshots when Chromium is installed.
-    from sync.demo import run_stay_demo
+    from kiosk.simulated.demo_hub import run_stay_demo
     failures += run_stay_demo(cfg, say, out_dir=out_dir)
     return 1 if failures else 0
 

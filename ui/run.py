@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from drivers.sources import build_sources
-from kiosk.checkin import service_from_config
+from kiosk.services.checkin import service_from_config
 
 
 def run(cfg) -> int:
@@ -19,7 +19,7 @@ def run(cfg) -> int:
     # Touch UI (issue 9): ticket printer, voice, the chip source that takes expect(), services, console.
     from drivers.printer import printer_from_config
     from drivers.voice import voice_from_config
-    from kiosk.desk import parse_services
+    from kiosk.services.desk import parse_services
     chip = next((s for s in sources if hasattr(s, "expect")), None)
     bridge = CheckinBridge(service_from_config(cfg), printer=printer_from_config(cfg), voice=voice_from_config(cfg),
                            chip=chip)
@@ -29,7 +29,7 @@ def run(cfg) -> int:
                          diagonal_in=cfg["ui.screen_diagonal_inches"])
     console = None
     if cfg["ui.console"]:
-        from ui.console import ConsoleWindow
+        from ui.console.window import ConsoleWindow
         console = ConsoleWindow(bridge, lang=cfg["ui.language"], services=services,
                                 facility_code=cfg["facility.code"], facility_name=cfg["facility.name"],
                                 facility_address=cfg["facility.address"], lock_seconds=cfg["ui.console_lock_seconds"],

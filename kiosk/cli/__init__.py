@@ -42,14 +42,15 @@ class Context:
         return config_mod.load(self.args.config, self.args.data_dir)
 
     def db(self):
-        from kiosk import datakey, store
+        from kiosk import store
+        from kiosk.privacy import datakey
         key = datakey.load(self.config)  # refuses on a wiped device; personal fields open under this key
         db = store.connect(self.config.database)
         datakey.bind(db.conn, key)
         return db
 
     def roster_key(self) -> bytes:
-        from kiosk import roster
+        from kiosk.eligibility import roster
         return roster.load_key(self.config["roster.key_file"])
 
     def emit(self, data: Any, human: str | Callable[[], str]) -> None:

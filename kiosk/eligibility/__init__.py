@@ -12,7 +12,7 @@ import sqlite3
 from datetime import date
 from functools import lru_cache
 
-from kiosk import roster
+from kiosk.eligibility import roster
 from kiosk.domain import Eligibility, PersonIdentity
 from kiosk.eligibility.cards import COLUMNS, STATUS_CODE, RosterCard, normalise_birth
 from kiosk.eligibility.rules import (CANNOT_VERIFY, CODES, NOT_YET_VALID, OTHER_PROVINCE, Decision, Facility,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from kiosk import roster
+from kiosk.eligibility import roster
 
 # status text (roster file) <-> code (database) <-> national result code
 STATUSES = ("active", "revoked", "decreased_moved_out", "decreased_moved_within", "decreased_reenrolled",

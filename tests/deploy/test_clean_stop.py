@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from kiosk import demo
+from kiosk.simulated import demo
 from tests.conftest import kiosk_cmd
 
 

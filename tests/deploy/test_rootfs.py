@@ -285,7 +285,7 @@ def test_doctor_inside_the_chroot(rootfs):
 def test_the_provisioned_kiosk_records_a_visit(rootfs):
     """As the service would: the kiosk user, the provisioned configuration and keys, a real check-in."""
     import shlex
-    from kiosk import demo
+    from kiosk.simulated import demo
     r = chroot(rootfs["root"], "runuser -u kiosk -- env KIOSK_CONFIG=/etc/kiosk/kiosk.toml kiosk checkin --json "
                                f"--payload {shlex.quote(demo.ELIGIBLE_CCCD)}", check=False)
     assert r.returncode == 0, r.stderr

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kiosk import datakey, demo
+from kiosk.privacy import datakey
+from kiosk.simulated import demo
 from kiosk.domain import ScanEvent
 from tests.documents.payloads import CCCD_1, MRZ_REFERENCE, bhyt
 

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from kiosk import demo
+from kiosk.simulated import demo
 from tests.conftest import kiosk_cmd
 from tests.documents.payloads import CCCD_1, MRZ_REFERENCE, bhyt
 

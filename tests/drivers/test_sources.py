@@ -10,7 +10,7 @@ import pytest
 
 from drivers.sources import build_sources
 from kiosk import config as config_mod
-from kiosk.checkin import service_from_config
+from kiosk.services.checkin import service_from_config
 from kiosk.errors import UsageError
 from tests.drivers.test_camera import A, B, write_video
 

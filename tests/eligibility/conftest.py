@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk import store
-from kiosk.roster import DEMO_KEY
+from kiosk.eligibility.roster import DEMO_KEY
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from kiosk.eligibility import synthetic
-from sync.fake_gateway import FakeGateway
+from kiosk.simulated.fake_gateway import FakeGateway
 from tests.conftest import kiosk_cmd
 
 FIELDS = {"result_code", "benefit_percent", "reason", "source", "as_of", "card"}

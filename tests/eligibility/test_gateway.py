@@ -9,7 +9,7 @@ import pytest
 
 from kiosk.domain import PersonIdentity
 from kiosk.eligibility import CANNOT_VERIFY, cannot_verify
-from sync.fake_gateway import FakeGateway
+from kiosk.simulated.fake_gateway import FakeGateway
 from sync.national_lookup import (REASONS, GatewayAuthError, GatewayUnavailable, NationalLookup, check_or_pending,
                                   to_eligibility)
 
@@ -156,7 +156,7 @@ def test_check_or_pending_keeps_the_offline_answer_when_the_gateway_is_down(gw):
 
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from sync.fake_gateway import ANSWER_FIELDS  # noqa: E402
+from kiosk.simulated.fake_gateway import ANSWER_FIELDS  # noqa: E402
 from sync.national_lookup import GatewayAnswer  # noqa: E402
 
 

@@ -13,7 +13,8 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from kiosk import eligibility, roster_import as ri
+from kiosk import eligibility
+from kiosk.services import roster_import as ri
 from kiosk.domain import PersonIdentity
 from kiosk.eligibility import synthetic
 from kiosk.eligibility.cards import FIELDS, BadCard, minimise

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from kiosk import roster
+from kiosk.eligibility import roster
 from kiosk.eligibility import CODES, Facility, Presented, RuleBook, decide
 from kiosk.eligibility.cards import minimise
 

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from kiosk.eligibility import synthetic
-from sync.fake_gateway import FakeGateway
+from kiosk.simulated.fake_gateway import FakeGateway
 from tests.conftest import kiosk_cmd
 from tests.eligibility.test_crash import snapshot_of
 from tests.hubproc import KIOSK_DEFAULT_FACILITY, start_hub

@@ -12,10 +12,10 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-from kiosk import stay_notification as sn
-from kiosk.checkin import CheckinService
+from kiosk.services import stay_notification as sn
+from kiosk.services.checkin import CheckinService
 from kiosk.domain import ScanEvent
-from kiosk.roster import DEMO_KEY
+from kiosk.eligibility.roster import DEMO_KEY
 
 # The hub's table for each outbox kind, and the column that is the kiosk's own id of the record.
 TABLES = {"visit": ("ingest_visit", "record_id"),

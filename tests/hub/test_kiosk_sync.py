@@ -14,11 +14,11 @@ from datetime import timedelta
 
 import pytest
 
-from kiosk import stay_notification as sn
+from kiosk.services import stay_notification as sn
 from kiosk import store
-from kiosk.checkin import CheckinService
+from kiosk.services.checkin import CheckinService
 from kiosk.domain import ScanEvent
-from kiosk.roster import DEMO_KEY
+from kiosk.eligibility.roster import DEMO_KEY
 from sync.client import DeviceRevoked, HubClient
 from sync.sender import Sender, Settings
 from tests.conftest import kiosk_cmd

@@ -16,7 +16,7 @@ from tests.hub.test_api import Device
 
 @pytest.fixture
 def gateway():
-    from sync.fake_gateway import FakeGateway
+    from kiosk.simulated.fake_gateway import FakeGateway
     gw = FakeGateway().start()
     gw.add_card("HS4400195001234", answer={"maKetQua": "000", "maThe": "HS4400195001234", "hoTen": "Trần Thị Lan Anh",
                                           "gtTheTu": "01/01/2026", "gtTheDen": "31/12/2026"})
@@ -66,7 +66,7 @@ def test_relay_answers_limits_and_records_without_identity(hub_db, gateway, tmp_
 
 
 def _chain(n: int, start_prev: str = "0" * 64) -> list[dict]:
-    from kiosk.audit import entry_hash
+    from kiosk.privacy.audit import entry_hash
     out, prev = [], start_prev
     for seq in range(1, n + 1):
         e = {"seq": seq, "at": f"2026-11-26T02:{seq:02d}:00Z", "actor": "staff:1", "action": "visit_viewed",

@@ -5,7 +5,8 @@ from datetime import datetime
 
 import pytest
 
-from kiosk import config, datakey
+from kiosk import config
+from kiosk.privacy import datakey
 from kiosk.clock import VN_TZ, FixedClock
 
 # Invented people with the shapes of real ones: Vietnamese names with diacritics, 12-digit IDs, addresses.

@@ -7,10 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from kiosk import datakey, encryption, stay_notification as sn, store
-from kiosk.checkin import CheckinService, service_from_config, visits_on
+from kiosk import store
+from kiosk.privacy import datakey
+from kiosk.privacy import encryption
+from kiosk.services import stay_notification as sn
+from kiosk.services.checkin import CheckinService, service_from_config, visits_on
 from kiosk.domain import ScanEvent
-from kiosk.roster import DEMO_KEY
+from kiosk.eligibility.roster import DEMO_KEY
 from tests.conftest import kiosk_cmd
 from tests.privacy.conftest import person
 
@@ -172,7 +175,7 @@ def test_staff_id_numbers_are_sealed_and_still_unique(cli_env, privacy_cfg):
                                        text=True).stdout)
     assert [a["masked_id"] for a in listed] == ["********0001"]
     assert raw_hits(db_files(privacy_cfg), ["001090000001"]) == []
-    from kiosk import staff
+    from kiosk.services import staff
     db = store.connect(privacy_cfg.database)
     datakey.load(privacy_cfg)
     assert staff.officer_id_number(db.conn, 1) == "001090000001"

@@ -7,7 +7,8 @@ from datetime import datetime
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from kiosk import audit, store
+from kiosk import store
+from kiosk.privacy import audit
 from kiosk.clock import VN_TZ
 from tests.conftest import kiosk_cmd
 from tests.hubproc import hub, kiosk_hub_server  # noqa: F401  (fixtures: a device of each test's own on the hub)
@@ -166,7 +167,7 @@ def test_console_views_are_audited(cli_env, privacy_cfg):
 def _synced_kiosk(cli_env, privacy_cfg, tmp_path, h, n=10):
     """n audit entries written on the kiosk, synced to a real hub over loopback; returns the anchors file
     (`kiosk-hub audit --json`)."""
-    from kiosk import datakey
+    from kiosk.privacy import datakey
     datakey.load(privacy_cfg)
     db = store.connect(privacy_cfg.database)
     for i in range(n):

@@ -5,7 +5,7 @@ import json
 import os
 import subprocess
 
-from kiosk import datakey
+from kiosk.privacy import datakey
 from tests.conftest import kiosk_cmd
 from tests.privacy.conftest import person
 

@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 
-from kiosk import datakey, store
+from kiosk import store
+from kiosk.privacy import datakey
 from tests.conftest import kiosk_cmd
 from tests.privacy.conftest import person
 
@@ -116,7 +117,7 @@ def test_backup_restores_onto_a_replacement_device_with_the_backup_key_only(cli_
 
 
 def test_person_export_and_erase(cli_env, privacy_cfg):
-    from kiosk import staff
+    from kiosk.services import staff
     from kiosk.clock import SystemClock
     for i in range(3):
         checkin(cli_env, i)

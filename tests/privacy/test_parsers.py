@@ -6,7 +6,8 @@ import sqlite3
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from kiosk import backup, datakey
+from kiosk.store import backup
+from kiosk.privacy import datakey
 from kiosk.errors import KioskError
 
 KEY = datakey.DataKey(bytes(range(32)))

@@ -7,8 +7,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from kiosk import audit, retention, stay_notification as sn, store
-from kiosk.checkin import service_from_config
+from kiosk import store
+from kiosk.privacy import audit
+from kiosk.privacy import retention
+from kiosk.services import stay_notification as sn
+from kiosk.services.checkin import service_from_config
 from kiosk.clock import FixedClock, VN_TZ, iso_utc
 from kiosk.domain import ScanEvent
 from tests.privacy.conftest import person
@@ -116,7 +119,8 @@ def test_visit_boundary_to_the_second(privacy_cfg, offset, purged):
                                                                               "needs_manual"])),
                      min_size=1, max_size=8))
 def test_never_purges_unsynced_and_always_purges_expired_synced(tmp_path_factory, ages):
-    from kiosk import config, datakey
+    from kiosk import config
+    from kiosk.privacy import datakey
     d = tmp_path_factory.mktemp("r")
     (d / "data").mkdir()
     toml = d / "k.toml"

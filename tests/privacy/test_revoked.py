@@ -55,13 +55,14 @@ def test_revoked_token_stops_sync_clearly_and_loses_nothing(cli_env, privacy_cfg
     sent = db.execute("SELECT record_id FROM audit_log WHERE action = 'sent_upstream' AND record_kind = 'visit' "
                       "AND actor = 'system:sync'").fetchall()
     assert sorted(int(r[0]) for r in sent) == list(range(1, 9))
-    from kiosk import audit
+    from kiosk.privacy import audit
     assert audit.verify(db).ok
     assert json.loads(run(cli_env, "sync", "status", "--json").stdout)["token_refused"] is None
 
 
 def test_local_rewrite_after_sync_is_caught_with_the_hubs_copies(cli_env, privacy_cfg, tmp_path, hub):
-    from kiosk import audit, store
+    from kiosk import store
+    from kiosk.privacy import audit
     h = hub
     assert run(cli_env, "checkin", "--payload", person(0)["payload"]).returncode == 0
     for _ in range(4):  # four exports by root: audit entries queued to the hub
@@ -99,7 +100,7 @@ def test_local_rewrite_after_sync_is_caught_with_the_hubs_copies(cli_env, privac
 
 
 def test_a_wipe_order_from_the_hub_crypto_shreds_a_kiosk_that_connects(cli_env, privacy_cfg, tmp_path, hub):
-    from kiosk import datakey
+    from kiosk.privacy import datakey
     h = hub
     for i in range(3):
         assert run(cli_env, "checkin", "--payload", person(i)["payload"]).returncode == 0

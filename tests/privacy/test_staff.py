@@ -12,10 +12,12 @@ from datetime import date, datetime, timedelta
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from kiosk import audit, staff, store
+from kiosk import store
+from kiosk.privacy import audit
+from kiosk.services import staff
 from kiosk.clock import VN_TZ, FixedClock
 from kiosk.documents.errors import ParseError
-from kiosk.manual_entry import manual_document
+from kiosk.services.manual_entry import manual_document
 from tests.conftest import kiosk_cmd
 
 ADMIN_PIN, CLERK_PIN = "385172", "4826"

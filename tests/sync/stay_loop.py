@@ -7,12 +7,13 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from kiosk import datakey, store
-from kiosk import stay_notification as sn
-from kiosk.checkin import CheckinService
+from kiosk import store
+from kiosk.privacy import datakey
+from kiosk.services import stay_notification as sn
+from kiosk.services.checkin import CheckinService
 from kiosk.clock import SystemClock
 from kiosk.domain import ScanEvent
-from kiosk.roster import DEMO_KEY
+from kiosk.eligibility.roster import DEMO_KEY
 
 db_path, key_file, start = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 key = datakey.read(key_file)

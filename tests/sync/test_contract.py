@@ -36,9 +36,9 @@ def test_every_path_the_kiosk_uses_is_in_the_contract():
 
 
 def test_kiosk_payloads_and_hub_answers_match_schemas(service, clock, hub):
-    from kiosk import stay_notification as sn
+    from kiosk.services import stay_notification as sn
     from kiosk.domain import ScanEvent
-    from kiosk.datakey import unseal_tree
+    from kiosk.privacy.datakey import unseal_tree
     v = service.handle(ScanEvent("040195001234||Trần Thị Lan Anh|12051995|Nữ|Xóm 3|03062021".encode(), "serial"))
     sn.start(service.db, v.visit_id, "theo dõi", clock=clock, facility_code="40123", address_of_stay="Trạm")
     rows = service.db.execute("SELECT kind, idempotency_key, payload FROM outbox ORDER BY id").fetchall()
@@ -64,7 +64,7 @@ def test_relay_without_gateway_account_is_503(hub):
 
 def test_relay_through_the_national_lookup_adapter(tmp_path):
     from sync.client import HubUnavailable
-    from sync.fake_gateway import FakeGateway
+    from kiosk.simulated.fake_gateway import FakeGateway
     from tests.hubproc import start_hub
     gw = FakeGateway().start()
     try:

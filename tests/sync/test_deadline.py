@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import given, strategies as st
 
-from kiosk import stay_notification as sn
+from kiosk.services import stay_notification as sn
 from kiosk.clock import VN_TZ, FixedClock
 from kiosk.domain import ScanEvent
 from kiosk.errors import UsageError

@@ -14,10 +14,12 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from kiosk import device_status, stay_notification, store
+from kiosk import store
+from kiosk.services import device_status
+from kiosk.services import stay_notification
 from kiosk.clock import VN_TZ, iso_utc
 from kiosk.domain import ScanEvent
-from kiosk.manual_entry import manual_document
+from kiosk.services.manual_entry import manual_document
 from sync import heartbeat as hb
 from sync.client import HubClient
 from sync.sender import Sender, Settings
@@ -44,7 +46,7 @@ CHIP_ID, CHIP_NAME = "001085012345", "Nguyễn Thị Thu Hương"
 def chip_read():
     """A real chip read: the project's card emulator in process, read by the real ChipReader (ui's simulated
     source, which hands the kiosk exactly what the PC/SC source does)."""
-    from ui.simulated_chip import EmulatedChipSource
+    from kiosk.simulated.chip_source import EmulatedChipSource
     src = EmulatedChipSource(latency_ms=0, photo=False)
     scans = []
     src.start(scans.append)

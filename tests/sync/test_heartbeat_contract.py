@@ -8,8 +8,9 @@ from pathlib import Path
 
 import jsonschema
 
-from kiosk import device_status, store
-from kiosk.datakey import unseal_tree
+from kiosk import store
+from kiosk.services import device_status
+from kiosk.privacy.datakey import unseal_tree
 from sync import heartbeat as hb
 from sync.client import HubClient
 from sync.sender import Sender

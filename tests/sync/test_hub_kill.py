@@ -14,9 +14,9 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from kiosk import store
-from kiosk.checkin import CheckinService
+from kiosk.services.checkin import CheckinService
 from kiosk.domain import ScanEvent
-from kiosk.roster import DEMO_KEY
+from kiosk.eligibility.roster import DEMO_KEY
 from sync.client import HubClient
 from sync.sender import Sender, Settings
 from tests.faultproxy import FaultProxy

@@ -7,8 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from kiosk import datakey, store
-from tests.integration.test_power_cut import check_consistent
+from kiosk import store
+from kiosk.privacy import datakey
+from tests.checkin.test_power_cut import check_consistent
 
 HERE = Path(__file__).parent
 

@@ -92,7 +92,7 @@ def test_in_flight_409_defers_then_replays(service, hub):
     checkin(service, 300)
     db = store.connect(service.db_path)
     kind, key, payload = db.execute("SELECT kind, idempotency_key, payload FROM outbox").fetchone()
-    from kiosk.datakey import unseal_tree
+    from kiosk.privacy.datakey import unseal_tree
     body = unseal_tree(None, json.loads(payload))
     blocker = WriteBlocker(hub.env, hub.device_id())
     first = threading.Thread(target=lambda: HubClient(hub.url, hub.token).send_one(kind, key, body), daemon=True)

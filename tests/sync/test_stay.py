@@ -5,7 +5,8 @@ import subprocess
 
 import pytest
 
-from kiosk import datakey, stay_notification as sn
+from kiosk.privacy import datakey
+from kiosk.services import stay_notification as sn
 from kiosk.clock import FixedClock
 from kiosk.domain import ScanEvent
 from kiosk.errors import UsageError
@@ -135,7 +136,7 @@ def test_cli_start_list_receipt(kiosk_env, tmp_path):
 
 
 def test_patient_without_id_number_needs_a_passport(service, clock, hub):
-    from kiosk.demo import BHYT_QR
+    from kiosk.simulated.demo import BHYT_QR
     v = service.handle(ScanEvent(BHYT_QR.encode(), "serial"))
     assert v.ok, v
     with pytest.raises(UsageError, match="--passport"):

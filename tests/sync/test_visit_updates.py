@@ -13,13 +13,16 @@ from datetime import timedelta
 import pytest
 import requests
 
-from kiosk import demo, desk, staff, store
-from kiosk.checkin import CheckinService
+from kiosk import store
+from kiosk.simulated import demo
+from kiosk.services import desk
+from kiosk.services import staff
+from kiosk.services.checkin import CheckinService
 from kiosk.clock import vn_date
-from kiosk.datakey import unseal_tree
+from kiosk.privacy.datakey import unseal_tree
 from kiosk.documents.chip import ChipRead
 from kiosk.domain import ScanEvent
-from kiosk.roster import DEMO_KEY
+from kiosk.eligibility.roster import DEMO_KEY
 from sync.client import SINGLE_PATHS, HubClient
 from sync.sender import Sender, Settings
 from tests.sync.test_contract import check

@@ -9,8 +9,8 @@ pytest.importorskip("pytestqt")
 
 from drivers.printer import SimulatedPrinter  # noqa: E402
 from drivers.simulated import SimulatedScanner  # noqa: E402
-from kiosk import demo  # noqa: E402
-from kiosk.desk import parse_services  # noqa: E402
+from kiosk.simulated import demo  # noqa: E402
+from kiosk.services.desk import parse_services  # noqa: E402
 
 SERVICES = parse_services(["kham_benh|Khám bệnh|General check-up", "tiem_chung|Tiêm chủng|Vaccination",
                            "kham_thai|Khám thai|Antenatal check-up"])
@@ -19,7 +19,7 @@ SERVICES = parse_services(["kham_benh|Khám bệnh|General check-up", "tiem_chun
 @pytest.fixture
 def seeded(service, clock):
     from kiosk.clock import vn_date
-    from kiosk.roster import DEMO_KEY
+    from kiosk.eligibility.roster import DEMO_KEY
     demo.seed_roster(service.db, DEMO_KEY, vn_date(clock.now()), "40123")
     return service
 
@@ -57,7 +57,8 @@ def kiosk(qtbot, bridge, scanner):
 
 @pytest.fixture
 def staff_accounts(seeded, clock):
-    from kiosk import staff, store
+    from kiosk import store
+    from kiosk.services import staff
     with store.transaction(seeded.db) as conn:
         admin = staff.add(conn, "Nguyễn Thị Mai", "040190000111", "385172", clock.now(), is_admin=True)
         rec = staff.add(conn, "Phạm Văn Nam", "040188000222", "4826", clock.now(), by=admin.id)
@@ -66,7 +67,7 @@ def staff_accounts(seeded, clock):
 
 @pytest.fixture
 def console(qtbot, bridge, staff_accounts, tmp_path):
-    from ui.console import ConsoleWindow
+    from ui.console.window import ConsoleWindow
     w = ConsoleWindow(bridge, lang="vi", services=SERVICES, facility_code="40123", facility_name="Trạm Thử",
                       facility_address="Xã Thử, Nghệ An", lock_seconds=60, export_dir=tmp_path / "exports")
     qtbot.addWidget(w)

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from kiosk import demo  # noqa: E402
+from kiosk.simulated import demo  # noqa: E402
 from kiosk.domain import ScanEvent  # noqa: E402
 from ui.app import CheckinBridge  # noqa: E402
 

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from kiosk import demo  # noqa: E402
+from kiosk.simulated import demo  # noqa: E402
 from tests.ui.conftest import sign_in  # noqa: E402
 from tests.ui.ui_text import visible_text  # noqa: E402
 
@@ -19,7 +19,7 @@ def _checkin(qtbot, kiosk, scanner, payload):
 
 
 def test_sign_in_wrong_pin_then_lockout_survives_the_right_pin(qtbot, console, staff_accounts, seeded):
-    from kiosk import staff
+    from kiosk.services import staff
     admin, rec = staff_accounts
     refused = "Mã PIN không được chấp nhận"
     for _ in range(5):
@@ -59,7 +59,7 @@ def test_receptionist_has_no_staff_admin(qtbot, console, staff_accounts):
 
 
 def test_queue_actions_are_recorded_with_who(qtbot, console, staff_accounts, kiosk, scanner, seeded):
-    from kiosk import desk
+    from kiosk.services import desk
     admin, _ = staff_accounts
     first = _checkin(qtbot, kiosk, scanner, demo.ELIGIBLE_CCCD)
     second = _checkin(qtbot, kiosk, scanner, demo.EXPIRED_CCCD)
@@ -170,7 +170,7 @@ class _ChipDoc:
 ])
 def test_manual_entry_checks_in_marked_as_manual(qtbot, console, staff_accounts, printer, seeded, kind, number,
                                                  extra, flag):
-    from kiosk import desk
+    from kiosk.services import desk
     admin, _ = staff_accounts
     sign_in(qtbot, console, admin.id, "385172")
     qtbot.waitUntil(lambda: console.current == "queue", timeout=5000)
@@ -266,7 +266,7 @@ def test_end_of_day_counts_and_recorded_export(qtbot, console, staff_accounts, k
 
 
 def test_admin_adds_disables_and_resets(qtbot, console, staff_accounts, seeded):
-    from kiosk import staff
+    from kiosk.services import staff
     admin, rec = staff_accounts
     sign_in(qtbot, console, admin.id, "385172")
     qtbot.waitUntil(lambda: console.current == "queue", timeout=5000)
@@ -293,7 +293,7 @@ def test_admin_adds_disables_and_resets(qtbot, console, staff_accounts, seeded):
 
 
 def test_manual_entry_of_a_foreigner_by_passport(qtbot, console, staff_accounts, printer, seeded):
-    from kiosk import desk
+    from kiosk.services import desk
     admin, _ = staff_accounts
     sign_in(qtbot, console, admin.id, "385172")
     qtbot.waitUntil(lambda: console.current == "queue", timeout=5000)
@@ -313,7 +313,7 @@ def test_manual_entry_of_a_foreigner_by_passport(qtbot, console, staff_accounts,
 
 def test_recheck_button_runs_the_lookup_as_the_signed_in_officer(qtbot, bridge, staff_accounts, tmp_path):
     from tests.ui.conftest import SERVICES
-    from ui.console import ConsoleWindow
+    from ui.console.window import ConsoleWindow
     calls = []
     c = ConsoleWindow(bridge, lang="en", services=SERVICES, export_dir=tmp_path,
                       recheck=lambda svc, staff_id: calls.append(staff_id) or 2)
@@ -332,7 +332,7 @@ def test_call_next_is_called_aloud_and_changes_are_audited(qtbot, bridge, staff_
                                                            seeded, tmp_path):
     from drivers.voice import Voice
     from tests.ui.conftest import SERVICES
-    from ui.console import ConsoleWindow
+    from ui.console.window import ConsoleWindow
     spoken = []
     voice = Voice("vi", "phòng khám", command="/usr/bin/espeak-ng", runner=lambda cmd, **kw: spoken.append(cmd[-1]))
     c = ConsoleWindow(bridge, lang="vi", services=SERVICES, export_dir=tmp_path, voice=voice)

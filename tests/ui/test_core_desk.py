@@ -9,10 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk import demo, desk, staff, store
+from kiosk import store
+from kiosk.simulated import demo
+from kiosk.services import desk
+from kiosk.services import staff
 from kiosk.documents.errors import ParseError
 from kiosk.domain import ScanEvent
-from kiosk.manual_entry import manual_document
+from kiosk.services.manual_entry import manual_document
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 
 from drivers.scan import DeviceStatus
-from kiosk import device_status, store
+from kiosk import store
+from kiosk.services import device_status
 
 
 def states(service) -> dict[str, str]:

@@ -70,7 +70,7 @@ def test_every_screen_in_both_languages_finds_a_translation(qtbot, bridge, scann
     from tests.ui.conftest import SERVICES, sign_in
     from tests.ui.test_layout import _patient_screens
     from ui.app import KioskWindow
-    from ui.console import ConsoleWindow
+    from ui.console.window import ConsoleWindow
     for lang in MISSING:
         MISSING[lang].clear()
     kiosk = KioskWindow(bridge, "Trạm", "vi", result_timeout_s=60, services=SERVICES)

@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("PySide6")
 
 from drivers.scan import DeviceStatus  # noqa: E402
-from kiosk import demo  # noqa: E402
+from kiosk.simulated import demo  # noqa: E402
 from tests.ui.ui_text import visible_text  # noqa: E402
 
 FULL_IDS = ("040195001234", "040205004321", "040088007777", "4012345678")
@@ -35,7 +35,7 @@ def test_qr_result_service_ticket_then_idle(qtbot, kiosk, scanner, printer):
 
 
 def test_service_is_recorded_on_the_visit(qtbot, kiosk, scanner, seeded):
-    from kiosk import desk
+    from kiosk.services import desk
     scanner.scan(demo.ELIGIBLE_CCCD)
     qtbot.waitUntil(lambda: kiosk.current == "result", timeout=5000)
     kiosk.result.service_buttons[2].click()
@@ -71,7 +71,7 @@ def test_garbage_shows_what_to_do_next(qtbot, kiosk, scanner):
 @pytest.mark.parametrize("reason", ["storage", "no_identity", "chip_failed", "chip_unsupported",
                                     "device_unplugged", "printer_offline", "printer_paper_out"])
 def test_every_error_screen_says_what_to_do(qtbot, kiosk, reason):
-    from ui.patient import ERRORS
+    from ui.patient.window import ERRORS
     for lang in ("vi", "en"):
         kiosk.set_language(lang)
         kiosk.show_error(reason)
@@ -174,7 +174,7 @@ def test_checkin_runs_off_the_gui_thread(qtbot, kiosk, scanner, seeded, monkeypa
 def chip_kiosk(qtbot, seeded, printer):
     from tests.ui.conftest import SERVICES
     from ui.app import CheckinBridge, KioskWindow
-    from ui.simulated_chip import EmulatedChipSource
+    from kiosk.simulated.chip_source import EmulatedChipSource
     chip = EmulatedChipSource(latency_ms=0)
     bridge = CheckinBridge(seeded, printer=printer, chip=chip)
     from drivers.simulated import SimulatedScanner
@@ -191,7 +191,7 @@ def chip_kiosk(qtbot, seeded, printer):
 
 def test_qr_then_verified_chip_read_with_the_emulator(qtbot, chip_kiosk):
     """QR → invitation → card on the reader → reading → the same visit, confirmed by the chip."""
-    from ui.simulated_chip import PACE_CARD_QR
+    from kiosk.simulated.chip_source import PACE_CARD_QR
     window, scanner, chip, bridge = chip_kiosk
     qtbot.waitUntil(lambda: "reader" in window.devices, timeout=3000)
     scanner.scan(PACE_CARD_QR)

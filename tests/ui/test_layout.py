@@ -6,7 +6,7 @@ import pytest
 pytest.importorskip("PySide6")
 
 from drivers.scan import DeviceStatus  # noqa: E402
-from kiosk import demo  # noqa: E402
+from kiosk.simulated import demo  # noqa: E402
 from tests.ui.conftest import sign_in  # noqa: E402
 from tests.ui.layout_check import problems  # noqa: E402
 
@@ -59,7 +59,7 @@ def _patient_screens(qtbot, kiosk, scanner, bridge):
                ("result-covered", result(demo.ELIGIBLE_CCCD)), ("result-expired", result(demo.EXPIRED_CCCD)),
                ("result-pending", result(demo.UNKNOWN_CCCD)), ("ticket", ticket(False)),
                ("ticket-no-paper", ticket(True)), ("verify", verify)]
-    from ui.patient import ERRORS
+    from ui.patient.window import ERRORS
     screens += [(f"error-{r}", (lambda r=r: kiosk.show_error(r))) for r in ERRORS]
     return screens
 
@@ -88,7 +88,7 @@ def test_patient_screens_fit(qtbot, bridge, scanner, width, height, diagonal, la
 @pytest.mark.parametrize("width, height, diagonal", SIZES)
 def test_console_screens_fit(qtbot, bridge, scanner, staff_accounts, tmp_path, width, height, diagonal, lang):
     from tests.ui.conftest import SERVICES
-    from ui.console import ConsoleWindow
+    from ui.console.window import ConsoleWindow
     for p in (demo.ELIGIBLE_CCCD, demo.EXPIRED_CCCD, demo.UNKNOWN_CCCD):
         scanner.scan(p)
     c = ConsoleWindow(bridge, lang=lang, services=SERVICES, facility_code="40123", facility_address="Xã Thử",

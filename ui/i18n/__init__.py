@@ -37,7 +37,7 @@ def tool(name: str) -> str:
 
 
 def sources() -> list[str]:
-    return sorted(str(p) for p in UI_DIR.glob("*.py"))
+    return sorted(str(p) for p in UI_DIR.rglob("*.py") if "i18n" not in p.parts)
 
 
 def update() -> None:

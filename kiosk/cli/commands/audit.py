@@ -26,7 +26,7 @@ def register(sub) -> None:
 
 
 def verify(ctx) -> int:
-    from kiosk import audit
+    from kiosk.privacy import audit
     anchors, links, highest = {}, {}, None
     if ctx.args.anchors:
         anchors, links, highest = _read_anchors(ctx.args.anchors)
@@ -59,7 +59,7 @@ def _read_anchors(path: str) -> tuple[dict[int, str], dict[int, str], int | None
 
 
 def list_entries(ctx) -> int:
-    from kiosk import audit
+    from kiosk.privacy import audit
     rows = [e.to_json() for e in audit.entries(ctx.db().conn, ctx.args.since, ctx.args.limit)]
     ctx.emit(rows, lambda: "\n".join(
         f"{r['seq']:>6} {r['at']} {r['actor']:<16} {r['action']:<13} {r['record_kind']}:{r['record_id']}  "

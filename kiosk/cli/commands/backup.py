@@ -30,7 +30,9 @@ def register(sub) -> None:
 
 
 def backup(ctx) -> int:
-    from kiosk import audit, backup as bk, datakey
+    from kiosk.privacy import audit
+    from kiosk.store import backup as bk
+    from kiosk.privacy import datakey
     from kiosk.cli.commands.person import authorize_admin
     from kiosk.clock import SystemClock, iso_utc
     now = SystemClock().now()
@@ -53,7 +55,10 @@ def backup(ctx) -> int:
 
 
 def restore(ctx) -> int:
-    from kiosk import audit, backup as bk, datakey, store
+    from kiosk import store
+    from kiosk.privacy import audit
+    from kiosk.store import backup as bk
+    from kiosk.privacy import datakey
     from kiosk.cli.commands.person import authorize_admin
     from kiosk.clock import SystemClock
     now = SystemClock().now()

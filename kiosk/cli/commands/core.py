@@ -61,7 +61,7 @@ def describe_visit(v: dict, lang: str = "vi") -> str:
 
 
 def checkin(ctx) -> int:
-    from kiosk.checkin import service_from_config
+    from kiosk.services.checkin import service_from_config
     from kiosk.domain import ScanEvent
     service = service_from_config(ctx.config)
     # argv bytes as they were given (invalid UTF-8 stays invalid, and the parser says where, as `kiosk parse`)
@@ -74,7 +74,7 @@ def checkin(ctx) -> int:
 
 
 def visits(ctx) -> int:
-    from kiosk.checkin import visits_on
+    from kiosk.services.checkin import visits_on
     from kiosk.clock import SystemClock, vn_date
     day = parse_date(ctx.args.date, "--date") if ctx.args.date else vn_date(SystemClock().now())
     db = ctx.db()
@@ -82,7 +82,7 @@ def visits(ctx) -> int:
     for r in rows:
         r.pop("existing")
     if rows:  # names on the console: an access to personal data (issue 10's audit trail)
-        from kiosk import audit
+        from kiosk.privacy import audit
         audit.record(db.conn, actor=audit.default_actor(), action="viewed", record_kind="visits_of_day",
                      record_id=day.isoformat(), purpose="kiosk visits (command line)",
                      details={"visit_ids": [r["visit_id"] for r in rows]})

@@ -23,7 +23,8 @@ def register(sub) -> None:
 
 
 def init(ctx) -> int:
-    from kiosk import datakey, wipe
+    from kiosk.privacy import datakey
+    from kiosk.privacy import wipe
     cfg = ctx.config
     if datakey.marker_path(cfg).exists():
         if not ctx.args.after_wipe:
@@ -40,7 +41,8 @@ def init(ctx) -> int:
                          "Check it with `kiosk datakey status`")
     key = datakey.create(path)
     wipe.reprovisioned(cfg)
-    from kiosk import audit, store
+    from kiosk import store
+    from kiosk.privacy import audit
     db = store.connect(cfg.database)
     datakey.bind(db.conn, key)
     audit.record(db.conn, actor=_actor(), action="key_created", record_kind="device", record_id=key.key_id,
@@ -51,14 +53,15 @@ def init(ctx) -> int:
 
 
 def _actor() -> str:
-    from kiosk import audit
+    from kiosk.privacy import audit
     return audit.default_actor()
 
 
 def status(ctx) -> int:
     import os
     import stat
-    from kiosk import datakey, encryption
+    from kiosk.privacy import datakey
+    from kiosk.privacy import encryption
     cfg = ctx.config
     path = datakey.key_path(cfg)
     info = {"key_file": str(path), "exists": path.exists(), "wiped": datakey.marker_path(cfg).exists()}
@@ -88,7 +91,9 @@ def status(ctx) -> int:
 
 
 def encrypt_existing(ctx) -> int:
-    from kiosk import datakey, encryption, store
+    from kiosk import store
+    from kiosk.privacy import datakey
+    from kiosk.privacy import encryption
     key = datakey.load(ctx.config)
     db = store.connect(ctx.config.database)
     datakey.bind(db.conn, key)

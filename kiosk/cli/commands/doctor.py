@@ -1,4 +1,4 @@
-"""`kiosk doctor [--json]`: the technician's first command (see kiosk/doctor.py)."""
+"""`kiosk doctor [--json]`: the technician's first command (see kiosk/doctor/__init__.py)."""
 
 from __future__ import annotations
 

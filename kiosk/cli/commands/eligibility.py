@@ -93,7 +93,7 @@ def recheck(ctx) -> int:
         gateway.login()
     except national_lookup.GatewayUnavailable as e:
         raise UnavailableError(str(e)) from None
-    from kiosk import datakey
+    from kiosk.privacy import datakey
     datakey.register(ctx.config.database, datakey.load(ctx.config))  # to open the patients' sealed identity fields
     done = national_lookup.recheck_pending(ctx.db(), gateway, ctx.config["facility.code"])
     ctx.emit({"rechecked": done}, lambda: f"{len(done)} pending visits checked online: "

@@ -38,7 +38,8 @@ def authorize_admin(ctx, db, now) -> str:
             raise UsageError("--staff: no PIN (set $KIOSK_STAFF_PIN, or run from a terminal to be asked)")
         import getpass
         pin = getpass.getpass(f"PIN for staff account {staff_id}: ")
-    from kiosk import staff, store
+    from kiosk import store
+    from kiosk.services import staff
     with store.transaction(db) as conn:  # commit the attempt counter whatever the outcome
         # The configured lockout (staff.max_pin_attempts, staff.lockout_minutes), as at the console.
         result = staff.login(conn, staff_id, pin, now, policy=staff.LoginPolicy.from_config(ctx.config))
@@ -64,7 +65,7 @@ def register(sub) -> None:
 
 
 def _prepare(ctx):
-    from kiosk import datakey
+    from kiosk.privacy import datakey
     from kiosk.clock import SystemClock
     from kiosk.documents.fields import typed
     id_number = "".join(typed(ctx.args.id_number).split())  # full-width digits typed by an IME count as ASCII
@@ -77,7 +78,7 @@ def _prepare(ctx):
 
 
 def export(ctx) -> int:
-    from kiosk import person
+    from kiosk.privacy import person
     id_number, db, now, actor = _prepare(ctx)
     data = person.export(db, id_number, actor=actor, now=now, purpose=ctx.args.purpose or person.PURPOSE_EXPORT)
     # The export is for the person themself: it carries their full data, in JSON either way.
@@ -86,7 +87,7 @@ def export(ctx) -> int:
 
 
 def erase(ctx) -> int:
-    from kiosk import person
+    from kiosk.privacy import person
     from kiosk.masking import mask_id
     id_number, db, now, actor = _prepare(ctx)
     result = person.erase(db, id_number, actor=actor, now=now, purpose=ctx.args.purpose or person.PURPOSE_ERASE)

@@ -24,7 +24,7 @@ def argparse_suppress():
 
 
 def run_retention(ctx) -> int:
-    from kiosk import retention
+    from kiosk.privacy import retention
     from kiosk.clock import SystemClock, parse_iso
     if ctx.args.now:
         try:

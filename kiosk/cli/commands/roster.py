@@ -63,7 +63,7 @@ class _Bar:
 
 
 def roster_import(ctx) -> int:
-    from kiosk import roster_import as ri
+    from kiosk.services import roster_import as ri
     if ctx.args.batch_size < 1:
         raise UsageError("--batch-size: expected a positive integer")
     if ctx.args.workers is not None and not 0 <= ctx.args.workers <= 16:
@@ -94,7 +94,7 @@ def roster_import(ctx) -> int:
 
 
 def roster_status(ctx) -> int:
-    from kiosk import roster_import as ri
+    from kiosk.services import roster_import as ri
     data = ri.status(ctx.db().conn)
 
     def human() -> str:
@@ -119,7 +119,7 @@ def roster_sync(ctx) -> int:
     a cut import continues after its last committed batch (same file, same
     fingerprint). A file is deleted once applied.
     """
-    from kiosk import roster_import as ri
+    from kiosk.services import roster_import as ri
     from sync.client import HubClient
     from sync.roster_download import download_updates
     db = ctx.db()

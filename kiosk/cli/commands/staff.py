@@ -3,7 +3,7 @@
 The first administrator is created on the device (as root, or while no
 account exists); after that an administrator's account and PIN authorise changes.
 New PINs come from $KIOSK_NEW_PIN or are asked on the terminal, never as arguments,
-and must pass the PIN policy (kiosk.staff.check_pin_policy). An administrator's
+and must pass the PIN policy (kiosk.services.staff.check_pin_policy). An administrator's
 PIN is checked with the configured lockout settings, as at the console.
 """
 
@@ -72,7 +72,7 @@ _REFUSED = object()
 
 
 def _authorise(ctx, conn, now):
-    from kiosk import staff
+    from kiosk.services import staff
     by = ctx.args.staff
     if by is None:
         if os.geteuid() == 0 or not staff.list_staff(conn):
@@ -85,7 +85,8 @@ def _authorise(ctx, conn, now):
 
 
 def _run(ctx, fn):
-    from kiosk import staff, store
+    from kiosk import store
+    from kiosk.services import staff
     db = ctx.db()
     now = datetime.now(timezone.utc)
     with store.transaction(db) as conn:  # commits the attempt counter whatever the outcome
@@ -103,7 +104,7 @@ def _run(ctx, fn):
 
 
 def list_cmd(ctx) -> int:
-    from kiosk import staff
+    from kiosk.services import staff
     rows = staff.list_staff(ctx.db().conn)
     ctx.emit([a.to_json() for a in rows], lambda: "\n".join(
         f"{a.id:4}  {a.full_name}  {a.masked_id}  {'admin' if a.is_admin else 'receptionist'}"
@@ -112,7 +113,7 @@ def list_cmd(ctx) -> int:
 
 
 def add(ctx) -> int:
-    from kiosk import staff
+    from kiosk.services import staff
     pin = _secret("KIOSK_NEW_PIN", f"new PIN ({6 if ctx.args.admin else 4}-8 digits): ")
     return _run(ctx, lambda conn, now, by: staff.add(conn, ctx.args.name, ctx.args.id_number, pin, now,
                                                      is_admin=ctx.args.admin, by=by,
@@ -120,16 +121,16 @@ def add(ctx) -> int:
 
 
 def disable(ctx) -> int:
-    from kiosk import staff
+    from kiosk.services import staff
     return _run(ctx, lambda conn, now, by: staff.set_disabled(conn, ctx.args.account, True, now, by=by))
 
 
 def enable(ctx) -> int:
-    from kiosk import staff
+    from kiosk.services import staff
     return _run(ctx, lambda conn, now, by: staff.set_disabled(conn, ctx.args.account, False, now, by=by))
 
 
 def reset_pin(ctx) -> int:
-    from kiosk import staff
+    from kiosk.services import staff
     pin = _secret("KIOSK_NEW_PIN", "new PIN (4-8 digits): ")
     return _run(ctx, lambda conn, now, by: staff.reset_pin(conn, ctx.args.account, pin, now, by=by))

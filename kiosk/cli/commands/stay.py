@@ -1,4 +1,4 @@
-"""`kiosk stay start|list|receipt`: patient-stay notifications (kiosk/stay_notification.py)."""
+"""`kiosk stay start|list|receipt`: patient-stay notifications (kiosk/services/stay_notification.py)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def describe(n: dict) -> str:
 
 
 def start(ctx) -> int:
-    from kiosk import stay_notification as sn
+    from kiosk.services import stay_notification as sn
     from kiosk.clock import SystemClock
     cfg = ctx.config
     clock = SystemClock()
@@ -77,14 +77,14 @@ def start(ctx) -> int:
 
 
 def list_(ctx) -> int:
-    from kiosk import stay_notification as sn
+    from kiosk.services import stay_notification as sn
     from kiosk.clock import SystemClock
     clock = SystemClock()
     now, synced = clock.now(), clock.synchronised()
     db = ctx.db()
     rows = [n.to_json(now, synced) for n in sn.list_all(db.conn, sn.OPEN_STATES if ctx.args.open else None)]
     if rows:  # names on the console: an access to personal data (issue 10's audit trail)
-        from kiosk import audit
+        from kiosk.privacy import audit
         audit.record(db.conn, actor=audit.default_actor(), action="viewed", record_kind="stay_notifications",
                      record_id="open" if ctx.args.open else "all", purpose="kiosk stay list (command line)",
                      details={"ids": [r["id"] for r in rows]})
@@ -99,7 +99,7 @@ def list_(ctx) -> int:
 
 
 def receipt(ctx) -> int:
-    from kiosk import stay_notification as sn
+    from kiosk.services import stay_notification as sn
     from kiosk.clock import SystemClock
     clock = SystemClock()
     n, outcome = sn.record_receipt(ctx.db(), ctx.args.notification_id, ctx.args.text, clock=clock)

@@ -72,7 +72,7 @@ def _lock(ctx):
 
 def _obey_wipe_order(ctx, sender, e) -> None:
     """A stolen-device order from the hub (issue 10): crypto-shred this kiosk, then say so."""
-    from kiosk import wipe
+    from kiosk.privacy import wipe
     sender.db.conn.close()
     info = wipe.wipe(ctx.config, reason=f"hub order: {e}", actor="hub")
     if info["key_error"]:

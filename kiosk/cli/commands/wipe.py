@@ -20,7 +20,9 @@ def register(sub) -> None:
 
 
 def wipe(ctx) -> int:
-    from kiosk import outbox, store, wipe as wipe_mod
+    from kiosk import store
+    from kiosk.store import outbox
+    from kiosk.privacy import wipe as wipe_mod
     from kiosk.cli.commands.person import authorize_admin
     from kiosk.clock import SystemClock
     if not ctx.args.confirm:

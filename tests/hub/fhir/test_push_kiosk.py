@@ -9,10 +9,13 @@ import subprocess
 
 import pytest
 
-from kiosk import demo, desk, staff, store
+from kiosk import store
+from kiosk.simulated import demo
+from kiosk.services import desk
+from kiosk.services import staff
 from kiosk.clock import vn_date
 from kiosk.domain import ScanEvent
-from kiosk.roster import DEMO_KEY
+from kiosk.eligibility.roster import DEMO_KEY
 from tests.conftest import kiosk_cmd
 from tests.hub.conftest import FACILITY
 from tests.hub.fhir.his_stub import HisStub
