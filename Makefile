@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 export PYTHON VENV
 
-.PHONY: setup demo test test-slow bench clean dist test-deploy test-debian13
+.PHONY: setup demo test test-slow bench clean dist test-deploy test-debian13 check
 
 setup:
 	@bash deploy/bootstrap.sh
@@ -15,6 +15,11 @@ demo: setup
 
 test: setup
 	@bash tests/run.sh
+
+# The architecture's rules (docs/architecture.md): import contracts, then mypy --strict on the core.
+check: setup
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy -p kiosk.domain -p kiosk.documents -p kiosk.eligibility -p kiosk.store -p kiosk.services
 
 # Soak and scale runs (`-m slow`); not part of `make test`.
 test-slow: setup
