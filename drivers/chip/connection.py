@@ -10,7 +10,7 @@ import logging
 import time
 from typing import Protocol
 
-from drivers.chip.errors import CardRemoved, ProtocolError, ReaderUnavailable
+from drivers.chip.errors import CardRemoved, NoCard, ProtocolError, ReaderUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class PcscConnection:
                 if not isinstance(e, self._exc) and not _pcsc_error(e):
                     raise
                 if time.monotonic() >= deadline:
-                    raise ReaderUnavailable(f"no card on reader {self.reader_name!r}: {_short(e)}") from None
+                    raise NoCard(f"no card on reader {self.reader_name!r}: {_short(e)}") from None
                 time.sleep(0.2)
 
     @property

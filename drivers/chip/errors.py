@@ -1,32 +1,35 @@
 """The chip library's own errors. Nothing else escapes the reader.
 
-Each carries `exit_code` like kiosk.errors so the CLI can map it: wrong key
-or unusable input → 2, card/reader gone → 3, anything else → 1.
+They belong to the kiosk's one error family (kiosk.errors), so their exit
+status comes from the class they also are: wrong key → a UsageError (2),
+reader, card or PC/SC service gone → an UnavailableError (3), anything else
+→ 1. `NoCard` is also the family's `kiosk.errors.NoCard`, so code outside the
+chip library tells "no card yet" from "no reader" by type.
 """
 
 from __future__ import annotations
 
-
-class ChipError(Exception):
-    """Any failure talking to or understanding the chip."""
-
-    exit_code = 1
+from kiosk import errors
 
 
-class ReaderUnavailable(ChipError):
+class ChipError(errors.KioskError):
+    """Any failure talking to or understanding the chip (exit status 1 unless a subclass says otherwise)."""
+
+
+class ReaderUnavailable(ChipError, errors.UnavailableError):
     """No PC/SC service, no reader matching the configuration, or no card on it."""
 
-    exit_code = 3
+
+class NoCard(ReaderUnavailable, errors.NoCard):
+    """The reader is there, but no card is on it (or none answers the power-up)."""
 
 
 class CardRemoved(ReaderUnavailable):
     """The card left the field (or the reader went away) in the middle of a session."""
 
 
-class AccessDenied(ChipError):
+class AccessDenied(ChipError, errors.UsageError):
     """The chip refused the key we derived: the number (CAN/MRZ) does not open this card."""
-
-    exit_code = 2
 
 
 class StatusError(ChipError):

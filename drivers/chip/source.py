@@ -24,7 +24,7 @@ import threading
 import time
 from datetime import date
 
-from drivers.chip.errors import AccessDenied, CardRemoved, ChipError, ReaderUnavailable
+from drivers.chip.errors import AccessDenied, CardRemoved, ChipError, NoCard, ReaderUnavailable
 from drivers.chip.reader import ChipReader, Credentials
 from drivers.scan import DeviceStatus
 from kiosk.domain import ScanEvent
@@ -82,12 +82,16 @@ class ChipSource:
         while not self._stop.is_set():
             try:
                 conn = PcscConnection(self.reader_name)
+            except NoCard:
+                card_done = False
+                self._status_is(True, "no_card")
+                self._stop.wait(self.poll)
+                continue
             except Exception as e:
                 if not isinstance(e, ReaderUnavailable):
                     log.warning("event=chip_source_connect_failed error=%s", type(e).__name__)
-                    e = ReaderUnavailable("no reader")
                 card_done = False
-                self._status_is("no card" in str(e), "no_card" if "no card" in str(e) else "no_reader")
+                self._status_is(False, "no_reader")
                 self._stop.wait(self.poll)
                 continue
             try:

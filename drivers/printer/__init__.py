@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.errors import UnavailableError
 from kiosk.logs import event
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,8 @@ BOLD_FONT_PATHS = (
 )
 
 
-class PrinterError(Exception):
-    """`reason`: "offline" (unplugged/not found), "paper_out", "error"."""
+class PrinterError(UnavailableError):
+    """The printer cannot print now (exit status 3); `reason`: "offline" (unplugged/not found), "paper_out", "error"."""
 
     def __init__(self, reason: str, detail: str = ""):
         super().__init__(f"{reason}: {detail}" if detail else reason)

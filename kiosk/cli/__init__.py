@@ -25,7 +25,7 @@ from functools import cached_property
 from typing import Any, Callable
 
 from kiosk import __version__, config as config_mod, logs
-from kiosk.errors import KioskError, UsageError
+from kiosk.errors import KioskError, UsageError, exit_code_for
 
 log = logging.getLogger("kiosk.cli")
 
@@ -128,20 +128,18 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(ctx) or 0)
     except KioskError as e:
         print(f"error: {readable(e)}", file=sys.stderr)
-        return e.exit_code
+        return exit_code_for(e)
     except UnicodeError as e:  # text from argv, the environment or stdin that is not UTF-8, caught late
         log.warning("event=bad_input_encoding command=%s error=%s", args.command, type(e).__name__)
         print("error: some text given to the command (an argument, an environment variable or standard input) "
               "is not valid UTF-8; give it as UTF-8 text", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return 1
-    except Exception:
+        return exit_code_for(e)
+    except (KeyboardInterrupt, BrokenPipeError) as e:
+        return exit_code_for(e)
+    except Exception as e:
         log.exception("event=unexpected_error command=%s", args.command)
         print("error: unexpected failure; see the log for where it happened", file=sys.stderr)
-        return 1
+        return exit_code_for(e)
 
 
 _PATH_METAVAR = re.compile(r"FILE|DIR|PATH|IMAGE|PORT")

@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from kiosk.clock import iso_utc
+from kiosk.errors import KioskError
 
 GENESIS = "0" * 64
 HEAD_META_KEY = "audit.head"
@@ -54,7 +55,7 @@ ACTIONS = (
 OUTBOX_KIND = "audit"
 
 
-class AuditError(Exception):
+class AuditError(KioskError):
     pass
 
 
