@@ -294,7 +294,6 @@ def make_recheck(cfg):
     """The console's "re-check pending insurance online": the national lookup (or the hub's relay) as the
     signed-in officer — the lookup requires the looking-up officer's own name and ID number."""
     def recheck(svc: CheckinService, staff_id: int | None):
-        from kiosk.privacy import datakey
         from kiosk.services import staff
         from sync import national_lookup
         gateway = national_lookup.from_config(cfg)
@@ -305,7 +304,6 @@ def make_recheck(cfg):
             gateway.staff_id_number = staff.officer_id_number(svc.db.conn, staff_id)
         if hasattr(gateway, "login"):
             gateway.login()
-        datakey.register(cfg.database, datakey.load(cfg))
         return len(national_lookup.recheck_pending(svc.db, gateway, cfg["facility.code"]))
     return recheck
 

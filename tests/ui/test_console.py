@@ -41,11 +41,11 @@ def test_sign_in_and_auto_lock_forgets_the_screen(qtbot, console, staff_accounts
     _checkin(qtbot, kiosk, scanner, demo.ELIGIBLE_CCCD)
     console._lock_timer.setInterval(400)
     sign_in(qtbot, console, admin.id, "385172")
-    qtbot.waitUntil(lambda: console.current == "queue" and len(console.rows) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: console.current == "queue" and len(console.queue.rows) == 1, timeout=5000)
     assert "Trần Thị Lan Anh" in visible_text(console)
     assert console.tabs["staff"].isVisible()
     qtbot.waitUntil(lambda: console.current == "login", timeout=3000)
-    assert console.rows == [] and console.queue.table.rowCount() == 0
+    assert console.queue.rows == [] and console.queue.table.rowCount() == 0
     assert "Trần Thị Lan Anh" not in visible_text(console, include_hidden_pages=True)
 
 
@@ -64,16 +64,16 @@ def test_queue_actions_are_recorded_with_who(qtbot, console, staff_accounts, kio
     first = _checkin(qtbot, kiosk, scanner, demo.ELIGIBLE_CCCD)
     second = _checkin(qtbot, kiosk, scanner, demo.EXPIRED_CCCD)
     sign_in(qtbot, console, admin.id, "385172")
-    qtbot.waitUntil(lambda: len(console.rows) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: len(console.queue.rows) == 2, timeout=5000)
     console.queue.call_next.click()
-    qtbot.waitUntil(lambda: console.rows and console.rows[0].status == "being_seen", timeout=5000)
+    qtbot.waitUntil(lambda: console.queue.rows and console.queue.rows[0].status == "being_seen", timeout=5000)
     assert "Đang gọi số 1" in console.queue.message.text()
     console.queue.table.selectRow(0)
     console.queue.done.click()
-    qtbot.waitUntil(lambda: console.rows[0].status == "done", timeout=5000)
+    qtbot.waitUntil(lambda: console.queue.rows[0].status == "done", timeout=5000)
     console.queue.table.selectRow(1)
     console.queue.left.click()
-    qtbot.waitUntil(lambda: console.rows[1].status == "left", timeout=5000)
+    qtbot.waitUntil(lambda: console.queue.rows[1].status == "left", timeout=5000)
     # A mistaken "left" can be undone; cancelling is not possible from "done".
     console.queue.table.selectRow(0)
     console.queue.cancel.click()
@@ -83,13 +83,13 @@ def test_queue_actions_are_recorded_with_who(qtbot, console, staff_accounts, kio
     console.queue.add_service.click()
     console.queue.edit_choice.setCurrentIndex(1)
     console.queue.edit_apply.click()
-    qtbot.waitUntil(lambda: console.rows[1].services == ["tiem_chung"], timeout=5000)
+    qtbot.waitUntil(lambda: console.queue.rows[1].services == ["tiem_chung"], timeout=5000)
     console.queue.table.selectRow(1)
     console.queue.correct.click()
     console.queue.edit_choice.setCurrentIndex(0)
     console.queue.edit_value.setText("Lê Văn Bính")
     console.queue.edit_apply.click()
-    qtbot.waitUntil(lambda: console.rows[1].full_name == "Lê Văn Bính", timeout=5000)
+    qtbot.waitUntil(lambda: console.queue.rows[1].full_name == "Lê Văn Bính", timeout=5000)
     history = desk.changes(seeded.db.conn, second.visit_id)
     assert [(h["action"], h["staff"]) for h in history] == [
         ("status", "Nguyễn Thị Mai"), ("service_added", "Nguyễn Thị Mai"), ("corrected", "Nguyễn Thị Mai")]
@@ -101,14 +101,14 @@ def test_search_by_name_without_accents_and_by_id_digits(qtbot, console, staff_a
     for p in (demo.ELIGIBLE_CCCD, demo.EXPIRED_CCCD, demo.UNKNOWN_CCCD):
         _checkin(qtbot, kiosk, scanner, p)
     sign_in(qtbot, console, admin.id, "385172")
-    qtbot.waitUntil(lambda: len(console.rows) == 3, timeout=5000)
+    qtbot.waitUntil(lambda: len(console.queue.rows) == 3, timeout=5000)
     console.queue.search.setText("le van binh")
     console.queue.search_button.click()
-    qtbot.waitUntil(lambda: len(console.rows) == 1, timeout=5000)
-    assert console.rows[0].full_name == "Lê Văn Bình"
+    qtbot.waitUntil(lambda: len(console.queue.rows) == 1, timeout=5000)
+    assert console.queue.rows[0].full_name == "Lê Văn Bình"
     console.queue.search.setText("040088007777")
     console.queue.search_button.click()
-    qtbot.waitUntil(lambda: len(console.rows) == 1 and console.rows[0].full_name == "Nguyễn Văn Cường", timeout=5000)
+    qtbot.waitUntil(lambda: len(console.queue.rows) == 1 and console.queue.rows[0].full_name == "Nguyễn Văn Cường", timeout=5000)
     assert "040088007777" not in visible_text(console).replace(console.queue.search.text(), "")
 
 
@@ -116,7 +116,7 @@ def test_reprint_ticket(qtbot, console, staff_accounts, kiosk, scanner, printer)
     admin, _ = staff_accounts
     _checkin(qtbot, kiosk, scanner, demo.ELIGIBLE_CCCD)
     sign_in(qtbot, console, admin.id, "385172")
-    qtbot.waitUntil(lambda: len(console.rows) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: len(console.queue.rows) == 1, timeout=5000)
     console.queue.table.selectRow(0)
     console.queue.reprint.click()
     qtbot.waitUntil(lambda: len(printer.printed) == 1, timeout=5000)
@@ -140,7 +140,7 @@ def test_chip_photo_only_on_the_console_only_in_memory(qtbot, console, staff_acc
     qtbot.waitUntil(lambda: console.current == "queue", timeout=5000)
     kiosk.last_outcome = None
     bridge.on_scan(ScanEvent(b"", "chip", document=doc))
-    qtbot.waitUntil(lambda: kiosk.last_outcome is not None and len(console.rows) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: kiosk.last_outcome is not None and len(console.queue.rows) == 1, timeout=5000)
     console.queue.table.selectRow(0)
     qtbot.waitUntil(lambda: console.queue.photo.pixmap() is not None and not console.queue.photo.pixmap().isNull(),
                     timeout=3000)
@@ -211,11 +211,11 @@ def test_stay_start_list_and_receipt(qtbot, console, staff_accounts, kiosk, scan
     sign_in(qtbot, console, admin.id, "385172")
     qtbot.waitUntil(lambda: console.current == "queue", timeout=5000)
     console.show_page("stays")
-    s = console.stays_page
+    s = console.stays
     s.queue_number.setText("1")
     s.reason.setText("Theo dõi sau tiêm")
     s.start.click()
-    qtbot.waitUntil(lambda: len(console.stays) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: len(console.stays.stays) == 1, timeout=5000)
     assert "hạn thông báo là 23:00 26/11" in s.message.text()
     assert s.table.item(0, 2).text() == "********1234"
     assert s.table.item(0, 4).text() == "13h30"  # 09:30 → 23:00 Vietnam time
@@ -224,7 +224,7 @@ def test_stay_start_list_and_receipt(qtbot, console, staff_accounts, kiosk, scan
     s.receipt.setText("VNeID-2026-000123")
     s.record.click()
     qtbot.waitUntil(lambda: "Đã ghi số tiếp nhận" in s.message.text(), timeout=5000)
-    qtbot.waitUntil(lambda: console.stays == [], timeout=5000)
+    qtbot.waitUntil(lambda: console.stays.stays == [], timeout=5000)
 
 
 def test_stay_alarm_one_hour_before_the_deadline(qtbot, console, staff_accounts, kiosk, scanner, clock):
@@ -233,15 +233,15 @@ def test_stay_alarm_one_hour_before_the_deadline(qtbot, console, staff_accounts,
     sign_in(qtbot, console, admin.id, "385172")
     qtbot.waitUntil(lambda: console.current == "queue", timeout=5000)
     console.show_page("stays")
-    console.stays_page.queue_number.setText("1")
-    console.stays_page.reason.setText("Theo dõi")
-    console.stays_page.start.click()
-    qtbot.waitUntil(lambda: len(console.stays) == 1, timeout=5000)
+    console.stays.queue_number.setText("1")
+    console.stays.reason.setText("Theo dõi")
+    console.stays.start.click()
+    qtbot.waitUntil(lambda: len(console.stays.stays) == 1, timeout=5000)
     clock.advance(hours=12, minutes=45)  # 22:15, deadline 23:00
-    console.refresh_stays()
-    qtbot.waitUntil(lambda: "trong vòng một giờ" in console.stays_page.alarm.text(), timeout=5000)
+    console.stays.refresh()
+    qtbot.waitUntil(lambda: "trong vòng một giờ" in console.stays.alarm.text(), timeout=5000)
     console.show_page("queue")
-    console._periodic()  # the 20 s refresh: the Stays tab shows the alarm from any page
+    console.periodic()  # the 20 s refresh: the Stays tab shows the alarm from any page
     qtbot.waitUntil(lambda: console.tabs["stays"].text() == "Lưu trú (1!)", timeout=5000)
 
 
@@ -271,14 +271,14 @@ def test_admin_adds_disables_and_resets(qtbot, console, staff_accounts, seeded):
     sign_in(qtbot, console, admin.id, "385172")
     qtbot.waitUntil(lambda: console.current == "queue", timeout=5000)
     console.show_page("staff")
-    qtbot.waitUntil(lambda: len(console.staff_rows) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: len(console.staff.staff_rows) == 2, timeout=5000)
     a = console.staff
     a.name.setText("Đỗ Thị Hằng")
     a.id_number.setText("040199000333")
     a.pin.setText("7391")
     a.add.click()
-    qtbot.waitUntil(lambda: len(console.staff_rows) == 3, timeout=5000)
-    row = next(i for i, s in enumerate(console.staff_rows) if s.id == rec.id)
+    qtbot.waitUntil(lambda: len(console.staff.staff_rows) == 3, timeout=5000)
+    row = next(i for i, s in enumerate(console.staff.staff_rows) if s.id == rec.id)
     a.table.selectRow(row)
     a.disable.click()
     qtbot.waitUntil(lambda: staff.get(seeded.db.conn, rec.id).disabled, timeout=5000)
@@ -286,7 +286,7 @@ def test_admin_adds_disables_and_resets(qtbot, console, staff_accounts, seeded):
     a.pin.setText("5190")
     a.reset.click()
     qtbot.waitUntil(lambda: "Đã cập nhật" in a.message.text(), timeout=5000)
-    row_admin = next(i for i, s in enumerate(console.staff_rows) if s.id == admin.id)
+    row_admin = next(i for i, s in enumerate(console.staff.staff_rows) if s.id == admin.id)
     a.table.selectRow(row_admin)
     a.disable.click()
     qtbot.waitUntil(lambda: "chính mình" in a.message.text(), timeout=5000)
@@ -323,8 +323,8 @@ def test_recheck_button_runs_the_lookup_as_the_signed_in_officer(qtbot, bridge, 
     sign_in(qtbot, c, staff_accounts[1].id, "4826")
     qtbot.waitUntil(lambda: c.current == "queue", timeout=5000)
     c.show_page("status")
-    c.status_page.recheck.click()
-    qtbot.waitUntil(lambda: "Re-checked 2 visit(s)" in c.status_page.message.text(), timeout=5000)
+    c.status.recheck.click()
+    qtbot.waitUntil(lambda: "Re-checked 2 visit(s)" in c.status.message.text(), timeout=5000)
     assert calls == [staff_accounts[1].id]
 
 
@@ -342,17 +342,17 @@ def test_call_next_is_called_aloud_and_changes_are_audited(qtbot, bridge, staff_
     qtbot.waitUntil(lambda: c.login.staff.count() == 2, timeout=5000)
     admin = staff_accounts[0]
     sign_in(qtbot, c, admin.id, "385172")
-    qtbot.waitUntil(lambda: len(c.rows) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: len(c.queue.rows) == 1, timeout=5000)
     c.queue.call_next.click()
     qtbot.waitUntil(lambda: spoken == ["Mời số 1 vào phòng khám"], timeout=5000)
     c.queue.table.selectRow(0)
     c.queue.correct.click()
     c.queue.edit_value.setText("Trần Thị Lan Anh B")
     c.queue.edit_apply.click()
-    qtbot.waitUntil(lambda: c.rows[0].full_name.endswith(" B"), timeout=5000)
+    qtbot.waitUntil(lambda: c.queue.rows[0].full_name.endswith(" B"), timeout=5000)
     c.queue.table.selectRow(0)
     c.show_page("stays")
-    assert c.stays_page.queue_number.text() == "1"  # the stay starts from the selected visit
+    assert c.stays.queue_number.text() == "1"  # the stay starts from the selected visit
     c.show_page("day")
     c.day.export.click()
     qtbot.waitUntil(lambda: bool(c.day.message.text()), timeout=5000)
@@ -368,7 +368,7 @@ def test_identity_mismatch_is_marked_in_the_queue(qtbot, console, staff_accounts
     _checkin(qtbot, kiosk, scanner, demo.EXPIRED_CCCD)
     _checkin(qtbot, kiosk, scanner, demo.ELIGIBLE_CCCD.replace("Trần Thị Lan Anh", "Phạm Văn Khoa"))
     sign_in(qtbot, console, admin.id, "385172")
-    qtbot.waitUntil(lambda: len(console.rows) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: len(console.queue.rows) == 2, timeout=5000)
     names = {console.queue.table.item(i, 2).text(): console.queue.table.item(i, 2).toolTip() for i in range(2)}
     assert names["⚠ Trần Thị Lan Anh"].startswith("Quét lại với họ tên hoặc ngày sinh khác")
     (other,) = [n for n in names if "Trần Thị Lan Anh" not in n]

@@ -103,7 +103,7 @@ def test_console_screens_fit(qtbot, bridge, scanner, staff_accounts, tmp_path, w
     _settle(qtbot, c)
     found += problems(c, c.metrics.touch, f"{width}x{height} {lang} login")
     sign_in(qtbot, c, staff_accounts[0].id, "385172")
-    qtbot.waitUntil(lambda: c.current == "queue" and len(c.rows) == 3, timeout=5000)
+    qtbot.waitUntil(lambda: c.current == "queue" and len(c.queue.rows) == 3, timeout=5000)
     c.queue.table.selectRow(0)
     c.queue.correct.click()
     c.set_language(lang)

@@ -10,14 +10,14 @@ from drivers.scan import DeviceStatus  # noqa: E402
 
 def test_problem_line_priorities(qtbot, console):
     c = console
-    c.on_status(DeviceStatus("scanner", False, SWITCH_TO_SERIAL))
-    assert "serial (USB COM)" in c.status_page.problem.text() or "USB COM" in c.status_page.problem.text()
-    c._problem_sync = {"needs_manual": 3}
-    c._render_problem()
-    assert "3" in c.status_page.problem.text()
-    c._problem_sync = {"token_refused": "device_revoked", "needs_manual": 3}
-    c._render_problem()
-    assert c.status_page.problem.text() and "3" not in c.status_page.problem.text()
-    c._problem_sync = {}
-    c.on_status(DeviceStatus("scanner", True, "ttyACM0"))
-    assert c.status_page.problem.text() == ""
+    c.status.on_status(DeviceStatus("scanner", False, SWITCH_TO_SERIAL))
+    assert "serial (USB COM)" in c.status.problem.text() or "USB COM" in c.status.problem.text()
+    c.status._sync = {"needs_manual": 3}
+    c.status._render_problem()
+    assert "3" in c.status.problem.text()
+    c.status._sync = {"token_refused": "device_revoked", "needs_manual": 3}
+    c.status._render_problem()
+    assert c.status.problem.text() and "3" not in c.status.problem.text()
+    c.status._sync = {}
+    c.status.on_status(DeviceStatus("scanner", True, "ttyACM0"))
+    assert c.status.problem.text() == ""

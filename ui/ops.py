@@ -1,0 +1,53 @@
+"""The one way a screen asks the store something or changes it: `Op(fn).success(cb).failure(cb).run(bridge)`.
+
+`fn` is one service call (kiosk.services.*) or one read (kiosk.store.views);
+it runs on the bridge's desk thread with that thread's own database
+connection, so no query or printer ever blocks the GUI thread. The callbacks
+run back on the GUI thread. A failure nobody handles is logged, once, by
+class name only (a refusal's message may carry what a person typed).
+
+Ops are fire-and-forget: the screen renders whatever answer arrives, and a
+callback that finds its page no longer wants it (the console locked) just
+returns. Modelled on the shape of Anki's CollectionOp/QueryOp.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Callable, Generic, TypeVar
+
+from kiosk.logs import event
+
+if TYPE_CHECKING:  # ui.app imports PySide6's threads; an Op only needs its submit()
+    from kiosk.store import Database
+    from ui.app import CheckinBridge
+
+log = logging.getLogger(__name__)
+R = TypeVar("R")
+
+
+class Op(Generic[R]):
+    def __init__(self, fn: Callable[[Database], R]):
+        self._fn = fn
+        self._success: Callable[[R], None] | None = None
+        self._failure: Callable[[Exception], None] | None = None
+
+    def success(self, cb: Callable[[R], None]) -> Op[R]:
+        self._success = cb
+        return self
+
+    def failure(self, cb: Callable[[Exception], None]) -> Op[R]:
+        self._failure = cb
+        return self
+
+    def run(self, bridge: CheckinBridge) -> None:
+        bridge.submit(self._fn, self._done)
+
+    def _done(self, result: R, error: Exception | None) -> None:
+        if error is None:
+            if self._success is not None:
+                self._success(result)
+        elif self._failure is not None:
+            self._failure(error)
+        else:
+            event(log, "op_failed_unhandled", logging.WARNING, error=type(error).__name__)
