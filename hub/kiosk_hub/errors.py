@@ -1,4 +1,4 @@
-"""The CLI's failure kinds (docs/cli.md exit codes)."""
+"""The hub's failure kinds (docs/cli.md exit codes), below everything that raises or classifies them."""
 
 
 class UsageError(Exception):
@@ -7,3 +7,7 @@ class UsageError(Exception):
 
 class Unavailable(Exception):
     """The database or another service the command needs is unavailable: exit 3."""
+
+
+class ServiceError(ValueError):
+    """Bad input to an operation of registry.services (exit 2 on the CLI, a form error on the dashboard)."""

@@ -8,8 +8,16 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-import sys
+import ssl
 from pathlib import Path
+
+from django.core.management import call_command
+from django.db import connections
+from gunicorn.app.base import BaseApplication
+
+from kiosk_hub.boot import setup
+from kiosk_hub.errors import Unavailable, UsageError
+from kiosk_hub.ingest.gateway import AccountError, load_account
 
 
 def _bind(spec: str) -> tuple[str, int]:
@@ -20,8 +28,6 @@ def _bind(spec: str) -> tuple[str, int]:
 
 
 def run(args) -> int:
-    from kiosk_hub.cli import _setup
-    from kiosk_hub.errors import Unavailable, UsageError
     try:
         host, port = _bind(args.bind)
     except ValueError as e:
@@ -38,16 +44,13 @@ def run(args) -> int:
         raise UsageError("--workers and --threads must be at least 1")
     if args.gateway_account:
         os.environ["KIOSK_HUB_GATEWAY_ACCOUNT"] = str(Path(args.gateway_account).resolve())
-    _setup()
+    setup()
     if args.gateway_account:
-        from kiosk_hub.ingest.gateway import AccountError, load_account
         try:
             load_account(args.gateway_account)
         except AccountError as e:
             raise UsageError(str(e)) from None
-    from django.db import connections
     if not args.no_migrate:
-        from django.core.management import call_command
         call_command("migrate", verbosity=0, interactive=False)
     connections.close_all()  # nothing of the master's database connections crosses the fork
 
@@ -66,8 +69,6 @@ def run(args) -> int:
     bound_port = sock.getsockname()[1]
     scheme = "https" if args.tls_cert else "http"
     shown = f"[{host}]" if family == socket.AF_INET6 else host
-
-    from gunicorn.app.base import BaseApplication
 
     options = {
         "bind": [f"fd://{sock.fileno()}"],
@@ -89,20 +90,26 @@ def run(args) -> int:
         "forwarded_allow_ips": os.environ.get("KIOSK_HUB_FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
     }
     if args.tls_cert:
-        import ssl
         options.update({"certfile": args.tls_cert, "keyfile": args.tls_key})
         if args.client_ca:
             options.update({"ca_certs": args.client_ca, "cert_reqs": ssl.CERT_REQUIRED})
 
-    class App(BaseApplication):
-        def load_config(self):
-            for k, v in options.items():
-                self.cfg.set(k, v)
-
-        def load(self):
-            from kiosk_hub.wsgi import application
-            return application
-
     print(f"hub listening on {scheme}://{shown}:{bound_port}", flush=True)
-    App().run()
+    _Gunicorn(options).run()
     return 0
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for k, v in self.options.items():
+            self.cfg.set(k, v)
+
+    def load(self):
+        # Imported here, in each worker after the fork (preload_app is off): importing kiosk_hub.wsgi sets
+        # Django up, and nothing of it is to cross the fork.
+        from kiosk_hub.wsgi import application
+        return application

@@ -3,6 +3,7 @@ retention and erasure."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import stat
@@ -178,3 +179,36 @@ def test_purge_and_person_erase(live_hub):
                 hub.query("SELECT payload FROM ingest_visit ORDER BY id")]
     assert all("patient" not in p for p in payloads)
     assert hub.cli("purge", "--days", "0").returncode == 2
+
+
+@pytest.mark.parametrize("command, option, value", [
+    (("serve",), "--workers", "١٢"),              # Arabic-Indic digits: int() reads 12
+    (("serve",), "--threads", "８"),              # full-width
+    (("serve",), "--timeout", "3_0"),             # int() reads 30
+    (("purge", "--dry-run"), "--days", "٣٠"),
+    (("push", "run"), "--threads", "۴"),          # Extended Arabic-Indic
+    (("push", "run"), "--interval", "٠.٥"),       # float() reads 0.5
+    (("push", "run"), "--interval", "nan"),
+    (("push", "run"), "--interval", "1e3"),
+])
+def test_numeric_options_take_ascii_digits_only(tmp_path, command, option, value):
+    """Every numeric option of kiosk-hub refuses what int()/float() would read as a number but an operator
+    would not: exit 2 before anything runs (no database touched), naming the option and the value."""
+    env = {**os.environ, "KIOSK_HUB_DATA_DIR": str(tmp_path / "d")}
+    r = run_cli(env, *command, option, value)
+    assert r.returncode == 2, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert f"error: argument {option}: expected" in last and "in ASCII digits" in last and repr(value) in last, last
+    assert "Traceback" not in r.stderr and not (tmp_path / "d").exists()
+
+
+def test_ascii_argument_types():
+    from kiosk_hub.argtypes import ascii_float, ascii_int
+    assert [ascii_int(s) for s in ("0", "12", "-3", "+7", "007")] == [0, 12, -3, 7, 7]
+    assert [ascii_float(s) for s in ("0.5", "2", "-1.25", ".5", "3.")] == [0.5, 2.0, -1.25, 0.5, 3.0]
+    for bad in ("١٢", "１２", "1_0", " 12", "12 ", "", "+", "0x10", "1.5"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            ascii_int(bad)
+    for bad in ("٠.٥", "nan", "inf", "1e3", "1_0.5", "", ".", "1.2.3", " 1"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            ascii_float(bad)

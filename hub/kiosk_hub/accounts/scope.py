@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
 from kiosk_hub.accounts.models import DISTRICT_VIEWER, PROVINCE_ADMIN, STATION, Profile
+from kiosk_hub.registry.models import Facility
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,6 @@ class Scope:
         return self.role == PROVINCE_ADMIN
 
     def facilities(self) -> QuerySet:
-        from kiosk_hub.registry.models import Facility
-
         return self.filter(Facility.objects.all(), "code", "district_code")
 
     def filter(self, qs: QuerySet, facility_field: str = "facility_id",

@@ -25,13 +25,13 @@ def po_path(lang: str) -> Path:
 
 
 def compile_po(po: Path, mo: Path) -> None:
-    import polib
+    import polib   # deferred: polib is in the test extra only (the catalogue check), not a runtime dependency
 
     polib.pofile(str(po)).save_as_mofile(str(mo))
 
 
 def untranslated(lang: str) -> list[str]:
-    import polib
+    import polib   # deferred: the test extra only, as in compile_po
 
     cat = polib.pofile(str(po_path(lang)))
     return [e.msgid for e in cat if not e.obsolete and (not e.translated() or "fuzzy" in e.flags)]

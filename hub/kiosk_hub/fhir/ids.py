@@ -15,12 +15,13 @@ import hashlib
 import hmac
 import re
 
+from django.conf import settings
+
 _KEY: list[bytes] = []
 
 
 def _key() -> bytes:
     if not _KEY:
-        from django.conf import settings
         _KEY.append(hmac.new(settings.SECRET_KEY.encode(), b"kiosk-hub fhir resource ids v1", hashlib.sha256).digest())
     return _KEY[0]
 

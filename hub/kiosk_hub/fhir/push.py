@@ -1,9 +1,10 @@
 """Push check-ins to the stations' HIS: one FHIR `transaction` Bundle of PUTs per Encounter state, through a
 per-endpoint queue in the database (docs/fhir.md, "Push").
 
-- Ingest calls `enqueue` with the visits and queue changes (contract 1.2.0 `visit_update`) it just stored, in
-  the transaction that stores them: a row per endpoint whose client serves the
-  visit's facility. Nothing is queued for another facility's HIS, nor for a revoked client.
+- Ingest announces the visits and queue changes (contract 1.2.0 `visit_update`) it just stored, in the
+  transaction that stores them (ingest.signals.visits_stored; FhirConfig.ready connects it to `enqueue`): a
+  row per endpoint whose client serves the visit's facility. Nothing is queued for another facility's HIS,
+  nor for a revoked client.
 - The pusher (`kiosk-hub push run`, one process: a lock file in the data directory) sends each endpoint's
   queue in id order, one bundle per row, and deletes a row only once the HIS answered 2xx. A failure leaves
   the row at the head with exponential backoff (capped, jittered); endpoints are worked by separate threads,
@@ -29,7 +30,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.db import close_old_connections, connection, transaction
+from django.db.models import Count, Min, Q
 from django.utils import timezone
+
+from kiosk_hub.ingest.models import VisitChange
 
 from . import builders, facts, links
 from .builders.common import coverage_id, instant, patient_id
@@ -129,6 +133,11 @@ def enqueue(visit_ids: list[int], change_ids: list[int] = ()) -> None:
                   "ORDER BY q.visit_id, q.seq, q.endpoint_id", [now, now, *args])
 
 
+def on_visits_stored(sender, *, visit_ids: list[int], change_ids: list[int], **_) -> None:
+    """The receiver of ingest.signals.visits_stored (connected in FhirConfig.ready)."""
+    enqueue(visit_ids, change_ids)
+
+
 def enqueue_for_visits(visit_ids: list[int]) -> None:
     enqueue(visit_ids, [])
 
@@ -148,7 +157,6 @@ def facts_of(visit, change=None) -> facts.VisitFacts:
     after `change`: every bundle shows the state of its own change, never a later one."""
     queue = None
     if change is not None:
-        from kiosk_hub.ingest.models import VisitChange
         flags: dict[str, bool] = {}
         for got in VisitChange.objects.filter(visit_id=visit.pk, seq__lte=change.seq, late=False).values_list(
                 "identity_flags", flat=True):
@@ -205,7 +213,7 @@ class Outcome:
 
 
 def _send(session, ep: PushEndpoint, body: dict) -> Outcome:
-    import requests
+    import requests   # deferred, as in session()
     headers = {"Content-Type": "application/fhir+json; charset=utf-8", "Accept": "application/fhir+json"}
     if ep.token:
         headers["Authorization"] = f"Bearer {ep.token}"
@@ -232,6 +240,8 @@ def _send(session, ep: PushEndpoint, body: dict) -> Outcome:
 def session():
     """An HTTP session for one endpoint. The proxy and CA settings of the environment are read once here, not
     on every request (requests does that per request when trust_env is on: a tenth of a push's cost)."""
+    # Deferred: every hub process imports this module (FhirConfig.ready), and importing requests costs about
+    # 75 ms, which each `kiosk-hub` command would pay; only the pusher sends.
     import requests
     s = requests.Session()
     s.trust_env = False
@@ -402,7 +412,6 @@ def single_pusher(data_dir: Path):
 
 def status() -> list[dict]:
     """Per endpoint: what the dashboard and `kiosk-hub his list` show (no personal data)."""
-    from django.db.models import Count, Min, Q
     now = timezone.now()
     rows = []
     for ep in (PushEndpoint.objects.select_related("client")

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.http import http_date
 
 from kiosk_hub.ingest.models import Visit
 from kiosk_hub.registry.models import Facility
@@ -126,7 +127,6 @@ def _etag(f) -> str:
 
 
 def _http_date(f) -> str:
-    from django.utils.http import http_date
     return http_date(f.updated_at.timestamp())
 
 

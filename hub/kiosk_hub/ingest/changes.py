@@ -19,7 +19,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Max
 
-from . import writes
+from . import bulk
 from .models import Visit, VisitChange
 
 
@@ -34,7 +34,7 @@ def _flags(*sources: Any) -> dict[str, bool] | None:
 
 def write(device, rows: list[tuple[int, str, dict[str, Any]]], now: datetime) -> list[tuple[int, int]]:
     """Store the updates (item index, idempotency key, validated fields) and apply the newest to each visit.
-    Returns (item index, VisitChange id) pairs, as writes._insert does."""
+    Returns (item index, VisitChange id) pairs, as bulk.insert does."""
     record_ids = sorted({f["record_id"] for _, _, f in rows})
     visits = {r: (pk, seq, flags) for pk, r, seq, flags in Visit.objects.filter(
         device=device, record_id__in=record_ids).order_by("id").values_list("pk", "record_id", "state_seq",
@@ -56,9 +56,9 @@ def write(device, rows: list[tuple[int, str, dict[str, Any]]], now: datetime) ->
         if f.get("identity_flags"):
             raised[r] = _flags(raised.get(r), f["identity_flags"])
         values.append((device.pk, device.facility_id, r, visits[r][0] if r in visits else None, key, f["seq"],
-                       f["state"], writes._json(f["services"]), ops.adapt_datetimefield_value(f["changed_at"]),
-                       stamp, late, writes._json(f.get("identity_flags")) if f.get("identity_flags") else None))
-    created = writes._insert("ingest_visitchange", values, (
+                       f["state"], bulk.as_json(f["services"]), ops.adapt_datetimefield_value(f["changed_at"]),
+                       stamp, late, bulk.as_json(f.get("identity_flags")) if f.get("identity_flags") else None))
+    created = bulk.insert("ingest_visitchange", values, (
         "device_id", "facility_id", "record_id", "visit_id", "idempotency_key", "seq", "state", "services",
         "changed_at", "received_at", "late", "identity_flags"), [i for i, _, _ in rows])
     _apply_many([(visits[r][0], f) for r, f in newest.items() if r in visits], now)
@@ -75,7 +75,7 @@ def _apply_many(rows: list[tuple[int, dict[str, Any]]], now: datetime) -> None:
     ops = connection.ops
     pg = connection.vendor == "postgresql"
     one = "(%s::bigint, %s::bigint, %s, %s::jsonb, %s::timestamptz)" if pg else "(%s, %s, %s, %s, %s)"
-    params = [v for pk, f in rows for v in (pk, f["seq"], f["state"], writes._json(f["services"]),
+    params = [v for pk, f in rows for v in (pk, f["seq"], f["state"], bulk.as_json(f["services"]),
                                             ops.adapt_datetimefield_value(f["changed_at"]))]
     # VALUES columns are column1..column5 on both engines (neither needs an alias list).
     with connection.cursor() as c:

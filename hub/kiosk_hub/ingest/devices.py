@@ -2,10 +2,10 @@
 
 Every device request used to look its token up in the database. Now a worker keeps the answer for
 KIOSK_HUB_TOKEN_CACHE_SECONDS (default 5; 0 turns the cache off). Enrolling and revoking
-(registry.services, from the CLI or the dashboard) replace DATA_DIR/registry.changed once committed,
-and a worker that sees that file change drops its whole cache before answering: on one host a
-revocation is effective at the next request. A change the file does not announce (another host without
-a shared DATA_DIR, or the database edited by hand) is effective within the cache's seconds.
+(registry.services, from the CLI or the dashboard) replace DATA_DIR/registry.changed once committed
+(registry.marker), and a worker that sees that file change drops its whole cache before answering: on
+one host a revocation is effective at the next request. A change the file does not announce (another
+host without a shared DATA_DIR, or the database edited by hand) is effective within the cache's seconds.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import os
 import threading
 import time
 
-from django.conf import settings
-
+from kiosk_hub.registry import marker
 from kiosk_hub.registry.models import Device
 
 MAX_ENTRIES = 20000     # a province has ~460 kiosks; unknown tokens are never cached
@@ -35,32 +34,6 @@ def _seconds() -> float:
 CACHE_SECONDS = _seconds()
 
 
-def _marker():
-    return settings.DATA_DIR / "registry.changed"
-
-
-def _generation() -> tuple[int, int]:
-    try:
-        st = os.stat(_marker())
-    except OSError:
-        return (0, 0)
-    return (st.st_ino, st.st_mtime_ns)
-
-
-def changed() -> None:
-    """Announce an enrolment or revocation to every worker on this host (a new file each time, so its
-    inode changes even when two land within the clock's resolution)."""
-    path = _marker()
-    tmp = path.with_name(f".registry.changed.{os.getpid()}.{threading.get_ident()}")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-        os.write(fd, str(time.time_ns()).encode())
-        os.close(fd)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # not our directory: the cache's seconds still bound how long a worker keeps the old answer
-
-
 def clear() -> None:
     with _lock:
         _cache.clear()
@@ -71,7 +44,7 @@ def by_token(token: str) -> Device | None:
     if CACHE_SECONDS <= 0:
         return Device.objects.filter(token_hash=h).select_related("facility").first()
     global _seen
-    gen = _generation()   # read before the database, so a change committed meanwhile is seen next time
+    gen = marker.generation()   # read before the database, so a change committed meanwhile is seen next time
     now = time.monotonic()
     with _lock:
         if gen != _seen:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from django.conf import settings
 
 TOKEN_PATH = "/api/token/take"
 CHECK_PATH = "/api/egw/KQNhanLichSuKCB2024"
@@ -131,7 +132,6 @@ _gateway_lock = threading.Lock()
 def configured() -> Gateway | None:
     """The process's gateway client, from KIOSK_HUB_GATEWAY_ACCOUNT (set by `serve --gateway-account`)."""
     global _gateway
-    from django.conf import settings
     if not settings.HUB_GATEWAY_ACCOUNT:
         return None
     with _gateway_lock:

@@ -19,10 +19,9 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone as djtz
 
-from kiosk_hub.fhir import push as fhir_push
 from kiosk_hub.registry.models import Device
 
-from . import changes, locks, validate
+from . import bulk, changes, locks, signals, validate
 from .models import AuditEntry, Idempotency
 
 Result = tuple[int, dict[str, Any], bool]   # (status, body, replayed)
@@ -121,29 +120,28 @@ def _write(device: Device, items, taken: list[bool]) -> list[Result]:
                                 "detail": f"the hub holds another entry {f['seq']} for this device"}, False)
         new_rows["audit"] = keep
 
-    # Rows go in with hand-built multi-row INSERTs (one statement per table, ids back by RETURNING):
-    # Django's bulk_create spent more time compiling 100 rows than the database spent storing them.
+    # Rows go in with hand-built multi-row INSERTs (ingest.bulk: one statement per table, ids back by RETURNING).
     ops = connection.ops
     stamp = ops.adapt_datetimefield_value(now)
     created: list[tuple[int, int]] = []
     if new_rows["visit"]:
-        created += _insert("ingest_visit", [
+        created += bulk.insert("ingest_visit", [
             (device.pk, device.facility_id, f["record_id"], items[i][1], f["document"],
              ops.adapt_datetimefield_value(f["checked_in_at"]), ops.adapt_datefield_value(f["day"]),
-             f["queue_number"], f["eligibility_code"], _json(items[i][2]), stamp) for i, f in new_rows["visit"]],
+             f["queue_number"], f["eligibility_code"], bulk.as_json(items[i][2]), stamp) for i, f in new_rows["visit"]],
             ("device_id", "facility_id", "record_id", "idempotency_key", "document", "checked_in_at", "day",
              "queue_number", "eligibility_code", "payload", "received_at"), [i for i, _ in new_rows["visit"]])
         _count_use(device.facility_id, [(f["day"], f["document"]) for _, f in new_rows["visit"]])
     if new_rows["stay_notification"]:
-        created += _insert("ingest_staynotification", [
+        created += bulk.insert("ingest_staynotification", [
             (device.pk, device.facility_id, f["record_id"], items[i][1], ops.adapt_datetimefield_value(f["started_at"]),
              ops.adapt_datetimefield_value(f["deadline_at"]), ops.adapt_datetimefield_value(f["created_at"]),
-             "received", _json(items[i][2]), stamp) for i, f in new_rows["stay_notification"]],
+             "received", bulk.as_json(items[i][2]), stamp) for i, f in new_rows["stay_notification"]],
             ("device_id", "facility_id", "record_id", "idempotency_key", "started_at", "deadline_at", "created_at",
              "state", "payload", "received_at"), [i for i, _ in new_rows["stay_notification"]])
     if new_rows["audit"]:
-        created += _insert("ingest_auditentry", [
-            (device.pk, items[i][1], f["seq"], f["entry_hash"], f["prev_hash"], _json(items[i][2]), stamp)
+        created += bulk.insert("ingest_auditentry", [
+            (device.pk, items[i][1], f["seq"], f["entry_hash"], f["prev_hash"], bulk.as_json(items[i][2]), stamp)
             for i, f in new_rows["audit"]],
             ("device_id", "idempotency_key", "seq", "entry_hash", "prev_hash", "payload", "received_at"),
             [i for i, _ in new_rows["audit"]])
@@ -153,15 +151,16 @@ def _write(device: Device, items, taken: list[bool]) -> list[Result]:
         changes.adopt(device, [(f["record_id"], pks[i]) for i, f in new_rows["visit"]], now)
     if new_rows["visit_update"]:
         created += changes.write(device, [(i, items[i][1], f) for i, f in new_rows["visit_update"]], now)
-    fhir_push.enqueue([pk for i, pk in created if items[i][0] == "visit"],          # a push per HIS endpoint
-                      [pk for i, pk in created if items[i][0] == "visit_update"])
+    # In this transaction: the FHIR push queues a push per HIS endpoint (fhir.push.enqueue, connected in FhirConfig.ready).
+    signals.visits_stored.send(sender=Device, visit_ids=[pk for i, pk in created if items[i][0] == "visit"],
+                               change_ids=[pk for i, pk in created if items[i][0] == "visit_update"])
     idem = []
     for i, pk in created:
         kind, key, _ = items[i]
         out[i] = (201, {"id": f"{PREFIX[kind]}{pk}", "kind": kind, "received_at": at}, False)
-        idem.append((device.pk, key, kind, hashes[i], 201, _json(out[i][1]), stamp))
+        idem.append((device.pk, key, kind, hashes[i], 201, bulk.as_json(out[i][1]), stamp))
     if idem:
-        _insert("ingest_idempotency", idem,
+        bulk.insert("ingest_idempotency", idem,
                 ("device_id", "key", "kind", "request_hash", "status", "response", "created_at"), None)
     if replays:
         _bump("replays_answered", replays)
@@ -171,37 +170,6 @@ def _write(device: Device, items, taken: list[bool]) -> list[Result]:
 def _remember(device, item, h, result, now) -> None:
     Idempotency.objects.create(device=device, key=item[1], kind=item[0], request_hash=h, status=result[0],
                                response=result[1], created_at=now)
-
-
-_JSON_COLUMNS = {"payload", "response"}
-_CHUNK = 500   # rows per statement: 500 x 13 parameters stays far below SQLite's 32,766
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value)   # as Django's JSONField writes it
-
-
-def _insert(table: str, rows: list[tuple], cols: tuple[str, ...],
-            item_index: list[int] | None) -> list[tuple[int, int]]:
-    """INSERT rows (already in database form) in as few statements as possible. With item_index, the new
-    ids come back by RETURNING, matched to the items by their idempotency key (unique per device), not by
-    row order, which no database promises for RETURNING."""
-    pg = connection.vendor == "postgresql"
-    one = "(" + ", ".join("%s::jsonb" if pg and c in _JSON_COLUMNS else "%s" for c in cols) + ")"
-    out: list[tuple[int, int]] = []
-    with connection.cursor() as c:
-        for start in range(0, len(rows), _CHUNK):
-            chunk = rows[start:start + _CHUNK]
-            sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES {', '.join([one] * len(chunk))}"
-            params = [v for row in chunk for v in row]
-            if item_index is None:
-                c.execute(sql, params)
-                continue
-            c.execute(sql + " RETURNING id, idempotency_key", params)
-            ids = dict((k, pk) for pk, k in c.fetchall())
-            key_col = cols.index("idempotency_key")
-            out += [(i, ids[row[key_col]]) for i, row in zip(item_index[start:start + _CHUNK], chunk)]
-    return out
 
 
 def _count_use(facility_code: str, days_docs: list[tuple[Any, str | None]]) -> None:

@@ -14,17 +14,15 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from . import actions
+from kiosk_hub.errors import ServiceError   # also services.ServiceError, as the dashboard catches it
+
+from . import actions, marker
 from .models import Device, Facility
 
 FACILITY_COLUMNS = ("code", "name", "district_code", "district_name", "province_code", "province_name")
 _CODE = re.compile(r"[0-9]{5}", re.ASCII)
 _AREA = re.compile(r"[0-9]{1,5}", re.ASCII)
 _NAME = re.compile(r"[^\x00-\x1f\x7f]{1,120}")
-
-
-class ServiceError(ValueError):
-    """Bad input to an operation (exit 2 on the CLI, a form error on the dashboard)."""
 
 
 def token_hash(token: str) -> str:
@@ -53,7 +51,7 @@ def enrol(facility_code: str, name: str, *, actor: str = "cli") -> tuple[Device,
             dev.revoked_at, dev.revoke_reason, dev.wipe_ordered = None, "", False
             dev.save()
         actions.record(actor, "device_enrol", name, facility=fac.code, re_enrolled=re_enrolled)
-        transaction.on_commit(_announce)
+        transaction.on_commit(marker.announce)   # workers cache token -> device (ingest.devices)
     return dev, token
 
 
@@ -68,15 +66,9 @@ def revoke(name: str, reason: str = "", wipe: bool = False, *, actor: str = "cli
         dev.revoked_at, dev.revoke_reason, dev.wipe_ordered = timezone.now(), reason, bool(wipe)
         dev.save(update_fields=["revoked_at", "revoke_reason", "wipe_ordered"])
         actions.record(actor, "device_revoke", dev.name, reason=reason, wipe=bool(wipe))
-        transaction.on_commit(_announce)
+        transaction.on_commit(marker.announce)   # workers cache token -> device (ingest.devices)
     return {"name": dev.name, "facility": dev.facility_id, "revoked_at": dev.revoked_at.isoformat(),
             "reason": reason, "wipe_ordered": bool(wipe)}
-
-
-def _announce() -> None:
-    """Workers cache token -> device for seconds (ingest.devices): tell them, once committed."""
-    from kiosk_hub.ingest import devices
-    devices.changed()
 
 
 def import_facilities(source: str | Path | io.TextIOBase, *, actor: str = "cli") -> dict[str, Any]:

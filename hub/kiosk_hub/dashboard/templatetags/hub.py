@@ -1,5 +1,7 @@
 from django import template
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kiosk_hub.dashboard.masking import mask_id
 
@@ -36,9 +38,6 @@ def part_label(part):
 @register.filter
 def ago(value, now=None):
     """'5 min ago' / '3 h ago' / '2 days ago', short enough for a table cell, in the page's language."""
-    from django.utils import timezone
-    from django.utils.translation import ngettext
-
     if not value:
         return ""
     now = now or timezone.now()
@@ -60,9 +59,6 @@ def ago(value, now=None):
 @register.filter
 def until(value, now=None):
     """'in 25 min' / 'in 3 h' / '90 min late' for deadlines."""
-    from django.utils import timezone
-    from django.utils.translation import ngettext
-
     if not value:
         return ""
     now = now or timezone.now()

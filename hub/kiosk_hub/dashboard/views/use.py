@@ -228,6 +228,7 @@ def use_csv(request):
 
 @role_required()
 def use_xlsx(request):
+    # Deferred: openpyxl takes about 0.2 s to import, which every worker would pay at start for one export.
     from openpyxl import Workbook
 
     q = Query(request)
