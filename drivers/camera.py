@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from datetime import datetime, timezone
@@ -29,7 +30,9 @@ from typing import Callable
 
 import numpy as np
 
+from drivers.protocols import Probe
 from drivers.scan import DeviceStatus, ScanCallback, StatusCallback
+from drivers.timeouts import call_with_timeout
 from kiosk.domain import ScanEvent
 from kiosk.logs import event
 
@@ -138,6 +141,37 @@ class CameraSource:
         for t in self._threads:
             t.join(timeout=3)
         self._threads = []
+
+    def probe(self, timeout: float = 5.0) -> Probe:
+        """The device this source reads (`camera.device`, else /dev/video<index>): there, openable, a frame?"""
+        node = self.device if isinstance(self.device, str) else f"/dev/video{self.device}"
+        details: dict[str, str | int | bool | list[str]] = {"device": node}
+        if self.is_file:
+            return Probe("camera", True, True, "video_file", simulated=True, details=details)
+        if not os.path.exists(node):
+            return Probe("camera", False, False, "missing", details=details)
+        details["node"] = os.path.realpath(node)
+        if not os.access(node, os.R_OK | os.W_OK):
+            return Probe("camera", True, False, "permission", details=details)
+        try:
+            import cv2  # noqa: F401  optional (the `camera` extra): the capture below needs it
+        except ImportError:
+            return Probe("camera", True, False, "not_installed", details=details)
+
+        def grab() -> bool:
+            cap = self._open()
+            try:
+                return bool(cap.isOpened() and cap.read()[0])
+            finally:
+                cap.release()
+        try:
+            framed = call_with_timeout(grab, timeout)
+        except Exception as e:  # cv2.error, TimeoutError: either way no frame
+            details["error"] = type(e).__name__
+            framed = False
+        if not framed:
+            return Probe("camera", True, False, "no_frame", details=details)
+        return Probe("camera", True, True, details=details)
 
     def preview(self) -> np.ndarray | None:
         """The newest frame, BGR, `preview_width` wide (a copy the caller may keep), or None."""

@@ -21,6 +21,7 @@ sequences; :class:`HidScanner` feeds it from the device on its own thread.
 
 from __future__ import annotations
 
+import glob
 import logging
 import re
 import select
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
+from drivers.protocols import Probe
 from drivers.scan import DeviceStatus, ScanCallback, StatusCallback, ThreadedSource
 from kiosk.domain import ScanEvent
 from kiosk.logs import event
@@ -193,6 +195,7 @@ class HidScanner(ThreadedSource):
         if not name and not vid_pid and open_device is None:
             raise ValueError("HID scanner: configure scanner.hid_name or scanner.hid_vid_pid")
         self.name = name or vid_pid or "hid scanner"
+        self.hid_name, self.vid_pid = name, vid_pid
         self.frame_timeout = frame_timeout
         self.reopen_interval = reopen_interval
         self.grab = grab
@@ -200,6 +203,26 @@ class HidScanner(ThreadedSource):
         super().__init__()
         self.refused = 0
         self._warned = False
+
+    def probe(self, input_dir: str = "/dev/input") -> Probe:
+        """Is a matching input device there and readable by this user? Found, it is usable but in keyboard mode
+        (problem "keyboard_mode"): it cannot carry Vietnamese, so the doctor says to switch it to serial."""
+        details: dict[str, str | int | bool | list[str]] = {"name": self.hid_name, "vid_pid": self.vid_pid}
+        try:
+            import evdev  # optional (the `hid` extra): only stations with a keyboard-wedge scanner install it
+        except ImportError:
+            return Probe("scanner", False, False, "not_installed", details=details)
+        nodes = glob.glob(f"{input_dir}/event*")
+        readable = evdev.list_devices(input_dir)
+        dev = find_device(self.hid_name, self.vid_pid, list_devices=lambda: readable)
+        if dev is not None:
+            details["device"], details["device_name"] = str(dev.path), str(dev.name)
+            dev.close()
+            return Probe("scanner", True, True, "keyboard_mode", details=details)
+        if len(readable) < len(nodes):  # input devices this user may not open: the input group is missing
+            details["unreadable_inputs"] = len(nodes) - len(readable)
+            return Probe("scanner", False, False, "permission", details=details)
+        return Probe("scanner", False, False, "not_found", details=details)
 
     def _run(self, on_scan: ScanCallback, on_status: StatusCallback) -> None:
         connected: bool | None = None

@@ -1,36 +1,17 @@
-"""The scan-source seam: how a driver hands scans and device status to the core.
+"""The scan-source seam's shared base: `ThreadedSource`, a source that reads its device on one thread.
 
-A source runs its own thread and calls `on_scan(ScanEvent)` for every code
-read and `on_status(DeviceStatus)` when its device comes or goes. Callbacks
-run on the driver's thread: receivers (the UI bridge, the CLI) hand them on
-to their own threads and never block the driver for long.
+The types of the seam (ScanSource, DeviceStatus, the callbacks) are declared
+in drivers.protocols and re-exported here, where drivers and the UI have long
+imported them from.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Protocol
+import threading
 
-from kiosk.domain import ScanEvent
+from drivers.protocols import DeviceStatus, ScanCallback, ScanSource, StatusCallback
 
-
-@dataclass(frozen=True)
-class DeviceStatus:
-    device: str  # "scanner" | "camera" | "reader" | "printer"
-    connected: bool
-    detail: str = ""  # for technicians: port, error; never personal data
-
-
-ScanCallback = Callable[[ScanEvent], None]
-StatusCallback = Callable[[DeviceStatus], None]
-
-
-class ScanSource(Protocol):
-    name: str
-
-    def start(self, on_scan: ScanCallback, on_status: StatusCallback | None = None) -> None: ...
-
-    def stop(self) -> None: ...
+__all__ = ["DeviceStatus", "ScanCallback", "ScanSource", "StatusCallback", "ThreadedSource"]
 
 
 class ThreadedSource:
@@ -42,12 +23,10 @@ class ThreadedSource:
     name: str = "source"
 
     def __init__(self) -> None:
-        import threading
         self._stop = threading.Event()
-        self._thread: "threading.Thread | None" = None
+        self._thread: threading.Thread | None = None
 
     def start(self, on_scan: ScanCallback, on_status: StatusCallback | None = None) -> None:
-        import threading
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, args=(on_scan, on_status or (lambda s: None)),
                                         name=f"scan-{self.name}", daemon=True)

@@ -20,10 +20,15 @@ False)` once, discards the half-read scan, and reopens the path every
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import time
 from datetime import datetime, timezone
 
+import serial  # pyserial
+
+from drivers.protocols import Probe
 from drivers.scan import DeviceStatus, ScanCallback, StatusCallback, ThreadedSource
 from kiosk.domain import ScanEvent
 from kiosk.logs import event
@@ -135,9 +140,23 @@ class SerialScanner(ThreadedSource):
         super().__init__()
         self._port_obj = None
 
-    def _run(self, on_scan: ScanCallback, on_status: StatusCallback) -> None:
-        import serial  # pyserial
+    def probe(self) -> Probe:
+        """Is the port there, and does it open for this user? (Not exclusively: the running kiosk may hold it.)"""
+        details: dict[str, str | int | bool | list[str]] = {"port": self.port}
+        if not os.path.exists(self.port):
+            return Probe("scanner", False, False, "port_missing", details=details)
+        details["device"] = os.path.realpath(self.port)
+        try:
+            with serial.Serial(self.port, self.baud, timeout=0):
+                pass
+        except (OSError, serial.SerialException) as e:
+            details["error"] = type(e).__name__
+            details["message"] = str(e)[:200]
+            denied = getattr(e, "errno", None) == errno.EACCES or "ermission" in str(e)
+            return Probe("scanner", True, False, "permission" if denied else "busy", details=details)
+        return Probe("scanner", True, True, details=details)
 
+    def _run(self, on_scan: ScanCallback, on_status: StatusCallback) -> None:
         connected: bool | None = None
         while not self._stop.is_set():
             try:

@@ -6,6 +6,7 @@ import queue
 import threading
 from datetime import datetime, timezone
 
+from drivers.protocols import Probe
 from drivers.scan import DeviceStatus, ScanCallback, StatusCallback
 from kiosk.domain import ScanEvent
 
@@ -26,6 +27,9 @@ class SimulatedScanner:
 
         self._thread = threading.Thread(target=run, name=f"scan-{self.name}", daemon=True)
         self._thread.start()
+
+    def probe(self) -> Probe:
+        return Probe("scanner", True, True, "simulated", simulated=True, details={"name": self.name})
 
     def scan(self, payload: bytes | str) -> None:
         self._queue.put(payload.encode("utf-8") if isinstance(payload, str) else payload)

@@ -12,7 +12,10 @@ import queue
 import shutil
 import subprocess
 import threading
+import time
+from typing import Callable
 
+from drivers.protocols import Probe
 from kiosk.logs import event
 
 log = logging.getLogger(__name__)
@@ -26,7 +29,7 @@ def phrase(number: int, room: str = "phòng khám", lang: str = "vi") -> str:
 
 class Voice:
     def __init__(self, voice: str = "vi", room: str = "phòng khám", *, command: str | None = None,
-                 speed: int = 140, runner=subprocess.run):
+                 speed: int = 140, runner: Callable[..., object] = subprocess.run):
         self.voice, self.room, self.speed = voice, room, speed
         self.command = command or shutil.which("espeak-ng")
         self._runner = runner
@@ -38,6 +41,13 @@ class Voice:
     @property
     def available(self) -> bool:
         return self.command is not None
+
+    def probe(self) -> Probe:
+        """espeak-ng is installed (its voice is checked when it speaks: a failure is logged, never in the way)."""
+        details: dict[str, str | int | bool | list[str]] = {"voice": self.voice, "command": self.command or ""}
+        if not self.available:
+            return Probe("voice", False, False, "not_installed", details=details)
+        return Probe("voice", True, True, details=details)
 
     def call(self, number: int) -> bool:
         """Queue the announcement; False (and silence) when the voice is unavailable or backed up."""
@@ -63,7 +73,6 @@ class Voice:
 
     def wait(self, timeout: float = 10) -> None:
         """Tests: wait until everything queued has been spoken (or failed)."""
-        import time
         end = time.monotonic() + timeout
         while self._queue.unfinished_tasks and time.monotonic() < end:
             time.sleep(0.02)

@@ -19,17 +19,24 @@ only). A card taken away during the photo read costs only the photo.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import threading
 import time
 from datetime import date
+from pathlib import Path
 
+from drivers.chip.connection import PcscConnection, list_readers
 from drivers.chip.errors import AccessDenied, CardRemoved, ChipError, NoCard, ReaderUnavailable
 from drivers.chip.reader import ChipReader, Credentials
+from drivers.protocols import Probe
 from drivers.scan import DeviceStatus
+from drivers.timeouts import call_with_timeout
 from kiosk.domain import ScanEvent
 
 log = logging.getLogger(__name__)
+
+PCSCD_SOCKET = Path("/run/pcscd/pcscd.comm")
 
 
 class ChipSource:
@@ -76,8 +83,26 @@ class ChipSource:
             self._on_status(DeviceStatus("reader", connected, detail))
         self._status = (connected, detail)
 
+    def probe(self, timeout: float = 5.0) -> Probe:
+        """pcscd answers, a reader is connected, and one matches `reader.name`; no card is touched."""
+        details: dict[str, str | int | bool | list[str]] = {"configured": self.reader_name}
+        if importlib.util.find_spec("smartcard") is None:  # pyscard is the `chip` extra
+            details["socket"] = PCSCD_SOCKET.exists()
+            return Probe("reader", False, False, "not_installed", details=details)
+        try:
+            names = call_with_timeout(list_readers, timeout)
+        except (ReaderUnavailable, TimeoutError) as e:
+            details["error"] = type(e).__name__
+            details["message"] = str(e)[:200]
+            return Probe("reader", False, False, "pcscd_down", details=details)
+        details["readers"] = names
+        if not names:
+            return Probe("reader", False, False, "no_reader", details=details)
+        if self.reader_name and not any(self.reader_name.lower() in n.lower() for n in names):
+            return Probe("reader", False, False, "no_match", details=details)
+        return Probe("reader", True, True, details=details)
+
     def _run(self) -> None:
-        from drivers.chip.connection import PcscConnection
         card_done = False  # one read per placement
         while not self._stop.is_set():
             try:

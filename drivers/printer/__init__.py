@@ -12,13 +12,15 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
+from drivers.protocols import Probe, Ticket
 from kiosk.errors import UnavailableError
 from kiosk.logs import event
 
 log = logging.getLogger(__name__)
+
+__all__ = ["EscposPrinter", "PrinterError", "SimulatedPrinter", "Ticket", "printer_from_config", "render_ticket"]
 
 FONT_PATHS = (
     "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
@@ -37,18 +39,6 @@ class PrinterError(UnavailableError):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
-
-
-@dataclass(frozen=True)
-class Ticket:
-    """What goes on paper: no name and no ID number — a ticket is left on chairs and floors."""
-
-    facility: str
-    queue_number: int
-    service: str
-    issued_at: str  # already formatted local time, e.g. "26/11/2026 08:05"
-    heading: str = "Số thứ tự"
-    footer: str = ""
 
 
 def _font(paths: tuple[str, ...], size: int):
@@ -124,6 +114,11 @@ class SimulatedPrinter:
             return False, "offline"
         return True, "paper_out" if self.paper_out else "ok"
 
+    def probe(self) -> Probe:
+        ok, state = self.status()
+        return Probe("printer", ok, ok and state != "paper_out", "" if state == "ok" else state, simulated=True,
+                     details={"out_dir": str(self.out_dir)})
+
     def print_ticket(self, ticket: Ticket) -> Path:
         with self._lock:
             if not self.connected:
@@ -177,6 +172,20 @@ class EscposPrinter:
                 return True, "unknown"
             finally:
                 _close(p)
+
+    def probe(self) -> Probe:
+        """Opens the printer and asks for its paper state, as the kiosk does before each ticket."""
+        details: dict[str, str | int | bool | list[str]] = {"kind": self.kind}
+        if self.kind == "usb":
+            details["usb_id"] = f"{self.usb_ids[0]:04x}:{self.usb_ids[1]:04x}"
+        else:
+            details["port"] = self.port
+        present, state = self.status()
+        if not present:
+            return Probe("printer", False, False, "offline", details=details)
+        details["paper"] = state
+        return Probe("printer", True, state != "paper_out", "" if state in ("ok", "unknown") else state,
+                     details=details)
 
     def print_ticket(self, ticket: Ticket) -> None:
         img = render_ticket(ticket, self.width_px)

@@ -1,0 +1,103 @@
+"""The device seams, declared once: what the core, the UI and the doctor may expect of any driver.
+
+- `ScanSource`: runs its own thread and calls `on_scan(ScanEvent)` for every
+  code read and `on_status(DeviceStatus)` when its device comes or goes.
+  Callbacks run on the driver's thread: receivers (the UI bridge, the CLI)
+  hand them on to their own threads and never block the driver for long.
+- `ChipSource`: a scan source for the PC/SC reader that is told whose card to
+  expect (from a QR, or a CAN typed at the desk) before it reads a placed card.
+- `Printer`: prints a `Ticket` (raises drivers.printer.PrinterError).
+- `Voice`: calls a queue number aloud, never in the way when it cannot.
+
+Every driver (and every simulator standing in for one) also has `probe()`:
+what `kiosk doctor` asks — is the device there, can this user open it —
+answered as a small `Probe` without starting the driver or reading a card.
+Probes never raise and never block for long (a hung pcscd or camera is a
+finding, not a stuck doctor).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable, Protocol, Union
+
+from kiosk.domain import ScanEvent
+
+
+@dataclass(frozen=True)
+class DeviceStatus:
+    device: str  # "scanner" | "camera" | "reader" | "printer"
+    connected: bool
+    detail: str = ""  # for technicians: port, error; never personal data
+
+
+ScanCallback = Callable[[ScanEvent], None]
+StatusCallback = Callable[[DeviceStatus], None]
+
+ProbeDetail = Union[str, int, bool, list[str]]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What a driver's `probe()` found. `problem` is a stable key the doctor words (empty when all is well).
+
+    `present`: the device (or its service) is there; `usable`: this process could open it now;
+    `simulated`: a stand-in, not hardware. `details` are for technicians: paths, reader names,
+    error types; never personal data.
+    """
+
+    device: str  # "scanner" | "camera" | "reader" | "printer" | "voice"
+    present: bool
+    usable: bool
+    problem: str = ""
+    simulated: bool = False
+    details: dict[str, ProbeDetail] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What goes on paper: no name and no ID number — a ticket is left on chairs and floors."""
+
+    facility: str
+    queue_number: int
+    service: str
+    issued_at: str  # already formatted local time, e.g. "26/11/2026 08:05"
+    heading: str = "Số thứ tự"
+    footer: str = ""
+
+
+class Probed(Protocol):
+    def probe(self) -> Probe: ...
+
+
+class ScanSource(Protocol):
+    name: str
+
+    def start(self, on_scan: ScanCallback, on_status: StatusCallback | None = None) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class ChipSource(ScanSource, Protocol):
+    """A chip reader source: told whose card to expect (from a QR) before it reads a placed card."""
+
+    def expect(self, id_number: str | None = None, *, date_of_birth: date | None = None, can: str | None = None,
+               mrz: tuple[str, str, str] | None = None) -> None: ...
+
+
+class Printer(Protocol):
+    name: str
+
+    def print_ticket(self, ticket: Ticket) -> object: ...
+
+    def status(self) -> tuple[bool, str]: ...
+
+
+class Voice(Protocol):
+    @property
+    def available(self) -> bool: ...
+
+    def call(self, number: int) -> bool: ...
+
+    def close(self) -> None: ...
