@@ -5,15 +5,19 @@ Four kinds — scanner, chip (the PC/SC reader), camera, printer — each `ok`,
 disconnected, failing, or not yet seen working). The UI records a state when
 a source starts, fails or reconnects; `kiosk-sync` reads them into the
 heartbeat (sync/heartbeat.py). No personal data: a kind, a state, a time.
+
+Public API: :func:`state_of`, :func:`record`, :func:`start_session`, :func:`read`
+(no SQL here: kiosk.store.device_status).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from kiosk import store
 from kiosk.clock import iso_utc
+from kiosk.services import UnitOfWork, now_of, transaction
+from kiosk.store import device_status as rows
 
 DEVICES = ("scanner", "chip", "camera", "printer")
 STATES = ("ok", "absent", "fault")
@@ -35,38 +39,31 @@ def state_of(device: str, connected: bool, detail: str = "") -> tuple[str, str]:
     return kind, "ok"
 
 
-def _upsert(conn: sqlite3.Connection, device: str, state: str, now: datetime) -> bool:
+def _check(device: str, state: str) -> None:
     if device not in DEVICES:
         raise ValueError(f"unknown device {device!r} (expected one of {', '.join(DEVICES)})")
     if state not in STATES:
         raise ValueError(f"unknown device state {state!r} (expected one of {', '.join(STATES)})")
-    old = conn.execute("SELECT state FROM device_status WHERE device = ?", [device]).fetchone()
-    conn.execute("INSERT INTO device_status(device, state, updated_at) VALUES (?, ?, ?) "
-                 "ON CONFLICT(device) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-                 [device, state, iso_utc(now)])
-    return old is None or old[0] != state
 
 
-def record(db, device: str, state: str, now: datetime) -> bool:
-    """Store one kind's state (`db`: a store connection); True when it changed (callers log changes only)."""
-    with store.transaction(db) as conn:
-        return _upsert(conn, device, state, now)
+def record(db: UnitOfWork, device: str, state: str, now: datetime | None = None) -> bool:
+    """Store one kind's state; True when it changed (callers log changes only)."""
+    _check(device, state)
+    with transaction(db) as tx:
+        return rows.upsert(tx, device, state, iso_utc(now_of(tx, now)))
 
 
-def start_session(db, configured: dict[str, bool], now: datetime) -> None:
+def start_session(db: UnitOfWork, configured: dict[str, bool], now: datetime | None = None) -> None:
     """At UI start: kinds not configured are `absent`; configured ones are `fault` until their driver reports
     them working (a state left from the previous run would otherwise claim a device nobody has opened)."""
-    with store.transaction(db) as conn:
+    with transaction(db) as tx:
+        at = iso_utc(now_of(tx, now))
         for device in DEVICES:
-            _upsert(conn, device, "fault" if configured.get(device) else "absent", now)
+            rows.upsert(tx, device, "fault" if configured.get(device) else "absent", at)
 
 
-def read(conn: sqlite3.Connection) -> dict[str, str]:
+def read(db: store.Executor) -> dict[str, str]:
     """Every kind's state; `absent` when never recorded (or before the migration that holds them)."""
     out = dict.fromkeys(DEVICES, "absent")
-    try:
-        rows = conn.execute("SELECT device, state FROM device_status").fetchall()
-    except sqlite3.OperationalError:  # an older database: no table yet
-        return out
-    out.update({d: s for d, s in rows if d in out and s in STATES})
+    out.update({d: s for d, s in rows.read_all(db).items() if d in out and s in STATES})
     return out

@@ -2,7 +2,11 @@
 
 `manual_document(...)` returns a document the check-in service takes through
 `ScanEvent(source="manual", document=...)`; the visit is flagged
-`manual_entry` (and `foreign_passport` for a passport). No Qt.
+`manual_entry` (and `foreign_passport` for a passport); the console then
+writes who typed it with kiosk.services.desk.record_change. No Qt, no SQL.
+
+Public API: :func:`manual_document`, :class:`ManualDocument`,
+:class:`PassportIdentity`, :data:`KINDS`.
 """
 
 from __future__ import annotations
@@ -47,16 +51,16 @@ class ManualDocument:
     warnings: list[str] = field(default_factory=list)
 
     def identity(self) -> PersonIdentity:
-        common = dict(full_name=self.full_name, date_of_birth=self.date_of_birth, sex=self.sex)
+        name, dob, sex = self.full_name, self.date_of_birth, self.sex
         if self.kind == "id_number":
-            return PersonIdentity(document_kind="manual_id", id_number=self.number, **common)
+            return PersonIdentity("manual_id", name, dob, sex, id_number=self.number)
         if self.kind == "bhyt":
             if len(self.number) == 15:
-                return PersonIdentity(document_kind="manual_bhyt", card_number=self.number,
-                                      social_insurance_number=self.number[-10:], **common)
-            return PersonIdentity(document_kind="manual_bhyt", social_insurance_number=self.number, **common)
-        return PassportIdentity(document_kind="manual_passport", passport_number=self.number,
-                                nationality=self.nationality or "", **common)
+                return PersonIdentity("manual_bhyt", name, dob, sex, card_number=self.number,
+                                      social_insurance_number=self.number[-10:])
+            return PersonIdentity("manual_bhyt", name, dob, sex, social_insurance_number=self.number)
+        return PassportIdentity("manual_passport", name, dob, sex, passport_number=self.number,
+                                nationality=self.nationality or "")
 
 
 def manual_document(kind: str, number: str, full_name: str, date_of_birth: str = "", sex: str = "",

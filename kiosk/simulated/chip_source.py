@@ -15,6 +15,7 @@ per-command overhead + per-byte model of drivers/chip/link.py.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -32,6 +33,8 @@ class EmulatedChipSource:
 
     def __init__(self, profile: str = "pace-card", latency_ms: float = 25.0, photo: bool = True,
                  extended: str = "auto", link=None):
+        # The emulator and the chip reader need the `chip` extra (ecdsa, pyscard's types): imported when a
+        # simulated reader is built, so a kiosk without the extra still builds its other simulated devices.
         from drivers.cccd_emulator import load_profile
         from drivers.cccd_emulator.pki import TestPki
         self.profile = load_profile(PROFILES / f"{profile}.json").with_card(latency_ms=0 if link else latency_ms)
@@ -98,8 +101,6 @@ class EmulatedChipSource:
         self._status(True, "read")
         self._on_scan(ScanEvent(b"", source="chip", document=doc))
         if self.photo:
-            import time
-
             from drivers.chip.source import read_photo_after
             t0 = time.perf_counter()
             read_photo_after(reader, doc, self.on_photo)

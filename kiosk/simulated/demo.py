@@ -1,6 +1,8 @@
-"""Demo data: invented people, their card payloads and a roster that knows two of them.
+"""Demo data: invented people, their card payloads, a roster that knows two of them, two staff accounts.
 
 Everyone here is invented (shapes from shared/reference/identity-documents.md).
+Used by `kiosk demo` (ui/demo.py), the tests and the benchmarks, never by a
+kiosk in service.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from kiosk import store
+from kiosk.config import Config
 from kiosk.eligibility import roster
-from kiosk.services import roster_import
 from kiosk.eligibility.cards import minimise
+from kiosk.services import roster_import, staff
 
 ELIGIBLE_CCCD = "040195001234|186543210|Trần Thị Lan Anh|12051995|Nữ|Xóm 3, Xã Nghi Phong, Huyện Nghi Lộc, Nghệ An|03062021"
 EXPIRED_CCCD = "040205004321||Lê Văn Bình|02092005|Nam|Khối 12, Phường Hưng Bình, Thành phố Vinh, Nghệ An|15082022"
@@ -33,18 +36,31 @@ def reset_dir(path: Path) -> None:
     path.mkdir(parents=True)
 
 
-def seed_roster(db, key: bytes, today: date, facility_code: str) -> int:
+# (name, ID number, PIN): the demo's administrator and a receptionist, invented
+DEMO_STAFF = ("Nguyễn Thị Mai", "040190000111", "385172")
+DEMO_RECEPTIONIST = ("Phạm Văn Nam", "040188000222", "4826")
+
+
+def seed_roster(db: store.Database, key: bytes, today: date, facility_code: str) -> int:
     as_of = roster_date(today)
-    with store.transaction(db) as conn:
+    with store.transaction(db) as tx:
         for id_number, card, name, dob, group, level, from_days, to_days in ROSTER:
             vfrom = (today + timedelta(days=from_days)).isoformat()
             vto = (today + timedelta(days=to_days)).isoformat()
-            roster_import.upsert(conn, [minimise(key, {
+            roster_import.upsert(tx, [minimise(key, {
                 "card_number": card, "id_number": id_number, "full_name": name, "date_of_birth": dob,
                 "beneficiary_group": group, "benefit_level": level, "facility_code": facility_code,
                 "valid_from": vfrom, "valid_to": vto, "status": "active"})])
-        store.set_meta(conn, "roster.as_of", as_of.isoformat())
+        store.set_meta(tx, "roster.as_of", as_of.isoformat())
     return len(ROSTER)
+
+
+def seed_staff(db: store.Database) -> None:
+    """The demo's two accounts (once: a second demo run on the same data keeps them)."""
+    with store.transaction(db) as tx:
+        if not staff.list_staff(tx):
+            staff.add(tx, *DEMO_STAFF, is_admin=True)
+            staff.add(tx, *DEMO_RECEPTIONIST)
 
 
 def roster_date(today: date) -> date:
@@ -61,5 +77,5 @@ BHYT_QR = "|".join([
     "15/12/2025", "01014012345678", "-", "4", " 01/01/2021", "a1b2c3d4e5f6a7b8-7102", "3", _hex("Nghệ An"), "$"])
 
 
-def roster_key(cfg) -> bytes:
+def roster_key(cfg: Config) -> bytes:
     return roster.load_key(cfg["roster.key_file"])

@@ -13,22 +13,37 @@ import importlib.util
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Callable
 
-from kiosk.services import stay_notification as sn
+import requests
+
 from kiosk import store
-from kiosk.clock import VN_TZ, SystemClock, parse_iso
+from kiosk.clock import VN_TZ, Clock, parse_iso
+from kiosk.config import Config
+from kiosk.privacy import datakey
+from kiosk.services import stay_notification as sn
+from kiosk.store import outbox, visits as visit_rows
+from sync import heartbeat as hb
+from sync.client import HubClient
+from sync.sender import Sender, Settings
 
 DEMO_DEVICE = "demo-kiosk"
 DEMO_ADMIN = "demo-admin"
 PAGES = (("fleet", "/fleet/"), ("use", "/use/"), ("stays", "/stays/"), ("devices", "/devices/"))
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+def _database(cfg: Config) -> Callable[[], store.Database]:
+    # TODO(issue 16): only until ui/demo.py passes kiosk.app's App.database; then `database` is required.
+    return lambda: store.connect(cfg.database, key=datakey.load(cfg))
 
 
 class HubUnavailable(Exception):
@@ -138,7 +153,6 @@ class DemoHub:
             self.stop()
             raise HubUnavailable(f"kiosk-hub serve did not start (see {self.data_dir / 'hub.log'})")
         self.url = line.split("hub listening on ", 1)[1].strip().rstrip("/")
-        import requests
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:  # the socket listens before the worker has booted
             try:
@@ -165,7 +179,7 @@ class DemoHub:
                 self.proc.wait()
 
 
-def start_demo_hub(cfg, say: Callable[[str], None]) -> DemoHub:
+def start_demo_hub(cfg: Config, say: Callable[[str], None]) -> DemoHub:
     """Set up and start the demo hub and print how to reach the dashboard."""
     hub = DemoHub(cfg.data_dir / "hub")
     for line in hub.setup(cfg["facility.code"], cfg["facility.name"]):
@@ -194,10 +208,10 @@ def dashboard_screenshots(hub: DemoHub, out_dir: Path, say: Callable[[str], None
         say(f"hub: dashboard screenshots skipped: {why}")
         return []
     os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not reach the network
+    # Selenium is optional (the demo's dashboard screenshots only): imported when a browser is there to drive.
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
-    import tempfile
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = str(CHROMIUM)
@@ -229,25 +243,19 @@ def dashboard_screenshots(hub: DemoHub, out_dir: Path, say: Callable[[str], None
             shots.append(file.name)
     finally:
         driver.quit()
-        import shutil
         shutil.rmtree(profile, ignore_errors=True)
     say(f"hub: dashboard screenshots in {out_dir}: {', '.join(shots)}")
     return shots
 
 
-def run_stay_demo(cfg, say: Callable[[str], None], clock=None, out_dir: Path | None = None) -> int:
-    """The hub scene against the demo's database (cfg.database): the kiosk's visits synced to the demo hub,
-    a stay raised, sent and acknowledged, one recorded by hand, a heartbeat; then, with `out_dir`, the
-    dashboard's screenshots. Returns the number of failures."""
-    from sync import heartbeat as hb
-    from sync.client import HubClient
-    from sync.sender import Sender, Settings
-
-    clock = clock or SystemClock()
-    db = store.connect(cfg.database)
-    visits = db.execute("SELECT v.id FROM visits v JOIN patients p ON p.id = v.patient_id "
-                        "WHERE p.id_number IS NOT NULL AND NOT EXISTS "
-                        "(SELECT 1 FROM stay_notifications s WHERE s.visit_id = v.id) ORDER BY v.id LIMIT 2").fetchall()
+def run_stay_demo(cfg: Config, say: Callable[[str], None], *, database: Callable[[], store.Database] | None = None,
+                  clock: Clock | None = None, out_dir: Path | None = None) -> int:
+    """The hub scene against the demo's database (`database()` opens it with its key and clock: kiosk.app): the
+    kiosk's visits synced to the demo hub, a stay raised, sent and acknowledged, one recorded by hand, a
+    heartbeat; then, with `out_dir`, the dashboard's screenshots. Returns the number of failures."""
+    db = (database or _database(cfg))()
+    clock = clock or db.clock
+    visits = visit_rows.without_stay(db, limit=2)
     if len(visits) < 2:
         say("stay: the demo needs two visits of patients with an ID number; skipped")
         return 1
@@ -264,7 +272,7 @@ def run_stay_demo(cfg, say: Callable[[str], None], clock=None, out_dir: Path | N
             say("stay: note — the system clock is not synchronised; each notification records that, and deadlines "
                 "are shown as approximate")
         addr, code = cfg["facility.address"], cfg["facility.code"]
-        a = sn.start(db, visits[0][0], "Theo dõi qua đêm sau truyền dịch", clock=clock, facility_code=code,
+        a = sn.start(db, visits[0], "Theo dõi qua đêm sau truyền dịch", clock=clock, facility_code=code,
                      address_of_stay=addr)
         ja = a.to_json(clock.now(), synced)
         say(f"stay: raised #{a.id} for visit {a.visit_id} ({a.masked_id}) — state {a.state}, due "
@@ -272,13 +280,13 @@ def run_stay_demo(cfg, say: Callable[[str], None], clock=None, out_dir: Path | N
         client = HubClient(hub.url, hub.token)
         sender = Sender(db, client, clock=clock, settings=Settings(batch_size=50))
         r = sender.once()
-        a = sn.get(db.conn, a.id)
+        a = sn.get(db, a.id)
         say(f"sync: sent {r.acknowledged} records to the hub in {r.requests} request(s)")
         say(f"stay: #{a.id} sent at {_local(a.sent_at)} → {a.state} by the hub as {a.hub_reference} "
             f"at {_local(a.acknowledged_at)}")
         if a.state != "acknowledged":
             failures += 1
-        b = sn.start(db, visits[1][0], "Chờ chuyển tuyến sáng mai", clock=clock, facility_code=code,
+        b = sn.start(db, visits[1], "Chờ chuyển tuyến sáng mai", clock=clock, facility_code=code,
                      address_of_stay=addr)
         say(f"stay: raised #{b.id} for visit {b.visit_id} ({b.masked_id}) — state {b.state}; the receptionist "
             "submits it through VNeID by hand")
@@ -297,7 +305,7 @@ def run_stay_demo(cfg, say: Callable[[str], None], clock=None, out_dir: Path | N
         st = hub.stats()
         say(f"hub: holds {st['visits']} visits and {st['stay_notifications']} stay notification(s); "
             f"outbox empty: {sender.remaining() == 0}")
-        sent = dict(db.execute("SELECT kind, count(*) FROM outbox WHERE state = 'acknowledged' GROUP BY kind"))
+        sent = outbox.counts_by_kind(db, "acknowledged")
         if sender.remaining() != 0 or (st["visits"], st["stay_notifications"]) != \
                 (sent.get("visit", 0), sent.get("stay_notification", 0)):
             say(f"hub: counts differ from what the kiosk had acknowledged: {sent}")
@@ -318,18 +326,17 @@ class BackgroundSync:
     """For the windowed demo: the demo hub, and the kiosk's sender (with its heartbeat) working the outbox in
     a thread of its own, as kiosk-sync does on a device, until stop()."""
 
-    def __init__(self, cfg, say: Callable[[str], None]):
+    def __init__(self, cfg: Config, say: Callable[[str], None], *,
+                 database: Callable[[], store.Database] | None = None):
         self.hub = start_demo_hub(cfg, say)
         self._stop = threading.Event()
+        self._database = database or _database(cfg)  # opened on the sync thread: a connection belongs to one thread
         self._thread = threading.Thread(target=self._run, args=(cfg,), name="demo-sync", daemon=True)
         self._thread.start()
         say("hub: the kiosk syncs to it in the background (visits, stays, a heartbeat each minute)")
 
-    def _run(self, cfg) -> None:
-        from sync import heartbeat as hb
-        from sync.client import HubClient
-        from sync.sender import Sender, Settings
-        db = store.connect(cfg.database)
+    def _run(self, cfg: Config) -> None:
+        db = self._database()
         try:
             client = HubClient(self.hub.url, self.hub.token)
             beat = hb.Heartbeat(db, client, data_dir=cfg.data_dir, interval=60)
