@@ -3,7 +3,9 @@
 `parse()` detects the kind from the content (CCCD / Căn cước QR, BHYT QR in
 both layouts, TD1 MRZ); `identity_of()` gives the person as the document
 states them, for the check-in service. `render()` is the inverse of
-`parse()` (tests and simulators). See docs/documents.md.
+`parse()` (tests and simulators). A chip read (`ChipRead`) is built by the
+chip driver, not parsed here; every kind satisfies
+`kiosk.domain.IdentityDocument`. See docs/documents.md.
 """
 
 from __future__ import annotations
@@ -11,20 +13,23 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Union
+from typing import Callable
 
 from kiosk.documents import bhyt, cccd, mrz
 from kiosk.documents.bhyt import BhytQr
 from kiosk.documents.cccd import CccdQr
+from kiosk.documents.chip import ChipRead
 from kiosk.documents.errors import ParseError
 from kiosk.documents.mrz import MrzTd1
 from kiosk.documents.tables import load_bhyt_groups
-from kiosk.domain import PersonIdentity
+from kiosk.domain import IdentityDocument, PersonIdentity
 
-__all__ = ["ParseError", "CccdQr", "BhytQr", "MrzTd1", "Document", "parse", "decode", "identity_of", "render",
-           "load_bhyt_groups", "MAX_PAYLOAD"]
+__all__ = ["ParseError", "CccdQr", "BhytQr", "MrzTd1", "ChipRead", "Document", "parse", "decode", "identity_of",
+           "render", "load_bhyt_groups", "MAX_PAYLOAD"]
 
-Document = Union[CccdQr, BhytQr, MrzTd1]
+Document = CccdQr | BhytQr | MrzTd1  # what parse() gives: the kinds read from a payload
+# Every kind a person presents, parsed here or read from the chip; mypy checks each is an IdentityDocument.
+KINDS: tuple[type[IdentityDocument], ...] = (CccdQr, BhytQr, MrzTd1, ChipRead)
 MAX_PAYLOAD = 64 * 1024
 MAX_DECOMPOSED = 16 * 1024  # no document is near this long; NFC of longer decomposed text is not worth the time
 MAX_MARKS = 8  # Vietnamese needs at most 2 combining marks on a letter
@@ -73,13 +78,14 @@ def decode(data: bytes | str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _mark_runs() -> re.Pattern:
+def _mark_runs() -> re.Pattern[str]:
     """Runs of more than MAX_MARKS characters with a non-zero combining class (built once, ~10 ms).
 
     Every combining mark up to Unicode 15.1 is in planes 0–1; a future one elsewhere would only escape the bound.
     """
     marks = [c for c in range(0x20000) if unicodedata.combining(chr(c))]
-    ranges, start, prev = [], marks[0], marks[0]
+    ranges: list[str] = []
+    start = prev = marks[0]
     for c in marks[1:] + [-1]:
         if c != prev + 1:
             ranges.append(f"\\U{start:08x}-\\U{prev:08x}")
@@ -106,8 +112,7 @@ def kind_of(text: str) -> str:
     return cccd.KIND
 
 
-_PARSERS = {cccd.KIND: cccd.parse, bhyt.KIND: bhyt.parse, mrz.KIND: mrz.parse}
-_RENDERERS = {CccdQr: cccd.render, BhytQr: bhyt.render, MrzTd1: mrz.render}
+_PARSERS: dict[str, Callable[[str], Document]] = {cccd.KIND: cccd.parse, bhyt.KIND: bhyt.parse, mrz.KIND: mrz.parse}
 
 
 def parse(data: bytes | str) -> Document:
@@ -118,9 +123,15 @@ def parse(data: bytes | str) -> Document:
 
 def render(doc: Document) -> str:
     """The payload text of a document: parse(render(doc)) == doc."""
-    return _RENDERERS[type(doc)](doc)
+    if isinstance(doc, CccdQr):
+        return cccd.render(doc)
+    if isinstance(doc, BhytQr):
+        return bhyt.render(doc)
+    if isinstance(doc, MrzTd1):
+        return mrz.render(doc)
+    raise TypeError(f"render: expected a CccdQr, BhytQr or MrzTd1, got {type(doc).__name__}")
 
 
-def identity_of(doc) -> PersonIdentity:
-    """The person as the document states them. Every document type (QR, MRZ, chip read) has `identity()`."""
+def identity_of(doc: IdentityDocument) -> PersonIdentity:
+    """The person as the document states them. Every document kind (QR, MRZ, chip read, desk form) has `identity()`."""
     return doc.identity()

@@ -65,12 +65,12 @@ class BhytQr:
                               sex=self.sex, id_number=None, social_insurance_number=self.social_insurance_number,
                               card_number=self.card_number, address=self.address)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         keys = ("kind", "card_number", "beneficiary_group", "benefit_level", "province_code",
                 "social_insurance_number", "full_name", "date_of_birth", "sex", "address", "facility_code",
                 "valid_from", "valid_to", "issue_date", "management_code", "guardian_name", "living_area",
                 "five_year_date", "check_string", "issuing_place")
-        out = {k: getattr(self, k) for k in keys}
+        out: dict[str, object] = {k: getattr(self, k) for k in keys}
         out["warnings"] = list(self.warnings)
         return out
 
@@ -85,8 +85,12 @@ def looks_like(fields: list[str]) -> bool:
     return bool(_CODE15.fullmatch(code) or _SIN.fullmatch(code)) and len(fields) in (OLD_FIELDS, NEW_FIELDS)
 
 
-def _optional(text: str, parse, *args):
-    return None if text in _NONE else parse(text, *args)
+def _optional_date(text: str, field: str) -> str | None:
+    return None if text in _NONE else F.dd_mm_yyyy(text, field)
+
+
+def _optional_text(text: str, field: str, max_len: int) -> str | None:
+    return None if text in _NONE else F.hex_utf8(text, field, max_len)
 
 
 def parse(text: str) -> BhytQr:
@@ -135,7 +139,7 @@ def parse(text: str) -> BhytQr:
     sex = _SEX.get(fields[3])
     if sex is None:
         raise ParseError(f"sex: expected 1 (male) or 2 (female), got {F.shape(fields[3]) or 'nothing'}", "sex")
-    address = _optional(fields[4], F.hex_utf8, "address", MAX_ADDRESS)
+    address = _optional_text(fields[4], "address", MAX_ADDRESS)
     fm = _FACILITY.fullmatch(fields[5])
     if not fm:
         raise ParseError("facility_code: expected the first-contact facility as 'PP - FFF' (e.g. '40 - 123'), "
@@ -144,7 +148,7 @@ def parse(text: str) -> BhytQr:
     if facility_code[:2] not in provinces():
         warnings.append("bhyt_facility_province_unknown")
     valid_from = F.dd_mm_yyyy(fields[6], "valid_from")
-    valid_to = _optional(fields[7], F.dd_mm_yyyy, "valid_to")
+    valid_to = _optional_date(fields[7], "valid_to")
     if valid_to is not None and valid_to < valid_from:
         warnings.append("bhyt_valid_to_before_from")
     issue_date = F.dd_mm_yyyy(fields[8], "issue_date")
@@ -159,7 +163,7 @@ def parse(text: str) -> BhytQr:
         raise ParseError("living_area: expected 4 (none), 5 (K1), 6 (K2) or 7 (K3), "
                          f"got {F.shape(fields[11]) or 'nothing'}", "living_area")
     living_area = _LIVING[fields[11]]
-    five_year_date = _optional(fields[12], F.dd_mm_yyyy, "five_year_date")
+    five_year_date = _optional_date(fields[12], "five_year_date")
     check_string = fields[13]
     if len(check_string) > MAX_CHECK:
         raise ParseError(f"check_string: expected at most {MAX_CHECK} characters, got {len(check_string)}",
@@ -182,7 +186,7 @@ def parse(text: str) -> BhytQr:
             level = int(fields[14])
             if group is not None and not table.allows(group, level) and "bhyt_group_level_mismatch" not in warnings:
                 warnings.append("bhyt_group_level_mismatch")
-        issuing_place = _optional(fields[15], F.hex_utf8, "issuing_place", MAX_PLACE)
+        issuing_place = _optional_text(fields[15], "issuing_place", MAX_PLACE)
 
     return BhytQr(card_number, group, level, province, sin, full_name, date_of_birth, sex, address, facility_code,
                   valid_from, valid_to, issue_date, management_code, guardian_name, living_area, five_year_date,

@@ -42,7 +42,7 @@ class CccdQr:
         return PersonIdentity(document_kind=self.kind, full_name=self.full_name, date_of_birth=self.date_of_birth,
                               sex=self.sex, id_number=self.id_number, address=self.address or None)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {
             "kind": self.kind, "id_number": self.id_number, "old_id_number": self.old_id_number,
             "full_name": self.full_name, "date_of_birth": self.date_of_birth, "sex": self.sex,

@@ -8,16 +8,88 @@ as flags on the visit. The photo (DG2) stays in memory and never appears in
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TypedDict
 
 from kiosk.domain import PersonIdentity
 
 KIND = "cccd_chip"
-IDENTITY_FIELDS = ("id_number", "full_name", "date_of_birth", "sex", "nationality", "ethnicity", "religion",
-                   "place_of_origin", "place_of_residence", "identifying_marks", "issue_date", "expiry_date",
-                   "father_name", "mother_name", "spouse_name", "old_id_number")
+
+
+class ChipMrz(TypedDict, total=False):
+    """DG1 as drivers.chip.lds gives it: the MRZ fields as printed (dates yymmdd, name without diacritics).
+
+    total=False: a partial or hostile read may lack any of them.
+    """
+
+    document_code: str
+    issuing_state: str
+    document_number: str
+    id_number: str | None
+    date_of_birth: str
+    sex: str | None
+    date_of_expiry: str
+    nationality: str
+    name: str
+
+
+class ChipPerson(TypedDict):
+    """The person as the chip states them; None where the card is silent.
+
+    Dates are ISO; `expiry_date` None is a lifetime card or no DG13.
+    """
+
+    id_number: str | None
+    full_name: str | None
+    date_of_birth: str | None
+    sex: str | None
+    nationality: str | None
+    ethnicity: str | None
+    religion: str | None
+    place_of_origin: str | None
+    place_of_residence: str | None
+    identifying_marks: str | None
+    issue_date: str | None
+    expiry_date: str | None
+    father_name: str | None
+    mother_name: str | None
+    spouse_name: str | None
+    old_id_number: str | None
+
+
+IDENTITY_FIELDS: tuple[str, ...] = tuple(ChipPerson.__annotations__)
+
+
+class Dg13(TypedDict, total=False):
+    """DG13 as drivers.chip.lds gives it: the person's fields, and field numbers it does not know under `raw`.
+
+    total=False: a card without DG13 gives `{}`.
+    """
+
+    id_number: str | None
+    full_name: str | None
+    date_of_birth: str | None
+    sex: str | None
+    nationality: str | None
+    ethnicity: str | None
+    religion: str | None
+    place_of_origin: str | None
+    place_of_residence: str | None
+    identifying_marks: str | None
+    issue_date: str | None
+    expiry_date: str | None
+    father_name: str | None
+    mother_name: str | None
+    spouse_name: str | None
+    old_id_number: str | None
+    raw: dict[str, str]  # field number → text, or hex when it is not one string
+
+
+class AccessAttempt(TypedDict):
+    method: str  # "pace-can" | "pace-mrz" | "bac"
+    result: str  # "ok" | "refused"
 
 
 def _mrz_date(yymmdd: str, past: bool) -> str | None:
@@ -36,13 +108,13 @@ def _mrz_date(yymmdd: str, past: bool) -> str | None:
 @dataclass(frozen=True)
 class ChipRead:
     access_method: str  # "pace-can" | "pace-mrz" | "bac"
-    mrz: dict[str, Any]
-    dg13: dict[str, Any]
+    mrz: ChipMrz
+    dg13: Dg13
     passive_authentication: str  # "verified" | "no_trust_anchor" | "failed"
     chip_authentication: str  # "genuine" | "clone_suspected" | "not_supported"
     apdus: int
-    bytes: int
-    access_attempts: list[dict] = field(default_factory=list)
+    bytes: int  # named as in the JSON; annotations below say builtins.bytes for the type
+    access_attempts: list[AccessAttempt] = field(default_factory=list)
     passive_authentication_reason: str = ""
     document_signer: str = ""
     chip_authentication_method: str | None = None
@@ -53,26 +125,28 @@ class ChipRead:
     seconds: float = 0.0
     file_sizes: dict[str, int] = field(default_factory=dict)
     photo_format: str | None = None
-    photo: bytes | None = field(default=None, repr=False)  # memory only: shown, never stored
+    photo: builtins.bytes | None = field(default=None, repr=False)  # memory only: shown, never stored
     kind: str = KIND
 
     @property
-    def fields(self) -> dict[str, Any]:
+    def fields(self) -> ChipPerson:
         """The person, DG13 first, the MRZ filling what DG13 lacks."""
-        out = {k: self.dg13.get(k) for k in IDENTITY_FIELDS}
-        if not out["id_number"]:
-            out["id_number"] = self.mrz.get("id_number")
-        if not out["date_of_birth"] and self.mrz.get("date_of_birth"):
-            out["date_of_birth"] = _mrz_date(self.mrz["date_of_birth"], past=True)
-        if not out["sex"]:
-            out["sex"] = self.mrz.get("sex")
-        if not out["full_name"]:
-            out["full_name"] = self.mrz.get("name")
-        return out
+        d, m = self.dg13, self.mrz
+        birth = d.get("date_of_birth")
+        if not birth and (mrz_birth := m.get("date_of_birth")):
+            birth = _mrz_date(mrz_birth, past=True)
+        return {"id_number": d.get("id_number") or m.get("id_number"), "full_name": d.get("full_name") or m.get("name"),
+                "date_of_birth": birth, "sex": d.get("sex") or m.get("sex"), "nationality": d.get("nationality"),
+                "ethnicity": d.get("ethnicity"), "religion": d.get("religion"),
+                "place_of_origin": d.get("place_of_origin"), "place_of_residence": d.get("place_of_residence"),
+                "identifying_marks": d.get("identifying_marks"), "issue_date": d.get("issue_date"),
+                "expiry_date": d.get("expiry_date"), "father_name": d.get("father_name"),
+                "mother_name": d.get("mother_name"), "spouse_name": d.get("spouse_name"),
+                "old_id_number": d.get("old_id_number")}
 
     @property
     def warnings(self) -> list[str]:
-        w = []
+        w: list[str] = []
         if self.passive_authentication == "failed":
             w.append("chip_failed")
         if self.chip_authentication == "clone_suspected":
@@ -91,7 +165,7 @@ class ChipRead:
         return PersonIdentity(document_kind=self.kind, full_name=f["full_name"] or "", date_of_birth=f["date_of_birth"],
                               sex=f["sex"], id_number=f["id_number"], address=f["place_of_residence"])
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "kind": self.kind, **self.fields, "raw_fields": self.dg13.get("raw", {}), "mrz": self.mrz,
             "access_method": self.access_method, "access_attempts": self.access_attempts,

@@ -31,7 +31,7 @@ def typed(text: str | None) -> str:
 
 def ascii_digits(text: str | None) -> bool:
     """True for a non-empty string of ASCII digits only (str.isdigit() also accepts ٠١٢, ², ①)."""
-    return bool(text) and text.isascii() and text.isdigit()
+    return text is not None and text.isascii() and text.isdigit()  # isdigit() is False for ""
 
 
 def shape(text: str) -> str:
@@ -82,7 +82,7 @@ def name(text: str, field: str, max_len: int = 100) -> str:
 
 def has_digit(text: str | None) -> bool:
     """Real names have no digits; one usually means test data or a shifted field, so it is flagged, not refused."""
-    return bool(text) and any("0" <= c <= "9" for c in text)
+    return text is not None and any("0" <= c <= "9" for c in text)
 
 
 def free_text(text: str, field: str, max_len: int) -> str:
@@ -126,7 +126,7 @@ def id_birth_year(id_number: str) -> int:
 
 def id_warnings(id_number: str, date_of_birth: str | None, sex: str | None) -> list[str]:
     """Codes for an ID whose province, century/sex digit or birth year disagrees with itself or the document."""
-    warnings = []
+    warnings: list[str] = []
     if id_number[1:3] not in provinces() or id_number[0] != "0":
         warnings.append("id_province_unknown")
     if sex and sex != id_sex(id_number):

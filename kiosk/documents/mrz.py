@@ -54,7 +54,7 @@ class MrzTd1:
         return PersonIdentity(document_kind=self.kind, full_name=self.full_name, date_of_birth=self.date_of_birth,
                               sex=self.sex, id_number=self.id_number)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"kind": self.kind, "document_number": self.document_number, "id_number": self.id_number,
                 "date_of_birth": self.date_of_birth, "sex": self.sex, "expiry_date": self.expiry_date,
                 "surname": self.surname, "given_names": self.given_names, "check_digits_ok": self.check_digits_ok}

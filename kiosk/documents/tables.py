@@ -47,8 +47,46 @@ class BhytGroupTable:
         return entry.benefit_percent if entry else None
 
 
-def _read(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
+# --- checked JSON: a data file is corrected by hand, so its shape is checked before it becomes typed values ---
+
+def json_object(value: object, where: str) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: expected a JSON object")
+    return value
+
+
+def json_list(value: object, where: str) -> list[object]:
+    if not isinstance(value, list):
+        raise ValueError(f"{where}: expected a JSON list")
+    return value
+
+
+def json_int(value: object, where: str) -> int:
+    """A whole number, as a JSON number or digits in a string ("80"); true/false are not numbers."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"{where}: expected a whole number")
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{where}: expected a whole number") from None
+
+
+def json_str(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: expected text")
+    return value
+
+
+def read_json_object(text: str, where: str) -> dict[str, object]:
+    try:
+        data: object = json.loads(text)
+    except ValueError as e:
+        raise ValueError(f"{where}: not JSON ({e})") from None
+    return json_object(data, where)
+
+
+def _read(path: Path) -> dict[str, object]:
+    return read_json_object(path.read_text(encoding="utf-8"), str(path))
 
 
 def load_bhyt_groups(path: str | Path | None = None) -> BhytGroupTable:
@@ -58,9 +96,17 @@ def load_bhyt_groups(path: str | Path | None = None) -> BhytGroupTable:
 
 def _groups_from(path: Path) -> BhytGroupTable:
     raw = _read(path)
-    levels = {int(k): BenefitLevel(int(k), int(v["benefit_percent"]), v.get("note", ""))
-              for k, v in raw["benefit_levels"].items()}
-    groups = {g: tuple(int(x) for x in v["levels"]) for g, v in raw["groups"].items()}
+    levels: dict[int, BenefitLevel] = {}
+    for k, v in json_object(raw.get("benefit_levels"), f"{path}: benefit_levels").items():
+        where = f"{path}: benefit_levels.{k}"
+        entry = json_object(v, where)
+        level = json_int(k, where)
+        levels[level] = BenefitLevel(level, json_int(entry.get("benefit_percent"), f"{where}.benefit_percent"),
+                                     json_str(entry.get("note", ""), f"{where}.note"))
+    groups: dict[str, tuple[int, ...]] = {}
+    for g, v in json_object(raw.get("groups"), f"{path}: groups").items():
+        where = f"{path}: groups.{g}.levels"
+        groups[g] = tuple(json_int(x, where) for x in json_list(json_object(v, where).get("levels"), where))
     for g, lv in groups.items():
         if len(g) != 2 or not g.isalpha() or not g.isupper() or not lv or any(x not in levels for x in lv):
             raise ValueError(f"{path}: group {g!r} needs two capital letters and levels from benefit_levels")
@@ -75,4 +121,6 @@ def _default_groups() -> BhytGroupTable:
 @lru_cache(maxsize=1)
 def provinces() -> Mapping[str, str]:
     """Two-digit province code → name (the 63 codes before the 2025 merger; earlier cards keep them)."""
-    return MappingProxyType(dict(_read(DATA_DIR / "provinces.json")["provinces"]))
+    path = DATA_DIR / "provinces.json"
+    return MappingProxyType({code: json_str(name, f"{path}: provinces.{code}")
+                             for code, name in json_object(_read(path).get("provinces"), f"{path}: provinces").items()})

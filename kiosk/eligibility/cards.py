@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from kiosk.eligibility import roster
 
@@ -39,6 +38,12 @@ class BadCard(ValueError):
     """A roster line that is not a valid card: the message names the field and what was expected."""
 
 
+# A roster_cards row in COLUMNS order: keys and prefixes, clear group/level/codes, dates as day ordinals,
+# the status as its STATUS_CODE.
+CardRow = tuple[int, str | None, int | None, int | None, int | None, str | None, int | None, str | None,
+                str | None, int | None, int | None, int | None, str | None, int, int | None, str | None]
+
+
 @dataclass(frozen=True, slots=True)
 class RosterCard:
     """One card as the kiosk keeps it. Dates are `datetime.date` (None when unknown)."""
@@ -60,7 +65,7 @@ class RosterCard:
     replaced_by_key: int | None
     replaced_by_prefix: str | None = None
 
-    def row(self) -> tuple:
+    def row(self) -> CardRow:
         """The database row (column order of COLUMNS)."""
         return (self.sin_key, self.card_prefix, self.id_key, self.name_key, self.birth_key, self.beneficiary_group,
                 self.benefit_level, self.province_code, self.facility_code, _ord(self.valid_from),
@@ -68,7 +73,7 @@ class RosterCard:
                 self.replaced_by_key, self.replaced_by_prefix)
 
     @classmethod
-    def from_row(cls, r: tuple) -> "RosterCard":
+    def from_row(cls, r: CardRow) -> "RosterCard":
         return cls(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], _day(r[9]), _day(r[10]), _day(r[11]),
                    r[12], STATUSES[r[13]], r[14], r[15])
 
@@ -84,21 +89,21 @@ def _day(n: int | None) -> date | None:
     return date.fromordinal(n) if n is not None else None
 
 
-def _bad_type(name: str, v: Any) -> BadCard:
+def _bad_type(name: str, v: object) -> BadCard:
     return BadCard(f"{name}: expected text or null, got {type(v).__name__}")
 
 
-def _str(rec: dict, name: str) -> str | None:
+def _str(rec: dict[str, object], name: str) -> str | None:
     v = rec.get(name)
     if v is None:
         return None
-    if v.__class__ is not str:
+    if type(v) is not str:  # exactly str (not a subclass), as json/orjson give it
         raise _bad_type(name, v)
     v = v.strip()
     return v or None
 
 
-def _day_number(rec: dict, name: str) -> int | None:
+def _day_number(rec: dict[str, object], name: str) -> int | None:
     v = _str(rec, name)
     if v is None:
         return None
@@ -130,12 +135,12 @@ def _card_code(v: str, name: str) -> str:
     return v
 
 
-def minimise_row(key: bytes, rec: Any) -> tuple:
+def minimise_row(key: bytes, rec: object) -> CardRow:
     """Validate one roster record and reduce it to its database row (COLUMNS order). Raises BadCard.
 
     Written for speed (the import calls it 3.4 million times); `minimise()` is the readable form of its result.
     """
-    if rec.__class__ is not dict:
+    if type(rec) is not dict:
         raise BadCard("expected a JSON object")
     card = _str(rec, "card_number")
     if card is None:
@@ -155,12 +160,14 @@ def minimise_row(key: bytes, rec: Any) -> tuple:
             raise BadCard("beneficiary_group: expected 2 letters")
     elif long_code:
         group = card[:2]
-    level = rec.get("benefit_level")
-    if level is not None:
-        if level.__class__ is str and level.strip().isascii() and level.strip().isdigit():
-            level = int(level)
-        if level.__class__ is not int or not 1 <= level <= 5:
+    level_value: object = rec.get("benefit_level")
+    level: int | None = None
+    if level_value is not None:
+        if type(level_value) is str and level_value.strip().isascii() and level_value.strip().isdigit():
+            level_value = int(level_value)
+        if type(level_value) is not int or not 1 <= level_value <= 5:
             raise BadCard("benefit_level: expected 1 to 5 or null")
+        level = level_value
     elif long_code:
         level = int(card[2])
     province = _str(rec, "province_code")
@@ -203,6 +210,6 @@ def minimise_row(key: bytes, rec: Any) -> tuple:
             five, area, code, replaced_key, replaced_prefix)
 
 
-def minimise(key: bytes, rec: Any) -> RosterCard:
+def minimise(key: bytes, rec: object) -> RosterCard:
     """Validate one roster record and keep only what a decision needs, identifiers as keyed hashes."""
     return RosterCard.from_row(minimise_row(key, rec))

@@ -8,12 +8,13 @@ where it has one, else the project's K-codes (docs/eligibility.md).
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib import resources
-from typing import Any
+from typing import Literal, TypedDict
 
+from kiosk.documents.tables import json_int, json_list, json_object, json_str, load_bhyt_groups, read_json_object
 from kiosk.eligibility.cards import RosterCard
 
 NOT_YET_VALID = "K01"
@@ -48,15 +49,94 @@ def vn(d: date) -> str:
 
 # --- dated rule data -------------------------------------------------------
 
-def _load_json(name: str) -> dict:
-    return json.loads(resources.files("kiosk.eligibility").joinpath("data", name).read_text(encoding="utf-8"))
+class RuleParams(TypedDict, total=False):
+    """The rule parameters a rules.json entry may set; later entries override only the keys they give."""
+
+    same_province_primary: bool  # thông tuyến: a primary facility in the province counts as the right level
+    commune_station_full_levels: list[int]  # levels paid in full at a commune station
+    low_cost_share_of_base_salary: float  # a visit under this share of the base salary is paid in full
+    full_at_right_level_living_areas: list[str]  # K1–K3: paid as at the right level anywhere
+    inpatient_grace_days: int | None  # inpatient cover after the card's end date (None: until discharge)
+    upper_level_facilities: list[str]  # provincial/central facilities: never "same province primary"
 
 
-def _dated(entries: list[dict]) -> list[tuple[date, dict]]:
-    out = sorted((date.fromisoformat(e["from"]), e) for e in entries)
+@dataclass(frozen=True)
+class RuleEntry:
+    """One dated entry of rules.json: the parameters it sets and any level-table overrides from its date."""
+
+    start: date
+    source: str
+    params: RuleParams
+    group_levels: Mapping[str, int] = field(default_factory=dict)
+    level_percent: Mapping[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, start: date, e: Mapping[str, object], where: str = "rules.json entry") -> "RuleEntry":
+        """An entry as written in rules.json (its "from" already read as `start`); ValueError names a bad key."""
+        p: RuleParams = {}
+        for k, v in e.items():
+            at = f"{where}.{k}"
+            if k in ("from", "source", "group_levels", "level_percent"):
+                continue
+            if k == "same_province_primary":
+                p["same_province_primary"] = _flag(v, at)
+            elif k == "commune_station_full_levels":
+                p["commune_station_full_levels"] = [json_int(x, at) for x in json_list(v, at)]
+            elif k == "low_cost_share_of_base_salary":
+                p["low_cost_share_of_base_salary"] = _share(v, at)
+            elif k == "full_at_right_level_living_areas":
+                p["full_at_right_level_living_areas"] = [json_str(x, at) for x in json_list(v, at)]
+            elif k == "inpatient_grace_days":
+                p["inpatient_grace_days"] = None if v is None else json_int(v, at)
+            elif k == "upper_level_facilities":
+                p["upper_level_facilities"] = [json_str(x, at) for x in json_list(v, at)]
+            else:
+                raise ValueError(f"{at}: not a rule parameter (see RuleParams)")
+        groups = json_object(e.get("group_levels", {}), f"{where}.group_levels")
+        percents = json_object(e.get("level_percent", {}), f"{where}.level_percent")
+        return cls(start, json_str(e.get("source", ""), f"{where}.source"), p,
+                   {g: json_int(v, f"{where}.group_levels.{g}") for g, v in groups.items()},
+                   {json_int(k, f"{where}.level_percent"): json_int(v, f"{where}.level_percent.{k}")
+                    for k, v in percents.items()})
+
+
+@dataclass(frozen=True)
+class BaseSalary:
+    start: date
+    vnd: int
+
+
+def _load_json(name: str) -> dict[str, object]:
+    text = resources.files("kiosk.eligibility").joinpath("data", name).read_text(encoding="utf-8")
+    return read_json_object(text, f"kiosk/eligibility/data/{name}")
+
+
+def _entries(name: str) -> list[tuple[date, dict[str, object]]]:
+    """The file's entries, oldest first, each with the date it takes effect."""
+    out: list[tuple[date, dict[str, object]]] = []
+    for i, e in enumerate(json_list(_load_json(name).get("entries"), f"{name}: entries")):
+        entry = json_object(e, f"{name}: entries[{i}]")
+        try:
+            start = date.fromisoformat(json_str(entry.get("from"), f"{name}: entries[{i}].from"))
+        except ValueError as err:
+            raise ValueError(f"{name}: entries[{i}].from: expected an ISO date ({err})") from None
+        out.append((start, entry))
     if not out:
         raise ValueError("rule data: no entries")
+    out.sort(key=lambda se: se[0])
     return out
+
+
+def _flag(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{where}: expected true or false")
+    return value
+
+
+def _share(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{where}: expected a number")
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -64,7 +144,7 @@ class RuleSet:
     """The rules in force on one date: merged rule entries, the level tables and the base salary."""
 
     on: date
-    params: dict[str, Any]
+    params: RuleParams
     group_level: dict[str, int]
     level_percent: dict[int, int]
     base_salary_vnd: int
@@ -80,40 +160,36 @@ class RuleBook:
     shared with the QR parser); a decree that changes it from a date is a `group_levels` / `level_percent`
     override in a rules.json entry."""
 
-    rules: list[tuple[date, dict]]
-    salaries: list[tuple[date, dict]]
+    rules: list[RuleEntry]  # oldest first
+    salaries: list[BaseSalary]  # oldest first
     group_level: dict[str, int]
     level_percent: dict[int, int]
 
     @classmethod
     def load(cls) -> "RuleBook":
-        from kiosk.documents.tables import load_bhyt_groups
         table = load_bhyt_groups()
-        return cls(_dated(_load_json("rules.json")["entries"]), _dated(_load_json("base_salary.json")["entries"]),
-                   {g: table.level_of(g) for g in table.groups},
+        rules = [RuleEntry.from_json(start, e, f"rules.json: entries[{i}]")
+                 for i, (start, e) in enumerate(_entries("rules.json"))]
+        salaries = [BaseSalary(start, json_int(e.get("vnd"), f"base_salary.json: entries[{i}].vnd"))
+                    for i, (start, e) in enumerate(_entries("base_salary.json"))]
+        return cls(rules, salaries, {g: levels[0] for g, levels in table.groups.items()},  # never empty: checked
                    {lvl: entry.benefit_percent for lvl, entry in table.levels.items()})
 
     def for_date(self, d: date) -> RuleSet:
-        params: dict[str, Any] = {}
+        params: RuleParams = {}
         sources = []
         group_level, level_percent = dict(self.group_level), dict(self.level_percent)
-        for i, (start, entry) in enumerate(self.rules):
-            if start <= d or i == 0:  # before the first entry: the earliest known rules
-                params.update({k: v for k, v in entry.items()
-                               if k not in ("from", "source", "group_levels", "level_percent")})
-                group_level.update({g: int(v) for g, v in entry.get("group_levels", {}).items()})
-                level_percent.update({int(k): int(v) for k, v in entry.get("level_percent", {}).items()})
-                sources.append(entry.get("source", ""))
-        salary = _latest(self.salaries, d)
-        return RuleSet(d, params, group_level, level_percent, int(salary["vnd"]), tuple(sources))
-
-
-def _latest(entries: list[tuple[date, dict]], d: date) -> dict:
-    chosen = entries[0][1]  # before the first entry: the earliest known values
-    for start, entry in entries:
-        if start <= d:
-            chosen = entry
-    return chosen
+        for i, entry in enumerate(self.rules):
+            if entry.start <= d or i == 0:  # before the first entry: the earliest known rules
+                params.update(entry.params)
+                group_level.update(entry.group_levels)
+                level_percent.update(entry.level_percent)
+                sources.append(entry.source)
+        salary = self.salaries[0]  # before the first entry: the earliest known value
+        for s in self.salaries:
+            if s.start <= d:
+                salary = s
+        return RuleSet(d, params, group_level, level_percent, salary.vnd, tuple(sources))
 
 
 # --- inputs and output ----------------------------------------------------------
@@ -138,12 +214,32 @@ class Presented:
     birth_keys: frozenset[int] | None = None  # any of these matches (full date, or its year)
 
 
+Registration = Literal["registered_here", "same_province", "living_area", "unknown", "other_province",
+                       "upper_level"]
+
+
+class DecisionDetails(TypedDict, total=False):
+    """What a decision rests on, for screens, paper and the stored result (each key only when it applies)."""
+
+    registration: Registration  # where the card's primary-care registration puts this visit
+    level: int | None  # benefit level (card, else group table)
+    living_area: str  # K1–K3
+    inpatient_grace_until: str  # ISO date, or "discharge"
+    low_cost_threshold_vnd: int
+    base_salary_vnd: int
+    five_year_reached: bool
+    replaced: bool
+    new_valid_from: str | None  # the replacement card, when the roster has it
+    new_valid_to: str | None
+    new_facility_code: str | None
+
+
 @dataclass(frozen=True)
 class Decision:
     result_code: str
     benefit_percent: int
     reason: str
-    details: dict[str, Any] = field(default_factory=dict)
+    details: DecisionDetails = field(default_factory=lambda: DecisionDetails())
 
     @property
     def usable(self) -> bool:
@@ -174,7 +270,8 @@ def decide(card: RosterCard, presented: Presented, visit_date: date, facility: F
     return _coverage(card, visit_date, facility, rules, admitted_on)
 
 
-def _replaced(card, presented, visit_date, facility, rules, admitted_on, replacement) -> Decision:
+def _replaced(card: RosterCard, presented: Presented, visit_date: date, facility: Facility, rules: RuleSet,
+              admitted_on: date | None, replacement: RosterCard | None) -> Decision:
     if _in_dates(card, visit_date):
         d = _coverage(card, visit_date, facility, rules, admitted_on)
         if not d.usable:
@@ -195,7 +292,7 @@ def _replaced(card, presented, visit_date, facility, rules, admitted_on, replace
                     {**d.details, "replaced": True, **_new_card(replacement)})
 
 
-def _new_card(new: RosterCard | None) -> dict:
+def _new_card(new: RosterCard | None) -> DecisionDetails:
     if new is None:
         return {}
     return {"new_valid_from": new.valid_from.isoformat() if new.valid_from else None,
@@ -209,7 +306,7 @@ def _in_dates(card: RosterCard, d: date) -> bool:
 
 def _coverage(card: RosterCard, visit_date: date, facility: Facility, rules: RuleSet,
               admitted_on: date | None) -> Decision:
-    details: dict[str, Any] = {}
+    details: DecisionDetails = {}
     notes: list[str] = []
     if card.valid_from and visit_date < card.valid_from:
         return Decision(NOT_YET_VALID, 0, f"Thẻ BHYT chưa đến hạn sử dụng (từ {vn(card.valid_from)})")
@@ -249,7 +346,7 @@ def _coverage(card: RosterCard, visit_date: date, facility: Facility, rules: Rul
     return Decision("000", percent, "; ".join([text] + notes), details)
 
 
-def _registration(card: RosterCard, facility: Facility, rules: RuleSet) -> str:
+def _registration(card: RosterCard, facility: Facility, rules: RuleSet) -> Registration:
     if card.facility_code == facility.code:
         return "registered_here"
     province = card.facility_code[:2] if card.facility_code else card.province_code

@@ -224,12 +224,13 @@ def test_reasons_are_vietnamese_one_liners():
 
 def test_group_level_table_is_the_documents_one_and_a_decree_can_override_it_from_a_date():
     from kiosk.documents.tables import load_bhyt_groups
+    from kiosk.eligibility.rules import RuleEntry
     table = load_bhyt_groups()
     rules = BOOK.for_date(D("2026-06-01"))
     assert rules.group_level["CT"] == table.level_of("CT") and rules.group_level["HT"] == 3
     import dataclasses
-    book = dataclasses.replace(BOOK, rules=BOOK.rules + [(D("2027-01-01"), {"group_levels": {"CT": 2},
-                                                                           "level_percent": {"4": 85}})])
+    book = dataclasses.replace(BOOK, rules=BOOK.rules + [RuleEntry.from_json(D("2027-01-01"), {
+        "group_levels": {"CT": 2}, "level_percent": {"4": 85}})])
     assert book.for_date(D("2026-12-31")).group_level["CT"] == table.level_of("CT")
     assert book.for_date(D("2027-01-01")).group_level["CT"] == 2
     assert book.for_date(D("2027-01-01")).level_percent[4] == 85
