@@ -10,38 +10,44 @@ A snapshot loads into a staging table while lookups keep using the current
 roster, then one transaction swaps it in and builds the indexes. A delta
 (`since` must equal the current version) upserts and deletes in place; the
 version moves to `until` only in its final transaction.
+
+Public API: :func:`import_file` (→ :class:`ImportReport`), :func:`status`,
+:func:`upsert`, :func:`current_version`, :func:`parse_header`,
+:func:`fingerprint`, :func:`default_workers`. No SQL here
+(kiosk.store.roster_import).
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 import logging
+import multiprocessing
 import os
-import sqlite3
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import IO
 
 import orjson
 
 from kiosk import store
-from kiosk.eligibility import roster
 from kiosk.clock import iso_utc, vn_date
-from kiosk.eligibility.cards import COLUMNS, BadCard, RosterCard, minimise_row
+from kiosk.eligibility import roster
+from kiosk.eligibility.cards import BadCard, CardRow, RosterCard, minimise_row
 from kiosk.errors import UsageError
 from kiosk.logs import event
+from kiosk.store import roster_import as rows_
+from kiosk.store.roster_import import CardKey
 
 log = logging.getLogger(__name__)
 
 BATCH = 20_000
 MAX_BAD_KEPT = 1000  # bad line numbers kept with their reason; the count is always exact
-_STAGING = "roster_cards_next"
-_INSERT = f"INSERT INTO {{table}}({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-
-_DELETE = "DELETE FROM roster_cards WHERE sin_key = ? AND card_prefix IS ?"
 
 Progress = Callable[[int, int], None]  # (bytes read of the file as stored, total bytes)
 
@@ -64,14 +70,14 @@ class ImportReport:
     cards: int = 0
     deleted: int = 0
     bad_count: int = 0
-    bad_lines: list[dict] = field(default_factory=list)
+    bad_lines: list[dict[str, object]] = field(default_factory=list)
     resumed_from_line: int = 0
     already_applied: bool = False
     rows: int = 0
     seconds: float = 0.0
     finish_seconds: float = 0.0  # the final transaction (snapshot: swap, de-duplicate, build the indexes)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return asdict(self)
 
 
@@ -135,19 +141,22 @@ class RosterFile:
         self.raw.close()
 
 
-def parse_header(obj: dict, where: object = "header") -> Header:
+def parse_header(obj: dict[str, object], where: object = "header") -> Header:
     def version(name: str) -> int:
         v = obj.get(name)
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
             raise UsageError(f"{where}: header field {name!r}: expected a non-negative integer, got {v!r}")
         return v
 
-    as_of = obj.get("as_of")
-    if as_of is not None:
+    given = obj.get("as_of")
+    as_of = None
+    if given is not None:
         try:
-            as_of = date.fromisoformat(as_of).isoformat()
-        except (TypeError, ValueError):
-            raise UsageError(f"{where}: header field 'as_of': expected YYYY-MM-DD, got {as_of!r}") from None
+            as_of = date.fromisoformat(given).isoformat() if isinstance(given, str) else None
+        except ValueError:
+            pass
+        if as_of is None:
+            raise UsageError(f"{where}: header field 'as_of': expected YYYY-MM-DD, got {given!r}")
     kind = obj.get("roster")
     if kind == "snapshot":
         return Header("snapshot", version("version"), as_of=as_of)
@@ -161,65 +170,62 @@ def parse_header(obj: dict, where: object = "header") -> Header:
 
 # --- state -----------------------------------------------------------------------
 
-def current_version(conn: sqlite3.Connection) -> int | None:
-    row = conn.execute("SELECT value FROM meta WHERE key = 'roster.version'").fetchone()
-    return int(row[0]) if row else None
+def current_version(db: store.Executor) -> int | None:
+    return rows_.current_version(db)
 
 
-def _state(conn: sqlite3.Connection) -> dict | None:
-    cur = conn.execute("SELECT * FROM roster_import WHERE id = 1")
-    row = cur.fetchone()
-    return dict(zip([d[0] for d in cur.description], row)) if row else None
-
-
-def status(conn: sqlite3.Connection) -> dict:
+def status(db: store.Executor) -> dict[str, object]:
     """Version, rows, age and the state of the last import, for `kiosk roster status`."""
-    meta = dict(conn.execute("SELECT key, value FROM meta WHERE key LIKE 'roster.%'").fetchall())
+    meta = rows_.meta(db)
     as_of = meta.get("roster.as_of")
-    rows = meta.get("roster.rows")
-    if rows is None:
-        rows = conn.execute("SELECT count(*) FROM roster_cards").fetchone()[0]
-    today = vn_date(datetime.now(timezone.utc))
-    st = _state(conn)
+    count = int(meta["roster.rows"]) if "roster.rows" in meta else rows_.card_count(db)
+    today = vn_date(db.clock.now())
+    st = rows_.state(db)
     return {
         "version": int(meta["roster.version"]) if "roster.version" in meta else None,
-        "rows": int(rows),
+        "rows": count,
         "as_of": as_of,
         "age_days": (today - date.fromisoformat(as_of)).days if as_of else None,
         "imported_at": meta.get("roster.imported_at"),
         "import": None if st is None else {
-            "state": st["state"], "kind": st["kind"], "version": st["version"], "since": st["since"],
-            "line": st["line_no"], "cards": st["cards"], "deleted": st["deleted"], "bad_count": st["bad_count"]},
+            "state": st.state, "kind": st.kind, "version": st.version, "since": st.since,
+            "line": st.line_no, "cards": st.cards, "deleted": st.deleted, "bad_count": st.bad_count},
     }
 
 
 # --- applying -------------------------------------------------------------------
 
-def upsert(conn: sqlite3.Connection, cards: Iterable[RosterCard]) -> int:
+def upsert(tx: store.Tx, cards: Iterable[RosterCard]) -> int:
     """Insert or replace cards in the live roster (inside the caller's transaction)."""
     rows = [c.row() for c in cards]
-    conn.executemany(_DELETE, [(r[0], r[1]) for r in rows])
-    conn.executemany(_INSERT.format(table="roster_cards"), rows)
+    rows_.upsert_cards(tx, rows)
     return len(rows)
 
 
-class ParsedBatch(tuple):
-    """(rows, deletes, bad) plus the line counts of a delta's upserts and deletes."""
+@dataclass
+class ParsedBatch:
+    """One batch parsed: rows to insert, cards to delete first (a delta), bad lines, and the line counts of
+    a delta's upserts and deletes. Built in a worker process: plain data, picklable."""
 
+    rows: list[CardRow]
+    deletes: list[CardKey]
+    bad: list[dict[str, object]]
     upserts: int
     removals: int
 
 
-def _parse_batch(key: bytes, lines: list[tuple[int, bytes]], delta: bool):
-    """(rows, deletes, bad lines) of one batch.
+def _parse_batch(key: bytes, lines: list[tuple[int, bytes]], delta: bool) -> ParsedBatch:
+    """One batch's rows, deletes and bad lines.
 
     A snapshot's rows are in file order (duplicates go at the end of the import). A delta's lines act in
     file order — an upsert then a delete of the same card leaves it deleted, and the other way round — so
     its rows are the cards present at the end of the batch and its deletes every card the batch touched,
-    both sorted by key for locality in the indexes; `_commit_batch` deletes, then inserts.
+    both sorted by key for locality in the indexes; the store deletes, then inserts.
     """
-    rows, deletes, bad = [], [], []
-    final: dict[tuple, tuple | None] = {}
+    rows: list[CardRow] = []
+    deletes: list[CardKey] = []
+    bad: list[dict[str, object]] = []
+    final: dict[CardKey, CardRow | None] = {}
     upserts = removals = 0
     for line_no, line in lines:
         if not line.strip():
@@ -244,61 +250,61 @@ def _parse_batch(key: bytes, lines: list[tuple[int, bytes]], delta: bool):
         except BadCard as e:
             bad.append({"line": line_no, "error": str(e)})
     if delta:
-        order = sorted(final, key=lambda k: (k[0], k[1] or ""))
-        rows = [final[k] for k in order if final[k] is not None]
-        deletes = order
-    out = ParsedBatch((rows, deletes, bad))
-    out.upserts, out.removals = (upserts, removals) if delta else (len(rows), 0)
-    return out
+        deletes = sorted(final, key=lambda k: (k[0], k[1] or ""))
+        rows = [r for r in (final[k] for k in deletes) if r is not None]
+        return ParsedBatch(rows, deletes, bad, upserts, removals)
+    return ParsedBatch(rows, deletes, bad, len(rows), 0)
 
 
-def import_file(db, key: bytes, path: str | Path, *, batch_size: int = BATCH, force: bool = False,
+def import_file(db: store.Database, key: bytes, path: str | Path, *, batch_size: int = BATCH, force: bool = False,
                 progress: Progress | None = None, now: Callable[[], datetime] | None = None,
                 workers: int | None = None) -> ImportReport:
     """Apply a snapshot or delta file; resumes an interrupted import of the same file.
 
     `workers` processes parse and hash batches while this one writes them, in file order (None:
-    `default_workers()`; 0: all in this process).
+    `default_workers()`; 0: all in this process). `now`: the database's clock unless given.
     """
-    import time
     t0 = time.monotonic()
     path = Path(path)
-    now = now or (lambda: datetime.now(timezone.utc))
+    now = now or db.clock.now
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
-    conn = db.conn
     rf = RosterFile(path)
     try:
         hdr = rf.header
         # Bounded page cache: a snapshot's index builds sort in it; a delta's random index updates hit it.
-        conn.execute(f"PRAGMA cache_size={-32768 if hdr.kind == 'snapshot' else -65536}")
+        rows_.set_cache_size(db, 32768 if hdr.kind == "snapshot" else 65536)
         fp = fingerprint(path)
-        state = _state(conn)
-        version = current_version(conn)
+        state = rows_.state(db)
+        version = rows_.current_version(db)
         report = ImportReport(str(path), hdr.kind, hdr.version, hdr.since)
-        resuming = state is not None and state["fingerprint"] == fp
-        if resuming and state["state"] == "done":
+        resuming = state is not None and state.fingerprint == fp
+        if state is not None and resuming and state.state == "done":
             report.already_applied = True
-            report.rows = status(conn)["rows"]
+            report.rows = rows_.card_count(db) if "roster.rows" not in rows_.meta(db) else \
+                int(rows_.meta(db)["roster.rows"])
             return report
-        if not resuming:
-            _check_start(conn, state, version, hdr, force, path)
-            _start(conn, hdr, fp, now())
-            state = _state(conn)
-        report.resumed_from_line = state["line_no"]
-        report.cards, report.deleted, report.bad_count = state["cards"], state["deleted"], state["bad_count"]
+        if state is None or not resuming:
+            _check_start(state, version, hdr, force, path)
+            with store.transaction(db) as tx:
+                rows_.start(tx, fingerprint=fp, kind=hdr.kind, version=hdr.version, since=hdr.since,
+                            as_of=hdr.as_of, at=iso_utc(now()))
+            event(log, "roster_import_started", kind=hdr.kind, version=hdr.version)
+            state = rows_.state(db)
+            assert state is not None, "written just above"
+        report.resumed_from_line = state.line_no
+        report.cards, report.deleted, report.bad_count = state.cards, state.deleted, state.bad_count
         if resuming:
-            event(log, "roster_import_resumed", kind=hdr.kind, version=hdr.version, line=state["line_no"])
-        offset = state["offset"] or rf.data_start
-        line_no = state["line_no"] or rf.first_line_no - 1
+            event(log, "roster_import_resumed", kind=hdr.kind, version=hdr.version, line=state.line_no)
+        offset = state.offset or rf.data_start
+        line_no = state.line_no or rf.first_line_no - 1
         delta = hdr.kind == "delta"
-        target = "roster_cards" if delta else _STAGING
         last = 0
         if workers is None:
             workers = default_workers(rf.size)
         batches = _batches(rf, offset, line_no, batch_size)
         for end, last_line, parsed in _parsed(key, batches, delta, workers):
-            _commit_batch(conn, parsed, delta, target, end, last_line, report)
+            _commit_batch(db, parsed, delta, end, last_line, report)
             if progress and (last_line - last) >= batch_size:
                 progress(rf.raw_position(), rf.size)
                 last = last_line
@@ -308,26 +314,24 @@ def import_file(db, key: bytes, path: str | Path, *, batch_size: int = BATCH, fo
             if note and hdr.kind == "snapshot":
                 note("building the indexes and swapping the new roster in…")
         t1 = time.monotonic()
-        _finish(db, hdr, now(), report, fp)
+        _finish(db, hdr, now(), fp)
         report.finish_seconds = round(time.monotonic() - t1, 3)
     finally:
         rf.close()
-    try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    except sqlite3.Error:
-        pass  # a reader holds the WAL; it is checkpointed later
-    st = _state(conn)
-    report.bad_lines = json.loads(st["bad_lines"])
-    report.rows = status(conn)["rows"]
+    rows_.checkpoint(db)
+    st = rows_.state(db)
+    report.bad_lines = st.bad_lines if st is not None else []
+    report.rows = int(rows_.meta(db).get("roster.rows", rows_.card_count(db)))
     report.seconds = round(time.monotonic() - t0, 3)
     event(log, "roster_imported", kind=hdr.kind, version=hdr.version, cards=report.cards, deleted=report.deleted,
           bad=report.bad_count, rows=report.rows, seconds=report.seconds)
     return report
 
 
-def _check_start(conn, state, version, hdr: Header, force: bool, path) -> None:
-    if state is not None and state["state"] == "loading" and state["kind"] == "delta" and hdr.kind == "delta":
-        raise UsageError(f"an import of the delta {state['since']}→{state['version']} is unfinished: re-run that "
+def _check_start(state: rows_.ImportState | None, version: int | None, hdr: Header, force: bool,
+                 path: Path) -> None:
+    if state is not None and state.state == "loading" and state.kind == "delta" and hdr.kind == "delta":
+        raise UsageError(f"an import of the delta {state.since}→{state.version} is unfinished: re-run that "
                          "file to finish it, or import a snapshot")
     if hdr.kind == "delta":
         if version is None:
@@ -340,17 +344,6 @@ def _check_start(conn, state, version, hdr: Header, force: bool, path) -> None:
                          "(use --force to go back)")
 
 
-def _start(conn, hdr: Header, fp: str, at: datetime) -> None:
-    with _tx(conn):
-        conn.execute(f"DROP TABLE IF EXISTS {_STAGING}")
-        if hdr.kind == "snapshot":
-            conn.execute(f"CREATE TABLE {_STAGING} AS SELECT * FROM roster_cards WHERE 0")
-        conn.execute("INSERT OR REPLACE INTO roster_import(id, fingerprint, kind, version, since, as_of, state, "
-                     "started_at) VALUES (1, ?, ?, ?, ?, ?, 'loading', ?)",
-                     [fp, hdr.kind, hdr.version, hdr.since, hdr.as_of, iso_utc(at)])
-    event(log, "roster_import_started", kind=hdr.kind, version=hdr.version)
-
-
 def default_workers(size: int) -> int:
     """Parser processes for a file of `size` bytes: one fewer than the CPUs (at most 3) on 3 CPUs or more.
 
@@ -361,7 +354,10 @@ def default_workers(size: int) -> int:
     return 0 if size < (1 << 20) or cpus <= 2 else min(3, cpus - 1)
 
 
-def _batches(rf: RosterFile, offset: int, line_no: int, size: int):
+Batch = tuple[int, int, list[tuple[int, bytes]]]  # (offset after the batch, its last line number, its lines)
+
+
+def _batches(rf: RosterFile, offset: int, line_no: int, size: int) -> Iterator[Batch]:
     """(offset after the batch, its last line number, [(line number, line)]) from `offset` on."""
     batch: list[tuple[int, bytes]] = []
     end = offset
@@ -375,17 +371,16 @@ def _batches(rf: RosterFile, offset: int, line_no: int, size: int):
         yield end, line_no, batch
 
 
-def _parsed(key: bytes, batches, delta: bool, workers: int):
+def _parsed(key: bytes, batches: Iterable[Batch], delta: bool,
+            workers: int) -> Iterator[tuple[int, int, ParsedBatch]]:
     """Parsed batches in file order; with workers, at most 2 per worker are in flight (memory stays bounded)."""
     if workers <= 0:
         for end, last, batch in batches:
             yield end, last, _parse_batch(key, batch, delta)
         return
-    import multiprocessing
-    from collections import deque
     # fork: the workers only run _parse_batch (no SQLite, no threads), and start in milliseconds.
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        pending: deque = deque()
+        pending: deque[tuple[int, int, AsyncResult[ParsedBatch]]] = deque()
         for end, last, batch in batches:
             pending.append((end, last, pool.apply_async(_parse_batch, (key, batch, delta))))
             if len(pending) >= 2 * workers:
@@ -396,69 +391,28 @@ def _parsed(key: bytes, batches, delta: bool, workers: int):
             yield e, n, res.get()
 
 
-def _commit_batch(conn, parsed, delta, target, end_offset, line_no, report: ImportReport) -> None:
-    rows, deletes, bad = parsed
-    with _tx(conn):
-        if delta:
-            conn.executemany(_DELETE, deletes)
-        conn.executemany(_INSERT.format(table=target), rows)
-        kept = []
-        if bad:
-            (old,) = conn.execute("SELECT bad_lines FROM roster_import WHERE id = 1").fetchone()
-            kept = json.loads(old)
-            kept.extend(bad[:max(0, MAX_BAD_KEPT - len(kept))])
-        conn.execute("UPDATE roster_import SET offset = ?, line_no = ?, cards = cards + ?, deleted = deleted + ?, "
-                     "bad_count = bad_count + ?, bad_lines = coalesce(?, bad_lines) WHERE id = 1",
-                     [end_offset, line_no, parsed.upserts, parsed.removals, len(bad),
-                      json.dumps(kept) if bad else None])
+def _commit_batch(db: store.Database, parsed: ParsedBatch, delta: bool, end_offset: int, line_no: int,
+                  report: ImportReport) -> None:
+    """One batch and the import's progress in one transaction: a crash leaves either both or neither."""
+    with store.transaction(db) as tx:
+        rows_.write_batch(tx, delta=delta, rows=parsed.rows, deletes=parsed.deletes, bad=parsed.bad,
+                          max_bad_kept=MAX_BAD_KEPT, end_offset=end_offset, line_no=line_no,
+                          upserts=parsed.upserts, removals=parsed.removals)
     report.cards += parsed.upserts
     report.deleted += parsed.removals
-    report.bad_count += len(bad)
+    report.bad_count += len(parsed.bad)
 
 
-def _finish(db, hdr: Header, at: datetime, report: ImportReport, fp: str) -> None:
-    conn = db.conn
+def _finish(db: store.Database, hdr: Header, at: datetime, fp: str) -> None:
     as_of = hdr.as_of or vn_date(at).isoformat()
     if hdr.kind == "snapshot":
-        # Index and de-duplicate the staging table in steps, each its own (idempotent) transaction, so a
-        # check-in waiting for the write lock waits seconds, not the whole build. Index names carry the
-        # file's fingerprint: they move with the table when it is renamed into place.
+        # Each step its own (idempotent) transaction: a check-in waiting for the write lock waits seconds.
         tag = fp[:12]
-        with _tx(conn):
-            conn.execute(f"CREATE INDEX IF NOT EXISTS roster_sin_{tag} ON {_STAGING}(sin_key)")
-        with _tx(conn):
-            # The same card twice in a snapshot: the last line wins (highest rowid, file order).
-            conn.execute(f"DELETE FROM {_STAGING} WHERE rowid IN (SELECT r.rowid FROM {_STAGING} r JOIN "
-                         f"(SELECT sin_key, card_prefix, max(rowid) AS keep FROM {_STAGING} "
-                         "GROUP BY sin_key, card_prefix HAVING count(*) > 1) d ON r.sin_key = d.sin_key "
-                         "AND r.card_prefix IS d.card_prefix AND r.rowid != d.keep)")
-        with _tx(conn):
-            conn.execute(f"CREATE INDEX IF NOT EXISTS roster_id_{tag} ON {_STAGING}(id_key)")
-    with _tx(conn):
-        if hdr.kind == "snapshot":
-            conn.execute("DROP TABLE roster_cards")
-            conn.execute(f"ALTER TABLE {_STAGING} RENAME TO roster_cards")
-        (rows,) = conn.execute("SELECT count(*) FROM roster_cards").fetchone()
-        store.set_meta(conn, "roster.version", str(hdr.version))
-        store.set_meta(conn, "roster.as_of", as_of)
-        store.set_meta(conn, "roster.rows", str(rows))
-        store.set_meta(conn, "roster.imported_at", iso_utc(at))
-        conn.execute("UPDATE roster_import SET state = 'done', finished_at = ? WHERE id = 1", [iso_utc(at)])
-
-
-class _tx:
-    """BEGIN IMMEDIATE … COMMIT on a raw connection (store.transaction wants the sqlite-utils wrapper)."""
-
-    def __init__(self, conn: sqlite3.Connection):
-        self.conn = conn
-
-    def __enter__(self):
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, etype, e, tb):
-        if etype is None:
-            self.conn.execute("COMMIT")
-        elif self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
-        return False
+        with store.transaction(db) as tx:
+            rows_.index_staging_by_sin(tx, tag)
+        with store.transaction(db) as tx:
+            rows_.dedupe_staging(tx)
+        with store.transaction(db) as tx:
+            rows_.index_staging_by_id(tx, tag)
+    with store.transaction(db) as tx:
+        rows_.finish(tx, swap_in=hdr.kind == "snapshot", version=hdr.version, as_of=as_of, at=iso_utc(at))

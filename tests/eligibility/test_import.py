@@ -203,7 +203,7 @@ def test_minimise_accepts_or_names_the_field(rec):
 @given(st.binary(max_size=200))
 def test_any_bytes_as_a_line_is_counted_never_raised(line):
     parsed = ri._parse_batch(b"k" * 32, [(2, line)], delta=True)
-    assert parsed.upserts + parsed.removals + len(parsed[2]) == (1 if line.strip() else 0)
+    assert parsed.upserts + parsed.removals + len(parsed.bad) == (1 if line.strip() else 0)
 
 
 def test_cli_import_status_and_exit_codes(tmp_path, kiosk_env):
