@@ -3,6 +3,10 @@
 Readable output by default, `--json` for machines; exit 0 done, 2 bad usage or input, 3 the database
 (or another service the command needs) unavailable, 1 anything else. Errors are one line on stderr,
 starting `error: `.
+
+This module parses and dispatches, with no model imported: `serve` runs kiosk_hub.serve (which checks its
+options before Django is set up), every other command a function of kiosk_hub.commands, imported once
+kiosk_hub.boot has set Django up. Numeric options take ASCII digits only (kiosk_hub.argtypes).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ def _json(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line. `func` names the command's function in kiosk_hub.commands, or is "serve"."""
     ap = argparse.ArgumentParser(prog="kiosk-hub", description="The provincial hub for the clinic ID kiosks.")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 

@@ -151,7 +151,7 @@ def _write(device: Device, items, taken: list[bool]) -> list[Result]:
         changes.adopt(device, [(f["record_id"], pks[i]) for i, f in new_rows["visit"]], now)
     if new_rows["visit_update"]:
         created += changes.write(device, [(i, items[i][1], f) for i, f in new_rows["visit_update"]], now)
-    # In this transaction: the FHIR push queues a push per HIS endpoint (fhir.push.enqueue, connected in FhirConfig.ready).
+    # In this transaction: the FHIR push queues a push per HIS endpoint (fhir.push.enqueue; ingest.signals).
     signals.visits_stored.send(sender=Device, visit_ids=[pk for i, pk in created if items[i][0] == "visit"],
                                change_ids=[pk for i, pk in created if items[i][0] == "visit_update"])
     idem = []
