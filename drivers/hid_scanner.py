@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
-from drivers.protocols import Probe
+from drivers.protocols import SWITCH_TO_SERIAL, Probe
 from drivers.scan import DeviceStatus, ScanCallback, StatusCallback, ThreadedSource
 from kiosk.domain import ScanEvent
 from kiosk.logs import event
@@ -38,8 +38,6 @@ from kiosk.logs import event
 log = logging.getLogger(__name__)
 
 EV_SYN, EV_KEY, EV_MSC = 0, 1, 4
-SWITCH_TO_SERIAL = ("HID keyboard mode cannot carry Vietnamese: switch the scanner to serial "
-                    "(USB COM / CDC-ACM) mode with its configuration barcode")
 
 # Linux input key codes (linux/input-event-codes.h) → (unshifted, shifted), US layout.
 _KEYS: dict[int, tuple[str, str]] = {

@@ -32,6 +32,11 @@ class DeviceStatus:
     detail: str = ""  # for technicians: port, error; never personal data
 
 
+# A scanner's `detail` when it is in HID keyboard mode: the console tells the receptionist to switch it.
+SWITCH_TO_SERIAL = ("HID keyboard mode cannot carry Vietnamese: switch the scanner to serial "
+                    "(USB COM / CDC-ACM) mode with its configuration barcode")
+
+
 ScanCallback = Callable[[ScanEvent], None]
 StatusCallback = Callable[[DeviceStatus], None]
 
