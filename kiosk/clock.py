@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 from datetime import date, datetime, timedelta, timezone
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -39,6 +40,14 @@ def kernel_clock_synchronised() -> bool:
     except (OSError, AttributeError):
         return False
     return state != -1 and state != _TIME_ERROR and not (tx.status & _STA_UNSYNC)
+
+
+class Clock(Protocol):
+    """What the kiosk asks of a clock: the time, and whether the system clock is set (NTP or the RTC)."""
+
+    def now(self) -> datetime: ...
+
+    def synchronised(self) -> bool: ...
 
 
 class SystemClock:

@@ -316,9 +316,9 @@ def recheck_pending(db, gateway: NationalLookup, facility_code: str, limit: int 
         "WHERE e.result_code = ? AND v.status != 'cancelled' ORDER BY v.id LIMIT ?",
         [eligibility.CANNOT_VERIFY, limit]).fetchall()
     done = []
-    from kiosk.privacy.datakey import reveal  # identity fields are sealed at rest; the caller registered the data key
+    from kiosk.privacy.datakey import reveal  # identity fields are sealed at rest, under the database's data key
     for visit_id, visit_date, *sealed in rows:
-        idn, sin, card, name, dob = (reveal(f"patients.{c}", v) for c, v in zip(
+        idn, sin, card, name, dob = (reveal(f"patients.{c}", v, db.key) for c, v in zip(
             ("id_number", "social_insurance_number", "card_number", "full_name", "date_of_birth"), sealed))
         identity = PersonIdentity("recheck", name, dob, id_number=idn, social_insurance_number=sin, card_number=card)
         pending = eligibility.cannot_verify(None)

@@ -24,17 +24,13 @@ from datetime import datetime
 
 from kiosk import store
 from kiosk.services import stay_notification
-from kiosk.privacy.datakey import unseal_tree as _unseal
+from kiosk.privacy.datakey import unseal_tree
 from kiosk.clock import SystemClock, iso_utc, parse_iso
 from kiosk.logs import event
 from sync.client import SINGLE_PATHS, Answer, DeviceRevoked, HubAuthError, HubClient, HubUnavailable
 
 log = logging.getLogger(__name__)
 
-
-def unseal_tree(body):
-    """The payload as the hub must receive it: personal values sealed at rest are opened here, in memory."""
-    return _unseal(None, body)
 
 ACTIVE = ("queued", "sent")
 
@@ -152,7 +148,8 @@ class Sender:
             return res
         items = []
         for oid, kind, record_id, key, payload in rows:
-            items.append((kind, key, unseal_tree(json.loads(payload))))
+            # The payload as the hub must receive it: personal values sealed at rest are opened here, in memory.
+            items.append((kind, key, unseal_tree(self.db.key, json.loads(payload))))
         try:
             res.requests += 1
             if len(items) == 1 and items[0][0] in SINGLE_PATHS:

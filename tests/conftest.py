@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -29,37 +29,46 @@ def pytest_configure(config):
                             "`data_key` fixture (and so `service`) gives None instead of the production key")
 
 
-@pytest.fixture
-def data_key(request, data_dir):
-    """The device data key, laid out as the product does it and bound to the database, or None (clear_text).
+FACILITY = "40123"  # the station the tests' visits belong to
 
-    Production always seals identity fields (service_from_config, `kiosk datakey init`), so every fixture that
-    builds the store or the check-in service uses a key; only tests about clear-text rows opt out, with
-    `@pytest.mark.clear_text`. The key is where `kiosk` itself finds it for this data directory (beside it,
+
+@pytest.fixture
+def kiosk_config(data_dir):
+    """The shipped defaults, with the data in this test's directory and the tests' facility."""
+    from kiosk import config
+    cfg = config.load(None, str(data_dir), env={})
+    return config.Config({**cfg.values, "facility.code": FACILITY}, cfg.source)
+
+
+@pytest.fixture
+def app(request, kiosk_config, clock):
+    """The kiosk as production builds it (kiosk.app.build): the device data key laid out and bound to the
+    database, the roster key, the fixed clock; no devices.
+
+    Production always seals identity fields, so every fixture that builds the store or the check-in service
+    uses the key; only tests about clear-text rows opt out, with `@pytest.mark.clear_text` (the same App
+    without a data key). The key is where `kiosk` itself finds it for this data directory (beside it,
     `privacy.data_key_file` empty), so `kiosk` subprocesses in the same test open the same rows.
     """
+    from kiosk.app import App, build
+    from kiosk.eligibility import roster
     if request.node.get_closest_marker("clear_text"):
-        yield None
-        return
-    from kiosk import config, store
-    from kiosk.privacy import datakey
-    cfg = config.load(None, str(data_dir), env={})
-    key = datakey.load(cfg)  # creates it on first use, 0640, as the CLI does on a development machine
-    db = store.connect(cfg.database)
-    try:
-        datakey.bind(db.conn, key)
-    finally:
-        db.conn.close()
-    yield key
-    datakey.register(cfg.database, None)
+        return App(kiosk_config, clock, None, roster.load_key(kiosk_config["roster.key_file"]))
+    return build(kiosk_config, "none", clock=clock)
 
 
 @pytest.fixture
-def service(data_dir, clock, data_key):
-    from kiosk.services.checkin import CheckinService
-    from kiosk.eligibility.roster import DEMO_KEY
-    return CheckinService(data_dir / "kiosk.db", facility_code="40123", roster_key=DEMO_KEY,
-                          rescan_window=timedelta(minutes=10), clock=clock, data_key=data_key)
+def data_key(app):
+    """The device data key (None for `clear_text` tests)."""
+    return app.data_key
+
+
+@pytest.fixture
+def service(app):
+    """The check-in service on its own connection (with the data key and the fixed clock)."""
+    svc = app.checkin_service()
+    yield svc
+    svc.db.close()
 
 
 def kiosk_cmd(*args: str) -> list[str]:

@@ -45,7 +45,7 @@ class Context:
         from kiosk import store
         from kiosk.privacy import datakey
         key = datakey.load(self.config)  # refuses on a wiped device; personal fields open under this key
-        db = store.connect(self.config.database)
+        db = store.connect(self.config.database, key=key)
         datakey.bind(db.conn, key)
         return db
 

@@ -135,41 +135,9 @@ def unseal_tree(key: DataKey | None, obj: Any, context: str = "outbox.payload") 
     return obj
 
 
-# --- the device's key, once loaded ------------------------------------------------------------------------------
-# A device has one data key per database. The process that loads it (service_from_config, a CLI command, the
-# sync sender) registers it against the database file, so code far from the loader (desk, stay notifications,
-# the outbox) finds the key from the connection it already holds, and a process that opens two databases
-# (tests, restore) never seals one under the other's key.
-_KEYS: dict[str, DataKey] = {}
-
 # The identity fields of `patients` that are sealed at rest (sex and the masked ID stay clear: the masked ID
 # is what screens show, and sex alone identifies nobody).
 PATIENT_FIELDS = ("id_number", "social_insurance_number", "card_number", "full_name", "date_of_birth", "address")
-
-
-def _db_file(conn) -> str:
-    row = conn.execute("PRAGMA database_list").fetchone()
-    return os.path.realpath(row[2]) if row and row[2] else ""
-
-
-def register(database: Path | str, key: DataKey | None) -> None:
-    path = os.path.realpath(str(database))
-    if key is None:
-        _KEYS.pop(path, None)
-    else:
-        _KEYS.pop(path, None)
-        _KEYS[path] = key  # most recently registered last
-
-
-def install(key: DataKey | None) -> None:
-    """Forget every registered key (key None), e.g. after a wipe."""
-    if key is None:
-        _KEYS.clear()
-
-
-def key_for(conn) -> DataKey | None:
-    """The data key registered for this connection's database, or None (then fields are written in clear)."""
-    return _KEYS.get(_db_file(conn)) if _KEYS else None
 
 
 def conceal(context: str, value: str | None, key: DataKey | None) -> str | None:
@@ -179,22 +147,13 @@ def conceal(context: str, value: str | None, key: DataKey | None) -> str | None:
     return key.seal(str(value), context)
 
 
-def reveal(context: str, value: Any, key: DataKey | None = None) -> Any:
-    """Open a sealed field (clear values pass through), under `key` or whichever registered key opens it.
-
-    AES-GCM authenticates: a wrong key fails, it never yields wrong text, so trying each registered key is safe.
-    """
+def reveal(context: str, value: Any, key: DataKey | None) -> Any:
+    """Open a sealed field under `key` (clear values pass through); a sealed value without a key is an error."""
     if not is_sealed(value):
         return value
-    candidates = [key] if key is not None else list(reversed(_KEYS.values()))
-    if not candidates:
+    if key is None:
         raise DecryptError("personal data is encrypted and no data key is loaded (privacy.data_key_file)")
-    for k in candidates[:-1]:
-        try:
-            return k.open(value, context)
-        except DecryptError:
-            continue
-    return candidates[-1].open(value, context)
+    return key.open(value, context)
 
 
 def patient_identity_key(id_number: str | None, social_insurance_number: str | None,
@@ -327,7 +286,6 @@ def load(cfg, *, create_default: bool = True) -> DataKey:
         key = create(path)
     else:
         key = read(path)
-    register(cfg.database, key)
     return key
 
 

@@ -36,7 +36,7 @@ PURPOSE_ERASE = "erasure request by the data subject (Luật 91/2025/QH15)"
 
 
 def patient_ids(conn: sqlite3.Connection, id_number: str) -> list[int]:
-    keys = datakey.identity_keys_for_id(id_number.strip(), datakey.key_for(conn))
+    keys = datakey.identity_keys_for_id(id_number.strip(), conn.key)
     marks = ",".join("?" * len(keys))
     return [r[0] for r in conn.execute(f"SELECT id FROM patients WHERE identity_key IN ({marks}) ORDER BY id", keys)]
 
@@ -48,31 +48,31 @@ def _rows(conn, sql: str, args: list) -> list[dict]:
     return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
-def _open_patient(row: dict) -> dict:
+def _open_patient(row: dict, key: datakey.DataKey | None) -> dict:
     out = dict(row)
     for f in datakey.PATIENT_FIELDS:
         if f in out:
-            out[f] = datakey.reveal(f"patients.{f}", out[f])
+            out[f] = datakey.reveal(f"patients.{f}", out[f], key)
     return out
 
 
-def _open_stay(row: dict) -> dict:
+def _open_stay(row: dict, key: datakey.DataKey | None) -> dict:
     out = dict(row)
     for f in ("full_name", "date_of_birth", "id_number", "passport_number", "address_of_stay", "reason"):
         if f in out:
-            out[f] = datakey.reveal(f"stay_notifications.{f}", out[f])
+            out[f] = datakey.reveal(f"stay_notifications.{f}", out[f], key)
     return out
 
 
-def _open_change(value, field: str | None):
+def _open_change(value, field: str | None, key: datakey.DataKey | None):
     # The desk seals a corrected field's old value as it was in the patient row, the new one as a change value.
     contexts = ["visit_changes.value"] + ([f"patients.{field}"] if field else [])
     for ctx in contexts[:-1]:
         try:
-            return datakey.reveal(ctx, value)
+            return datakey.reveal(ctx, value, key)
         except datakey.DecryptError:
             continue
-    return datakey.reveal(contexts[-1], value)
+    return datakey.reveal(contexts[-1], value, key)
 
 
 def collect(conn: sqlite3.Connection, id_number: str) -> dict[str, Any]:
@@ -83,7 +83,7 @@ def collect(conn: sqlite3.Connection, id_number: str) -> dict[str, Any]:
     for pid in pids:
         row = _rows(conn, "SELECT * FROM patients WHERE id = ?", [pid])[0]
         row.pop("identity_key", None)
-        out["patients"].append(_open_patient(row))
+        out["patients"].append(_open_patient(row, conn.key))
         for v in _rows(conn, "SELECT * FROM visits WHERE patient_id = ? ORDER BY id", [pid]):
             v["flags"] = json.loads(v.get("flags") or "[]")
             v["eligibility_results"] = _rows(conn, "SELECT result_code, benefit_percent, reason, source, as_of, "
@@ -93,13 +93,13 @@ def collect(conn: sqlite3.Connection, id_number: str) -> dict[str, Any]:
                 v["services"] = _rows(conn, "SELECT service, added_by, added_at FROM visit_services "
                                             "WHERE visit_id = ?", [v["id"]])
             if "visit_changes" in tables:
-                v["changes"] = [{**c, "old_value": _open_change(c["old_value"], c["field"]),
-                                 "new_value": _open_change(c["new_value"], c["field"])}
+                v["changes"] = [{**c, "old_value": _open_change(c["old_value"], c["field"], conn.key),
+                                 "new_value": _open_change(c["new_value"], c["field"], conn.key)}
                                 for c in _rows(conn, "SELECT staff_id, action, field, old_value, new_value, at "
                                                      "FROM visit_changes WHERE visit_id = ? ORDER BY id", [v["id"]])]
             out["visits"].append(v)
         if "stay_notifications" in tables:
-            out["stay_notifications"] += [_open_stay(s) for s in _rows(
+            out["stay_notifications"] += [_open_stay(s, conn.key) for s in _rows(
                 conn, "SELECT * FROM stay_notifications WHERE patient_id = ? ORDER BY id", [pid])]
     visit_ids = [v["id"] for v in out["visits"]]
     stay_ids = [s["id"] for s in out["stay_notifications"]]

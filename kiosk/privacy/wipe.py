@@ -67,7 +67,6 @@ def wipe(cfg, *, reason: str, actor: str, now: datetime | None = None) -> dict:
         # stopping here would leave every name readable — and report the key, so the caller can say so.
         shredded = False
         key_error = f"{e.strerror or e}"
-    datakey.install(None)
     files = 0
     overwritten = 0
     data_dir = cfg.data_dir

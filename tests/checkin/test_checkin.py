@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from kiosk import store
+from kiosk.errors import UnavailableError
 from kiosk.simulated import demo
 from kiosk.clock import VN_TZ
 from kiosk.domain import ScanEvent
@@ -99,7 +100,7 @@ def test_id_number_inconsistency_is_a_visit_flag(service):
 
 def test_storage_failure_is_a_refusal_not_a_crash(service, monkeypatch):
     def boom(*a, **k):
-        raise store.UnavailableError("the storage is full: nothing was saved; free space and try again")
+        raise UnavailableError("the storage is full: nothing was saved; free space and try again")
     monkeypatch.setattr("kiosk.services.checkin.outbox.enqueue", boom)
     r = scan(service, demo.ELIGIBLE_CCCD)
     assert not r.ok and r.reason == "storage"

@@ -27,12 +27,6 @@ def person(i: int) -> dict:
     return {"name": name, "id_number": id_number, "address": address, "payload": payload}
 
 
-@pytest.fixture(autouse=True)
-def _forget_keys():
-    yield
-    datakey.install(None)
-
-
 @pytest.fixture
 def privacy_cfg(tmp_path):
     """A provisioned layout: data directory and, apart from it, the key directory."""

@@ -60,8 +60,7 @@ def test_no_personal_data_in_clear_in_db_wal_or_backup(privacy_cfg, vn_clock, cl
     assert {v.patient["full_name"] for v in day} == {p["name"] for p in people}
     stays = sn.list_all(service.db.conn)
     assert {s.id_number for s in stays} == {p["id_number"] for p in people[:10]}
-    from sync.sender import unseal_tree
-    payloads = [unseal_tree(json.loads(r[0])) for r in service.db.execute(
+    payloads = [datakey.unseal_tree(service.data_key, json.loads(r[0])) for r in service.db.execute(
         "SELECT payload FROM outbox WHERE kind = 'visit' ORDER BY id")]
     assert [p["patient"]["full_name"] for p in payloads] == [p["name"] for p in people]
     assert encryption.clear_counts(service.db.conn) == {"patients": 0, "stay_notifications": 0,
@@ -99,7 +98,6 @@ def test_patient_lookup_is_by_keyed_hash(privacy_cfg, vn_clock):
 
 def test_wrong_key_refuses_instead_of_showing_garbage(privacy_cfg, vn_clock, tmp_path):
     service_from_config(privacy_cfg, vn_clock).handle(ScanEvent(person(1)["payload"].encode(), "serial"))
-    datakey.install(None)
     keyfile = datakey.key_path(privacy_cfg)
     keyfile.unlink()
     datakey.create(keyfile)  # a different key where the old one was
@@ -176,6 +174,5 @@ def test_staff_id_numbers_are_sealed_and_still_unique(cli_env, privacy_cfg):
     assert [a["masked_id"] for a in listed] == ["********0001"]
     assert raw_hits(db_files(privacy_cfg), ["001090000001"]) == []
     from kiosk.services import staff
-    db = store.connect(privacy_cfg.database)
-    datakey.load(privacy_cfg)
+    db = store.connect(privacy_cfg.database, key=datakey.load(privacy_cfg))
     assert staff.officer_id_number(db.conn, 1) == "001090000001"

@@ -168,8 +168,7 @@ def _synced_kiosk(cli_env, privacy_cfg, tmp_path, h, n=10):
     """n audit entries written on the kiosk, synced to a real hub over loopback; returns the anchors file
     (`kiosk-hub audit --json`)."""
     from kiosk.privacy import datakey
-    datakey.load(privacy_cfg)
-    db = store.connect(privacy_cfg.database)
+    db = store.connect(privacy_cfg.database, key=datakey.load(privacy_cfg))
     for i in range(n):
         audit.record(db.conn, actor="staff:1", action="viewed", record_kind="visit", record_id=i + 1,
                      purpose="test")

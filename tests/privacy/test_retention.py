@@ -141,7 +141,6 @@ def test_never_purges_unsynced_and_always_purges_expired_synced(tmp_path_factory
             expect_left.add(vid)
     retention.run(service.db, cfg, NOW, vacuum=False)
     assert {r[0] for r in service.db.execute("SELECT id FROM visits")} == expect_left
-    datakey.install(None)
 
 
 def test_lookup_cache_rows_expire(privacy_cfg):

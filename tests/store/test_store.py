@@ -11,7 +11,7 @@ def test_connection_settings(tmp_path):
     assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert store.schema_version(db) == store.all_migrations()[-1][0]
-    assert {"patients", "visits", "eligibility_results", "roster_cards", "outbox", "meta"} <= set(db.table_names())
+    assert {"patients", "visits", "eligibility_results", "roster_cards", "outbox", "meta"} <= store.tables(db)
 
 
 def test_migrate_is_idempotent(tmp_path):
@@ -24,11 +24,11 @@ def test_failed_migration_leaves_old_schema(tmp_path, monkeypatch):
     version = store.schema_version(db)
     good = store.all_migrations()
     bad = good + [(version + 1, "broken", "CREATE TABLE half_done (x INTEGER);\nALTER TABLE nope ADD COLUMN y;\n")]
-    monkeypatch.setattr(store, "all_migrations", lambda: bad)
+    monkeypatch.setattr(store.schema, "all_migrations", lambda: bad)
     with pytest.raises(store.MigrationError, match="broken"):
         store.migrate(db)
     assert store.schema_version(db) == version
-    assert "half_done" not in db.table_names()
+    assert "half_done" not in store.tables(db)
 
 
 def test_foreign_keys_are_enforced(tmp_path):

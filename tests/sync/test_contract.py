@@ -42,11 +42,11 @@ def test_kiosk_payloads_and_hub_answers_match_schemas(service, clock, hub):
     v = service.handle(ScanEvent("040195001234||Trần Thị Lan Anh|12051995|Nữ|Xóm 3|03062021".encode(), "serial"))
     sn.start(service.db, v.visit_id, "theo dõi", clock=clock, facility_code="40123", address_of_stay="Trạm")
     rows = service.db.execute("SELECT kind, idempotency_key, payload FROM outbox ORDER BY id").fetchall()
-    bodies = {kind: unseal_tree(None, json.loads(p)) for kind, _, p in rows}
+    bodies = {kind: unseal_tree(service.data_key, json.loads(p)) for kind, _, p in rows}
     check("Visit", bodies["visit"])
     check("StayNotification", bodies["stay_notification"])
     c = HubClient(hub.url, hub.token)
-    answers = c.send_batch([(k, key, unseal_tree(None, json.loads(p))) for k, key, p in rows])
+    answers = c.send_batch([(k, key, unseal_tree(service.data_key, json.loads(p))) for k, key, p in rows])
     check("BatchResults", {"results": [{"idempotency_key": a.idempotency_key, "status": a.status, "body": a.body,
                                         "replayed": a.replayed} for a in answers]})
     for a in answers:

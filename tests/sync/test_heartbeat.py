@@ -146,7 +146,7 @@ def test_heartbeat_counts_on_a_live_hub_and_carries_no_personal_data(service, hu
     clock.advance(days=1)
     overdue = start_stay(service, ids["cccd_qr"], clock, hours_ago=30)
     later = start_stay(service, ids["chip"], clock)
-    db = store.connect(service.db_path)
+    db = store.connect(service.db_path, key=service.data_key)
     device_status.record(db, "scanner", "ok", clock.now())
     device_status.record(db, "chip", "fault", clock.now())
     client = HubClient(hub.url, hub.token)
@@ -180,7 +180,7 @@ def test_heartbeat_counts_on_a_live_hub_and_carries_no_personal_data(service, hu
 def test_sync_loop_heartbeats_after_delivering_and_on_schedule(service, hub, clock, data_dir):
     for i in range(3):
         assert service.handle(ScanEvent(cccd(id=f"04019500{i:04d}", name=f"Người Thử {i}").encode())).ok
-    db = store.connect(service.db_path)
+    db = store.connect(service.db_path, key=service.data_key)
     client = HubClient(hub.url, hub.token)
     # An interval far beyond the test: every heartbeat after the first comes from delivering records.
     beat = hb.Heartbeat(db, client, data_dir=data_dir, clock=clock, interval=3600)
@@ -220,7 +220,7 @@ def test_failing_heartbeats_never_hold_up_records(service, hub, clock, data_dir,
     u = urlsplit(hub.url)
     with FaultProxy(u.hostname, u.port, only_paths=("/v1/heartbeat",), **{f"{fault}_rate": 1.0}) as proxy:
         client = HubClient(proxy.url, hub.token)
-        db = store.connect(service.db_path)
+        db = store.connect(service.db_path, key=service.data_key)
         beat = hb.Heartbeat(db, client, data_dir=data_dir, clock=clock, interval=0.1)
         sender = Sender(db, client, clock=clock, settings=Settings(idle_poll=0.05), heartbeat=beat)
         stop = threading.Event()

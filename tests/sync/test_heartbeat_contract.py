@@ -28,11 +28,11 @@ def check(name, instance):
 def test_heartbeat_and_visits_match_the_contract(service, clock, data_dir):
     ids = check_in_every_kind(service)
     start_stay(service, ids["chip"], clock)
-    db = store.connect(service.db_path)
+    db = store.connect(service.db_path, key=service.data_key)
     device_status.record(db, "printer", "fault", clock.now())
     check("Heartbeat", hb.build(db.conn, now=clock.now(), data_dir=data_dir, clock=clock))
     for (payload,) in db.execute("SELECT payload FROM outbox WHERE kind = 'visit'"):
-        body = unseal_tree(None, json.loads(payload))
+        body = unseal_tree(service.data_key, json.loads(payload))
         check("Visit", body)
         assert body["document"] in EXPECTED_DOCUMENT.values()
 
@@ -43,7 +43,7 @@ def test_new_hub_takes_the_heartbeat_and_counts_documents(service, clock, data_d
     live = start_hub(env, workers=1)
     try:
         ids = check_in_every_kind(service)
-        db = store.connect(service.db_path)
+        db = store.connect(service.db_path, key=service.data_key)
         device_status.record(db, "camera", "ok", clock.now())
         client = HubClient(live.url, token)
         assert Sender(db, client, clock=clock).once().error is None

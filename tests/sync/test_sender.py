@@ -28,7 +28,7 @@ def test_breaker_opens_while_down_and_drains_when_back(service, hub):
     for i in range(5):
         checkin(service, i)
     port = free_port()  # nobody answers there yet
-    db = store.connect(service.db_path)
+    db = store.connect(service.db_path, key=service.data_key)
     sender = Sender(db, HubClient(f"http://127.0.0.1:{port}", hub.token),
                     settings=Settings(batch_size=2, backoff_base=0.01, backoff_max=0.02, breaker_threshold=3,
                                       breaker_cooldown=0.3))
@@ -53,7 +53,7 @@ def test_checkin_does_not_wait_for_a_slow_hub(service, hub):
     checkin(service, 100)
     slow = path_on(free_port(), hub, delay=2.0)  # every request held 2 s on the way
     try:
-        db = store.connect(service.db_path)
+        db = store.connect(service.db_path, key=service.data_key)
         sender = Sender(db, HubClient(slow.url, hub.token))
         t = threading.Thread(target=sender.once, daemon=True)
         t.start()
@@ -71,7 +71,7 @@ def test_checkin_does_not_wait_for_a_slow_hub(service, hub):
 
 def test_acknowledged_rows_keep_no_personal_data(service, hub):
     checkin(service, 200)
-    db = store.connect(service.db_path)
+    db = store.connect(service.db_path, key=service.data_key)
     Sender(db, HubClient(hub.url, hub.token)).once()
     state, payload, ref = db.execute("SELECT state, payload, hub_reference FROM outbox").fetchone()
     assert state == "acknowledged" and json.loads(payload) == {} and ref.startswith("V")
@@ -90,10 +90,10 @@ def test_in_flight_409_defers_then_replays(service, hub):
     # A killed sender's request may still be in the hub's hands when the next sender resends the same key:
     # here the first request has claimed its key and waits for the hub's store, which the test holds.
     checkin(service, 300)
-    db = store.connect(service.db_path)
+    db = store.connect(service.db_path, key=service.data_key)
     kind, key, payload = db.execute("SELECT kind, idempotency_key, payload FROM outbox").fetchone()
     from kiosk.privacy.datakey import unseal_tree
-    body = unseal_tree(None, json.loads(payload))
+    body = unseal_tree(service.data_key, json.loads(payload))
     blocker = WriteBlocker(hub.env, hub.device_id())
     first = threading.Thread(target=lambda: HubClient(hub.url, hub.token).send_one(kind, key, body), daemon=True)
     try:
@@ -144,7 +144,7 @@ def test_shipped_settings_recover_within_10_s_and_probe_gently_while_down(servic
     up = []
     stop = threading.Event()
     client = _LoggingClient(f"http://127.0.0.1:{port}", hub.token, lambda: vt[0])
-    sender = Sender(store.connect(service.db_path), client, settings=Settings(), rng=random.Random(seed),
+    sender = Sender(store.connect(service.db_path, key=service.data_key), client, settings=Settings(), rng=random.Random(seed),
                     monotonic=lambda: vt[0])
 
     def wait(seconds):
@@ -189,7 +189,7 @@ def test_shipped_settings_real_time_first_answer_within_10_s_of_return(service, 
     env = new_env(tmp_path / "hub")
     dev = device_on(env, None, tmp_path / "hub")
     client = _LoggingClient(f"http://127.0.0.1:{port}", dev.token, time.monotonic)
-    sender = Sender(store.connect(service.db_path), client)
+    sender = Sender(store.connect(service.db_path, key=service.data_key), client)
     assert (sender.settings.backoff_max, sender.settings.breaker_cooldown) == (5.0, 5.0)
     stop = threading.Event()
     t = threading.Thread(target=sender.run, args=(stop,), daemon=True)

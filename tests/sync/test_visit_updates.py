@@ -36,7 +36,7 @@ def seeded(service, clock):
 
 def bodies(service, kind: str) -> list[dict]:
     rows = service.db.execute("SELECT payload FROM outbox WHERE kind = ? ORDER BY id", [kind]).fetchall()
-    return [unseal_tree(None, json.loads(p)) for (p,) in rows]
+    return [unseal_tree(service.data_key, json.loads(p)) for (p,) in rows]
 
 
 def tx(service):

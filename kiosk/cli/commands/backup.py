@@ -79,7 +79,7 @@ def restore(ctx) -> int:
         authorize_admin(ctx, None, now)
     info = bk.restore(ctx.config, Path(ctx.args.source), backup_key, replace=ctx.args.replace)
     key = datakey.load(ctx.config)
-    db = store.connect(db_path)
+    db = store.connect(db_path, key=key)
     datakey.bind(db.conn, key)
     audit.record(db.conn, actor=actor, action="restored", record_kind="database", record_id="all",
                  purpose="restore from encrypted backup", details={"backup_created_at": info["backup_created_at"]},

@@ -43,7 +43,7 @@ def init(ctx) -> int:
     wipe.reprovisioned(cfg)
     from kiosk import store
     from kiosk.privacy import audit
-    db = store.connect(cfg.database)
+    db = store.connect(cfg.database, key=key)
     datakey.bind(db.conn, key)
     audit.record(db.conn, actor=_actor(), action="key_created", record_kind="device", record_id=key.key_id,
                  purpose="provisioning")
@@ -95,7 +95,7 @@ def encrypt_existing(ctx) -> int:
     from kiosk.privacy import datakey
     from kiosk.privacy import encryption
     key = datakey.load(ctx.config)
-    db = store.connect(ctx.config.database)
+    db = store.connect(ctx.config.database, key=key)
     datakey.bind(db.conn, key)
     done = encryption.seal_existing(db, key)
     ctx.emit(done, lambda: "sealed: " + ", ".join(f"{k} {v}" for k, v in done.items()))

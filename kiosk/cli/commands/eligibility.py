@@ -93,8 +93,6 @@ def recheck(ctx) -> int:
         gateway.login()
     except national_lookup.GatewayUnavailable as e:
         raise UnavailableError(str(e)) from None
-    from kiosk.privacy import datakey
-    datakey.register(ctx.config.database, datakey.load(ctx.config))  # to open the patients' sealed identity fields
     done = national_lookup.recheck_pending(ctx.db(), gateway, ctx.config["facility.code"])
     ctx.emit({"rechecked": done}, lambda: f"{len(done)} pending visits checked online: "
              + (", ".join(f"visit {d['visit_id']} → {d['result_code']}" for d in done) or "none"))
