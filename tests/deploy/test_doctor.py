@@ -262,3 +262,74 @@ def test_roster_age_from_a_real_import(provisioned, tmp_path, kiosk_env, lines, 
 def test_no_roster_yet_is_a_warning(provisioned):
     finding = _by_check(doctor.run("en", str(provisioned), None, environ={}))["roster"]
     assert finding.status == "warning" and "No BHYT roster" in finding.found
+
+
+# --- the doctor checks what the drivers and the sync client really use (issue 16) ---------------------------------
+
+def test_a_hid_scanner_is_probed_as_hid_not_reported_as_simulated(provisioned):
+    provisioned.write_text(provisioned.read_text().replace('kind = "none"', 'kind = "hid"\nhid_name = "NoSuchScanner"'))
+    f = _by_check(doctor.run("en", str(provisioned), None, environ={}))["scanner"]
+    assert "simulated" not in f.found
+    assert f.status == "failure" and "NoSuchScanner" in f.found
+
+
+def test_the_camera_is_checked_at_camera_device(provisioned, tmp_path):
+    node = tmp_path / "kiosk-camera"
+    provisioned.write_text(provisioned.read_text() + f'[camera]\nenabled = true\nindex = 0\ndevice = "{node}"\n')
+    f = _by_check(doctor.run("en", str(provisioned), None, environ={}))["camera"]
+    assert f.status == "failure" and f.details["device"] == str(node) and str(node) in f.found
+
+
+def test_printer_and_voice_are_skipped_unless_configured(provisioned):
+    f = _by_check(doctor.run("en", str(provisioned), None, environ={}))
+    assert f["printer"].status == "skipped" and f["voice"].status == "skipped"
+    provisioned.write_text(provisioned.read_text() + '[printer]\nkind = "simulated"\n')
+    assert _by_check(doctor.run("en", str(provisioned), None, environ={}))["printer"].status == "warning"
+
+
+@pytest.fixture
+def mtls_hub(tmp_path):
+    """An HTTPS hub that requires a client certificate from the device CA, as a province may run it."""
+    import ssl
+    from cryptography import x509
+    from tests.sync.test_tls import make_ca, make_leaf, write_pem
+    ca_key, ca = make_ca("Province hub CA (test)")
+    hub_key, hub_cert = make_leaf(ca_key, ca)
+    dev_ca_key, dev_ca = make_ca("Device CA (test)")
+    client_key, client_cert = make_leaf(dev_ca_key, dev_ca, cn="kiosk-1",
+                                        usage=x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH)
+    files = {"ca": write_pem(tmp_path / "ca.pem", ca), "client": write_pem(tmp_path / "client.pem", client_cert),
+             "client_key": write_pem(tmp_path / "client.key", key=client_key)}
+    for p in files.values():
+        p.chmod(0o640)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(write_pem(tmp_path / "hub.pem", hub_cert), write_pem(tmp_path / "hub.key", key=hub_key))
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(write_pem(tmp_path / "devca.pem", dev_ca))
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Hub)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    yield f"https://127.0.0.1:{srv.server_address[1]}", files
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_the_hub_is_checked_with_the_client_certificate_hubclient_sends(provisioned, tmp_path, mtls_hub):
+    url, files = mtls_hub
+    _with_hub(provisioned, tmp_path, url, "good-token")
+    base = provisioned.read_text().replace("[upstream]\n", f'[upstream]\nca_file = "{files["ca"]}"\n')
+    provisioned.write_text(base)
+    f = _by_check(doctor.run("en", str(provisioned), None, environ={}))
+    assert f["hub"].status == "failure", f["hub"]  # no client certificate: the hub refuses the handshake
+    provisioned.write_text(base.replace("[upstream]\n", f'[upstream]\nclient_cert = "{files["client"]}"\n'
+                                                        f'client_key = "{files["client_key"]}"\n'))
+    f = _by_check(doctor.run("en", str(provisioned), None, environ={}))
+    assert f["hub"].status == "ok", f["hub"]
+    # The handshake presented the client certificate; the test certificates live 30 days, under the warning bar.
+    assert f["hub_tls"].details["client_cert_days_left"] in (28, 29), f["hub_tls"]
+    assert f["hub_tls"].status == "warning" and "client certificate" in f["hub_tls"].found
+    assert f["hub_token"].status == "ok", f["hub_token"]
+    assert f["secrets"].status == "ok", f["secrets"]
+    files["client_key"].chmod(0o644)  # the device's private key readable by anyone
+    assert _by_check(doctor.run("en", str(provisioned), None, environ={}))["secrets"].status == "failure"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from kiosk.cli import add_json
+import argparse
+
+from kiosk.cli import Context, add_json
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("doctor", help="check this kiosk (configuration, database, clock, devices, hub, roster, "
                                       "outbox, watchdog); exit 0 good, 1 warnings, 2 failures")
     p.add_argument("--lang", choices=["vi", "en"], default="vi", help="language of the report (default vi)")
@@ -15,7 +17,9 @@ def register(sub) -> None:
     p.set_defaults(func=doctor)
 
 
-def doctor(ctx) -> int:
+def doctor(ctx: Context) -> int:
+    # Deferred: the doctor loads every driver, requests and the X.509 code; every other command is
+    # discovered (imported) at each CLI start and should not pay for that.
     from kiosk import doctor as doc
     # Never touch ctx.config: a broken configuration is a finding, not an error exit.
     report = doc.run(ctx.args.lang, ctx.args.config, ctx.args.data_dir,
