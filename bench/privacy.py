@@ -51,8 +51,8 @@ def checkin_latency(n: int, work: Path) -> dict:
     services = {}
     for mode in ("clear", "sealed"):
         (work / mode).mkdir()
-        s = CheckinService(work / mode / "kiosk.db", facility_code="40123", roster_key=DEMO_KEY,
-                           rescan_window=timedelta(0), clock=clock, data_key=key if mode == "sealed" else None)
+        db = store.connect(work / mode / "kiosk.db", key=key if mode == "sealed" else None, clock=clock)
+        s = CheckinService(db, facility_code="40123", roster_key=DEMO_KEY, rescan_window=timedelta(0))
         demo.seed_roster(s.db, DEMO_KEY, clock.now().date(), "40123")
         services[mode] = s
     times = {"clear": [], "sealed": []}
@@ -104,8 +104,8 @@ def retention_and_backup(visits: int, work: Path) -> dict:
     key = datakey.load(cfg)
     now = datetime(2026, 11, 26, 8, 0, tzinfo=VN_TZ)
     clock = FixedClock(now - timedelta(days=180))
-    s = CheckinService(cfg.database, facility_code="40123", roster_key=DEMO_KEY, rescan_window=timedelta(0),
-                       clock=clock, data_key=key)
+    s = CheckinService(store.connect(cfg.database, key=key, clock=clock), facility_code="40123", roster_key=DEMO_KEY,
+                       rescan_window=timedelta(0))
     step = int(180 * 86400 * 0.95 / visits)  # spread over the 180 days before now
     for i in range(visits):
         clock.advance(seconds=step)

@@ -60,6 +60,7 @@ def main(argv=None) -> int:
 
     from drivers.printer import SimulatedPrinter
     from drivers.simulated import SimulatedScanner
+    from kiosk import store
     from kiosk.simulated import demo
     from kiosk.services.checkin import CheckinService
     from kiosk.clock import SystemClock
@@ -71,8 +72,8 @@ def main(argv=None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_font(app)
     tmp = Path(tempfile.mkdtemp(prefix="ui-latency-"))
-    service = CheckinService(tmp / "kiosk.db", facility_code="40123", roster_key=DEMO_KEY,
-                             rescan_window=timedelta(minutes=0), clock=SystemClock())
+    service = CheckinService(store.connect(tmp / "kiosk.db", clock=SystemClock()), facility_code="40123",
+                             roster_key=DEMO_KEY, rescan_window=timedelta(minutes=0))
     from kiosk.clock import vn_date
     demo.seed_roster(service.db, DEMO_KEY, vn_date(service.clock.now()), "40123")
     from drivers.chip.link import LinkModel

@@ -9,7 +9,15 @@ administrator's reset, and each further lockout lasts twice as long as the one
 before, up to a day. A refusal never says why (unknown, disabled, locked or
 wrong PIN) and costs the same scrypt run whichever it is. An administrator
 adds, disables and resets accounts; every account change and every lockout is
-written to `staff_events` and to the hash-chained audit log. No Qt here.
+written to `staff_events` and to the hash-chained audit log. No Qt, no SQL
+(kiosk.store.staff).
+
+Public API (each account step takes a unit of work, see kiosk.services; `now`
+defaults to its clock): :func:`list_staff`, :func:`get`, :func:`officer_id_number`,
+:func:`add`, :func:`set_disabled`, :func:`reset_pin`, :func:`login` (→
+:class:`LoginResult`); the PIN rules :func:`check_pin_policy`,
+:func:`normalise_pin`, :func:`hash_pin`, :func:`verify_pin`; :class:`LoginPolicy`,
+:class:`StaffAccount`, :class:`StaffError`.
 """
 
 from __future__ import annotations
@@ -19,19 +27,23 @@ import hmac
 import logging
 import re
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 
-from kiosk.privacy import audit
-from kiosk.privacy import datakey
+from kiosk import store
 from kiosk.clock import iso_utc
+from kiosk.config import Config
 from kiosk.documents import fields as F
+from kiosk.documents.errors import ParseError
 from kiosk.errors import ReasonError
 from kiosk.logs import event
 from kiosk.masking import mask_id
+from kiosk.privacy import audit, datakey
+from kiosk.services import UnitOfWork, now_of, transaction
+from kiosk.store import staff as rows
+from kiosk.store.staff import DuplicateStaff, StaffRecord
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +71,7 @@ class StaffAccount:
     disabled: bool
     locked_until: str | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"id": self.id, "full_name": self.full_name, "masked_id": self.masked_id,
                 "is_admin": self.is_admin, "disabled": self.disabled, "locked_until": self.locked_until}
 
@@ -72,13 +84,13 @@ class LoginPolicy:
     lockout: timedelta = LOCKOUT
 
     @classmethod
-    def from_config(cls, cfg) -> "LoginPolicy":
+    def from_config(cls, cfg: Config) -> "LoginPolicy":
         return cls(int(cfg["staff.max_pin_attempts"]), timedelta(minutes=int(cfg["staff.lockout_minutes"])))
 
     def lockout_for(self, failed: int) -> timedelta:
         """The lockout after `failed` wrong PINs in a row: the first after max_attempts, then doubling."""
         n = failed // self.max_attempts - 1
-        return min(self.lockout * (2 ** min(n, 20)), max(MAX_LOCKOUT, self.lockout))
+        return min(self.lockout * (1 << max(0, min(n, 20))), max(MAX_LOCKOUT, self.lockout))
 
 
 # --- PIN and number form and policy ----------------------------------------------------------------
@@ -160,7 +172,6 @@ def _birth_date(text: str | None) -> str | None:
     text = F.typed(text).strip()
     if not text:
         return None
-    from kiosk.documents.errors import ParseError
     try:
         if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text, re.ASCII):
             return F.real_date(int(text[:4]), int(text[5:7]), int(text[8:]), "birth_date")
@@ -204,39 +215,36 @@ def _dummy_hash() -> str:
 
 # --- accounts ------------------------------------------------------------------------------------
 
-def _row(r) -> StaffAccount:
-    return StaffAccount(id=r[0], full_name=r[1], masked_id=mask_id(datakey.reveal("staff.id_number", r[2])),
-                        is_admin=bool(r[3]),
-                        disabled=bool(r[4]), locked_until=r[5])
+def _account(r: StaffRecord, key: datakey.DataKey | None) -> StaffAccount:
+    return StaffAccount(id=r.id, full_name=r.full_name, masked_id=mask_id(datakey.reveal("staff.id_number",
+                                                                                          r.id_number, key)),
+                        is_admin=r.is_admin, disabled=r.disabled, locked_until=r.locked_until)
 
 
-_COLS = "id, full_name, id_number, is_admin, disabled, locked_until"
+def list_staff(db: store.Executor, *, include_disabled: bool = True) -> list[StaffAccount]:
+    return [_account(r, db.key) for r in rows.list_all(db, include_disabled=include_disabled)]
 
 
-def list_staff(conn: sqlite3.Connection, *, include_disabled: bool = True) -> list[StaffAccount]:
-    sql = f"SELECT {_COLS} FROM staff" + ("" if include_disabled else " WHERE disabled = 0") + " ORDER BY full_name"
-    return [_row(r) for r in conn.execute(sql)]
-
-
-def get(conn: sqlite3.Connection, staff_id: int) -> StaffAccount:
-    r = conn.execute(f"SELECT {_COLS} FROM staff WHERE id = ?", [staff_id]).fetchone()
+def get(db: store.Executor, staff_id: int) -> StaffAccount:
+    r = rows.get(db, staff_id)
     if r is None:
         raise StaffError("unknown_staff", f"no staff account {staff_id}")
-    return _row(r)
+    return _account(r, db.key)
 
 
-def officer_id_number(conn: sqlite3.Connection, staff_id: int) -> str:
+def officer_id_number(db: store.Executor, staff_id: int) -> str:
     """The officer's full ID number, for the national lookup only (never for screens or logs)."""
-    r = conn.execute("SELECT id_number FROM staff WHERE id = ?", [staff_id]).fetchone()
+    r = rows.get(db, staff_id)
     if r is None:
         raise StaffError("unknown_staff")
-    return datakey.reveal("staff.id_number", r[0])  # sealed at rest under the device data key
+    number: str = datakey.reveal("staff.id_number", r.id_number, db.key)  # sealed at rest under the data key
+    return number
 
 
-def _require_admin(conn: sqlite3.Connection, by: int | None) -> None:
+def _require_admin(db: store.Executor, by: int | None) -> None:
     if by is None:
         return  # the command line on the device (root) bootstraps the first administrator
-    acct = get(conn, by)
+    acct = get(db, by)
     if not acct.is_admin or acct.disabled:
         raise StaffError("not_admin", "only an administrator may manage staff accounts")
 
@@ -246,68 +254,71 @@ _AUDITED = {"added": "account_added", "added_admin": "account_added", "disabled"
             "enabled": "account_enabled", "pin_reset": "account_pin_reset", "locked_out": "account_locked"}
 
 
-def _log(conn, staff_id: int, by: int | None, action: str, now: datetime, *, actor: str | None = None,
-         details: dict | None = None) -> None:
-    conn.execute("INSERT INTO staff_events(staff_id, by_staff, action, at) VALUES (?, ?, ?, ?)",
-                 [staff_id, by, action, iso_utc(now)])
+def _log(tx: store.Tx, staff_id: int, by: int | None, action: str, now: datetime, *, actor: str | None = None,
+         details: dict[str, object] | None = None) -> None:
+    rows.record_event(tx, staff_id, by, action, iso_utc(now))
     event(log, "staff_" + action, staff_id=staff_id, by=by if by is not None else "-")
     if actor is None:
         actor = f"staff:{by}" if by is not None else audit.default_actor()
-    audit.record(conn, actor=actor, action=_AUDITED[action], record_kind="staff", record_id=staff_id,
+    audit.record(tx, actor=actor, action=_AUDITED[action], record_kind="staff", record_id=staff_id,
                  purpose=AUDIT_PURPOSE if action != "locked_out" else "too many wrong PINs",
                  details={"event": action, **(details or {})}, now=now)
 
 
-def add(conn: sqlite3.Connection, full_name: str, id_number: str, pin: str, now: datetime, *,
+def add(db: UnitOfWork, full_name: str, id_number: str, pin: str, now: datetime | None = None, *,
         is_admin: bool = False, by: int | None = None, birth_date: str | None = None) -> StaffAccount:
     """Add an account. `birth_date` (dd/mm/yyyy or yyyy-mm-dd) lets the PIN policy refuse it as a PIN."""
-    _require_admin(conn, by)
     full_name = " ".join((full_name or "").split())
-    if not full_name:
-        raise StaffError("name_empty", "the staff member's name is empty")
-    id_number = normalise_id_number(id_number)
-    birth = _birth_date(birth_date)
-    pin = check_pin_policy(pin, is_admin=is_admin, birth_date=birth, id_number=id_number)
-    # The ID number is sealed at rest (random nonce), so the UNIQUE constraint cannot see duplicates:
-    # compare the opened values (a station has a handful of accounts).
-    if any(datakey.reveal("staff.id_number", v) == id_number for (v,) in conn.execute("SELECT id_number FROM staff")):
-        raise StaffError("id_taken", "a staff account with this ID number exists")
-    key = datakey.key_for(conn)
-    try:
-        cur = conn.execute(
-            "INSERT INTO staff(full_name, id_number, pin_hash, is_admin, birth_date, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)", [full_name, datakey.conceal("staff.id_number", id_number, key),
-                                             hash_pin(pin), int(is_admin), datakey.conceal("staff.birth_date", birth, key),
-                                             iso_utc(now), iso_utc(now)])
-    except sqlite3.IntegrityError:
-        raise StaffError("id_taken", "a staff account with this ID number exists") from None
-    _log(conn, cur.lastrowid, by, "added_admin" if is_admin else "added", now, details={"is_admin": is_admin})
-    return get(conn, cur.lastrowid)
+    with transaction(db) as tx:
+        now = now_of(tx, now)
+        _require_admin(tx, by)
+        if not full_name:
+            raise StaffError("name_empty", "the staff member's name is empty")
+        id_number = normalise_id_number(id_number)
+        birth = _birth_date(birth_date)
+        pin = check_pin_policy(pin, is_admin=is_admin, birth_date=birth, id_number=id_number)
+        # The ID number is sealed at rest (random nonce), so the UNIQUE constraint cannot see duplicates:
+        # compare the opened values (a station has a handful of accounts).
+        if any(datakey.reveal("staff.id_number", v, tx.key) == id_number for v in rows.id_numbers(tx)):
+            raise StaffError("id_taken", "a staff account with this ID number exists")
+        try:
+            staff_id = rows.insert(tx, full_name, datakey.conceal("staff.id_number", id_number, tx.key),
+                                   hash_pin(pin), is_admin, datakey.conceal("staff.birth_date", birth, tx.key),
+                                   iso_utc(now))
+        except DuplicateStaff:
+            raise StaffError("id_taken", "a staff account with this ID number exists") from None
+        _log(tx, staff_id, by, "added_admin" if is_admin else "added", now, details={"is_admin": is_admin})
+        return get(tx, staff_id)
 
 
-def set_disabled(conn: sqlite3.Connection, staff_id: int, disabled: bool, now: datetime, *,
+def set_disabled(db: UnitOfWork, staff_id: int, disabled: bool, now: datetime | None = None, *,
                  by: int | None) -> StaffAccount:
-    _require_admin(conn, by)
-    if disabled and staff_id == by:
-        raise StaffError("self_disable", "an administrator cannot disable their own account")
-    get(conn, staff_id)
-    conn.execute("UPDATE staff SET disabled = ?, updated_at = ? WHERE id = ?", [int(disabled), iso_utc(now), staff_id])
-    _log(conn, staff_id, by, "disabled" if disabled else "enabled", now)
-    return get(conn, staff_id)
+    with transaction(db) as tx:
+        now = now_of(tx, now)
+        _require_admin(tx, by)
+        if disabled and staff_id == by:
+            raise StaffError("self_disable", "an administrator cannot disable their own account")
+        get(tx, staff_id)
+        rows.set_disabled(tx, staff_id, disabled, iso_utc(now))
+        _log(tx, staff_id, by, "disabled" if disabled else "enabled", now)
+        return get(tx, staff_id)
 
 
-def reset_pin(conn: sqlite3.Connection, staff_id: int, new_pin: str, now: datetime, *, by: int | None) -> StaffAccount:
+def reset_pin(db: UnitOfWork, staff_id: int, new_pin: str, now: datetime | None = None, *,
+              by: int | None) -> StaffAccount:
     """A new PIN (checked against the policy) and the lockout lifted, counter and escalation included."""
-    _require_admin(conn, by)
-    r = conn.execute("SELECT id_number, is_admin, birth_date FROM staff WHERE id = ?", [staff_id]).fetchone()
-    if r is None:
-        raise StaffError("unknown_staff", f"no staff account {staff_id}")
-    pin = check_pin_policy(new_pin, is_admin=bool(r[1]), birth_date=datakey.reveal("staff.birth_date", r[2]),
-                           id_number=datakey.reveal("staff.id_number", r[0]))
-    conn.execute("UPDATE staff SET pin_hash = ?, failed_attempts = 0, locked_until = NULL, updated_at = ? "
-                 "WHERE id = ?", [hash_pin(pin), iso_utc(now), staff_id])
-    _log(conn, staff_id, by, "pin_reset", now)
-    return get(conn, staff_id)
+    with transaction(db) as tx:
+        now = now_of(tx, now)
+        _require_admin(tx, by)
+        r = rows.secrets_of(tx, staff_id)
+        if r is None:
+            raise StaffError("unknown_staff", f"no staff account {staff_id}")
+        pin = check_pin_policy(new_pin, is_admin=r.is_admin,
+                               birth_date=datakey.reveal("staff.birth_date", r.birth_date, tx.key),
+                               id_number=datakey.reveal("staff.id_number", r.id_number, tx.key))
+        rows.set_pin(tx, staff_id, hash_pin(pin), iso_utc(now))
+        _log(tx, staff_id, by, "pin_reset", now)
+        return get(tx, staff_id)
 
 
 @dataclass(frozen=True)
@@ -331,44 +342,44 @@ class LoginResult:
 REFUSED = "refused"
 
 
-def login(conn: sqlite3.Connection, staff_id: int, pin: str, now: datetime, *,
+def login(db: UnitOfWork, staff_id: int, pin: str, now: datetime | None = None, *,
           max_attempts: int | None = None, lockout: timedelta | None = None,
           policy: LoginPolicy | None = None) -> LoginResult:
-    """Check a PIN. Returns (not raises) a refusal, so the caller's transaction
-    commits the attempt counter: a wrong PIN must count even across restarts.
+    """Check a PIN. Returns (not raises) a refusal, so the transaction commits the attempt counter:
+    a wrong PIN must count even across restarts.
 
     Every call runs scrypt once, so an unknown, disabled or locked account answers
     in the time a wrong PIN takes."""
     policy = policy or LoginPolicy(max_attempts or MAX_ATTEMPTS, lockout or LOCKOUT)
-    r = conn.execute("SELECT pin_hash, failed_attempts, locked_until, disabled FROM staff WHERE id = ?",
-                     [staff_id]).fetchone()
-    if r is None:
-        verify_pin(pin or "", _dummy_hash())
-        return _refused(staff_id, "unknown_staff")
-    pin_hash, failed, locked_until, disabled = r
-    right = verify_pin(pin or "", pin_hash)  # before looking at the state: same cost on every path
-    if disabled:
-        return _refused(staff_id, "disabled")
-    if locked_until and locked_until > iso_utc(now):
-        return _refused(staff_id, "locked")
-    if right:
-        conn.execute("UPDATE staff SET failed_attempts = 0, locked_until = NULL WHERE id = ?", [staff_id])
-        event(log, "staff_login", staff_id=staff_id)
-        return LoginResult(get(conn, staff_id))
-    failed += 1
-    if failed % policy.max_attempts == 0:
-        # The counter carries on past a lockout (only a correct PIN or a reset clears it): each
-        # further lockout doubles, so guessing stays at a few tries a day.
-        span = policy.lockout_for(failed)
-        until = iso_utc(now + span)
-        conn.execute("UPDATE staff SET failed_attempts = ?, locked_until = ? WHERE id = ?", [failed, until, staff_id])
-        _log(conn, staff_id, None, "locked_out", now, actor="system:staff_login",
-             details={"failed_attempts": failed, "minutes": int(span.total_seconds() // 60), "until": until})
-        return _refused(staff_id, "locked")
-    conn.execute("UPDATE staff SET failed_attempts = ? WHERE id = ?", [failed, staff_id])
-    return _refused(staff_id, "wrong_pin", attempt=failed)
+    with transaction(db) as tx:
+        now = now_of(tx, now)
+        r = rows.secrets_of(tx, staff_id)
+        if r is None:
+            verify_pin(pin or "", _dummy_hash())
+            return _refused(staff_id, "unknown_staff")
+        right = verify_pin(pin or "", r.pin_hash)  # before looking at the state: same cost on every path
+        if r.disabled:
+            return _refused(staff_id, "disabled")
+        if r.locked_until and r.locked_until > iso_utc(now):
+            return _refused(staff_id, "locked")
+        if right:
+            rows.signed_in(tx, staff_id)
+            event(log, "staff_login", staff_id=staff_id)
+            return LoginResult(get(tx, staff_id))
+        failed = r.failed_attempts + 1
+        if failed % policy.max_attempts == 0:
+            # The counter carries on past a lockout (only a correct PIN or a reset clears it): each
+            # further lockout doubles, so guessing stays at a few tries a day.
+            span = policy.lockout_for(failed)
+            until = iso_utc(now + span)
+            rows.failed_sign_in(tx, staff_id, failed, until)
+            _log(tx, staff_id, None, "locked_out", now, actor="system:staff_login",
+                 details={"failed_attempts": failed, "minutes": int(span.total_seconds() // 60), "until": until})
+            return _refused(staff_id, "locked")
+        rows.failed_sign_in(tx, staff_id, failed)
+        return _refused(staff_id, "wrong_pin", attempt=failed)
 
 
-def _refused(staff_id: int, cause: str, **kw) -> LoginResult:
+def _refused(staff_id: int, cause: str, **kw: object) -> LoginResult:
     event(log, "staff_login_refused", logging.WARNING, staff_id=staff_id, cause=cause, **kw)
     return LoginResult(None, REFUSED, cause)

@@ -13,24 +13,30 @@ kept on both paths and flagged, so the receptionist can tell the police desk.
 
 The deadline: a stay starting before 23:00 (Vietnam time) is due at 23:00
 that day; one starting at or after 23:00 is due at 08:00 the next day.
+
+Public API: :func:`start`, :func:`record_receipt` (each one transaction on a
+`store.Database`, stamped by its clock), :func:`get`, :func:`list_all`,
+:func:`pending_with_time_left`, :func:`deadline_for`, :func:`parse_when`,
+:class:`StayNotification`; for the sender (sync/), inside its transactions:
+:func:`mark_sent`, :func:`mark_unsent`, :func:`mark_acknowledged`,
+:func:`mark_needs_manual`. No SQL here (kiosk.store.stays).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
-from typing import Any
 
 from kiosk import store
-from kiosk.privacy import datakey
-from kiosk.store import outbox
-from kiosk.clock import VN_TZ, iso_utc, parse_iso
+from kiosk.clock import VN_TZ, Clock, iso_utc, parse_iso
 from kiosk.errors import UsageError
 from kiosk.logs import event
 from kiosk.masking import mask_id
+from kiosk.privacy import datakey
+from kiosk.privacy.datakey import DataKey
+from kiosk.store import outbox, stays
+from kiosk.store.stays import StayRecord
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +114,7 @@ class StayNotification:
     def time_left(self, now: datetime) -> timedelta:
         return parse_iso(self.deadline_at) - now
 
-    def to_json(self, now: datetime | None = None, clock_synced_now: bool | None = None) -> dict[str, Any]:
+    def to_json(self, now: datetime | None = None, clock_synced_now: bool | None = None) -> dict[str, object]:
         """The `kiosk stay list --json` shape: masked ID, never the full number."""
         data = {
             "id": self.id, "visit_id": self.visit_id, "state": self.state, "full_name": self.full_name,
@@ -132,57 +138,59 @@ class StayNotification:
         return data
 
 
-_SELECT = """
-SELECT s.id, s.visit_id, s.full_name, s.date_of_birth, s.id_number, s.passport_number, s.reason, s.stay_from,
-       s.stay_until, s.address_of_stay, s.deadline_at, s.state, s.created_at, s.clock_synced, s.sent_at,
-       s.acknowledged_at, s.hub_reference, s.manual_reason, s.receipt_text, s.receipt_at, s.flags, o.state
-FROM stay_notifications s LEFT JOIN outbox o ON o.id = s.outbox_id
-"""
-
-
 _SEALED = ("full_name", "date_of_birth", "id_number", "passport_number", "reason")  # at rest (kiosk.privacy.datakey)
 
 
-def _row(r: tuple) -> StayNotification:
-    opened = [datakey.reveal(f"stay_notifications.{c}", v) for c, v in zip(_SEALED, r[2:7])]
-    return StayNotification(*r[:2], *opened, *r[7:13], bool(r[13]), *r[14:20], json.loads(r[20]), r[21])
+def _open(r: StayRecord, key: DataKey | None) -> StayNotification:
+    def reveal(column: str, value: str | None) -> str | None:
+        opened: str | None = datakey.reveal(f"stay_notifications.{column}", value, key)
+        return opened
+    return StayNotification(
+        id=r.id, visit_id=r.visit_id, full_name=reveal("full_name", r.full_name) or "",
+        date_of_birth=reveal("date_of_birth", r.date_of_birth), id_number=reveal("id_number", r.id_number),
+        passport_number=reveal("passport_number", r.passport_number), reason=reveal("reason", r.reason) or "",
+        stay_from=r.stay_from, stay_until=r.stay_until, address_of_stay=r.address_of_stay,
+        deadline_at=r.deadline_at, state=r.state, created_at=r.created_at, clock_synced=r.clock_synced,
+        sent_at=r.sent_at, acknowledged_at=r.acknowledged_at, hub_reference=r.hub_reference,
+        manual_reason=r.manual_reason, receipt_text=r.receipt_text, receipt_at=r.receipt_at, flags=r.flags,
+        outbox_state=r.outbox_state)
 
 
-def get(conn: sqlite3.Connection, notification_id: int) -> StayNotification:
-    r = conn.execute(_SELECT + " WHERE s.id = ?", [notification_id]).fetchone()
+def get(db: store.Executor, notification_id: int) -> StayNotification:
+    r = stays.get(db, notification_id)
     if r is None:
         raise UsageError(f"no stay notification with id {notification_id}")
-    return _row(r)
+    return _open(r, db.key)
 
 
-def list_all(conn: sqlite3.Connection, states: tuple[str, ...] | None = None) -> list[StayNotification]:
-    if states:
-        marks = ",".join("?" * len(states))
-        rows = conn.execute(_SELECT + f" WHERE s.state IN ({marks}) ORDER BY s.deadline_at, s.id", list(states))
-    else:
-        rows = conn.execute(_SELECT + " ORDER BY s.id")
-    return [_row(r) for r in rows.fetchall()]
+def list_all(db: store.Executor, states: tuple[str, ...] | None = None) -> list[StayNotification]:
+    return [_open(r, db.key) for r in stays.list_all(db, states)]
 
 
-def pending_with_time_left(conn: sqlite3.Connection, now: datetime,
-                           clock_synced_now: bool | None = None) -> list[dict[str, Any]]:
+def pending_with_time_left(db: store.Executor, now: datetime | None = None,
+                           clock_synced_now: bool | None = None) -> list[dict[str, object]]:
     """Notifications not yet done, soonest deadline first, each with `time_left_seconds`, `overdue`,
-    `alarm` (within an hour of the deadline) and `deadline_trusted`. The UI's alarm reads this."""
-    return [n.to_json(now, clock_synced_now) for n in list_all(conn, OPEN_STATES)]
+    `alarm` (within an hour of the deadline) and `deadline_trusted`. The UI's alarm reads this.
+    `now` and `clock_synced_now` default to the database's clock."""
+    if now is None:
+        now, clock_synced_now = db.clock.now(), db.clock.synchronised()
+    return [n.to_json(now, clock_synced_now) for n in list_all(db, OPEN_STATES)]
 
 
-def upstream_payload(n_id: int, facility_code: str, fields: dict[str, Any], deadline_at: str, created_at: str,
-                     clock_synced: bool) -> dict[str, Any]:
-    payload = {k: fields.get(k) for k in STATUTORY_FIELDS}
+def upstream_payload(n_id: int, facility_code: str, fields: dict[str, str | None], deadline_at: str, created_at: str,
+                     clock_synced: bool) -> dict[str, object]:
+    payload: dict[str, object] = {k: fields.get(k) for k in STATUTORY_FIELDS}
     payload.update({"notification_id": n_id, "facility_code": facility_code, "deadline_at": deadline_at,
                     "created_at": created_at, "clock_synced": clock_synced})
     return payload
 
 
-def start(db, visit_id: int, reason: str, *, clock, facility_code: str, address_of_stay: str,
+def start(db: store.Database, visit_id: int, reason: str, *, facility_code: str, address_of_stay: str,
           stay_from: datetime | None = None, stay_until: datetime | None = None,
-          passport_number: str | None = None) -> StayNotification:
-    """Raise the notification for a visit's patient and queue it for the hub, in one transaction."""
+          passport_number: str | None = None, clock: Clock | None = None) -> StayNotification:
+    """Raise the notification for a visit's patient and queue it for the hub, in one transaction.
+    `clock`: the database's unless given (the command line's `--now` for tests)."""
+    clock = clock or db.clock
     reason = (reason or "").strip()
     if not reason:
         raise UsageError("--reason: the reason for the stay is required (e.g. \"theo dõi sau sinh\")")
@@ -196,46 +204,43 @@ def start(db, visit_id: int, reason: str, *, clock, facility_code: str, address_
     passport_number = (passport_number or "").strip() or None
     deadline = deadline_for(begin)
     flags = [] if synced else ["clock_unsynced"]
-    with store.transaction(db) as conn:
-        v = conn.execute("SELECT v.id, v.patient_id, p.full_name, p.date_of_birth, p.id_number "
-                         "FROM visits v JOIN patients p ON p.id = v.patient_id WHERE v.id = ?", [visit_id]).fetchone()
+    with store.transaction(db) as tx:
+        key = tx.key
+        v = stays.visit_patient(tx, visit_id)
         if v is None:
             raise UsageError(f"no visit with id {visit_id}")
-        existing = conn.execute("SELECT id FROM stay_notifications WHERE visit_id = ?", [visit_id]).fetchone()
-        if existing:
-            raise UsageError(f"visit {visit_id} already has stay notification {existing[0]}; "
+        existing = stays.for_visit(tx, visit_id)
+        if existing is not None:
+            raise UsageError(f"visit {visit_id} already has stay notification {existing}; "
                              "a second one would be a duplicate at the police desk")
-        _, patient_id, full_name, dob, id_number = v
-        full_name, dob, id_number = (datakey.reveal(f"patients.{c}", x) for c, x in
-                                     (("full_name", full_name), ("date_of_birth", dob), ("id_number", id_number)))
-        key = datakey.key_for(conn)
+        id_number = datakey.reveal("patients.id_number", v.id_number, key)
         if not id_number and not passport_number:
             raise UsageError("the patient has no personal ID number on file; give --passport NUMBER "
                              "(the notification needs an ID or passport number)")
-        fields = {"full_name": full_name, "date_of_birth": dob, "id_number": id_number,
-                  "passport_number": passport_number if not id_number else None, "reason": reason,
-                  "stay_from": iso_utc(begin), "stay_until": iso_utc(stay_until) if stay_until else None,
-                  "address_of_stay": address_of_stay.strip()}
-        cur = conn.execute(
-            "INSERT INTO stay_notifications(visit_id, patient_id, full_name, date_of_birth, id_number, "
-            "passport_number, reason, stay_from, stay_until, address_of_stay, deadline_at, created_at, "
-            "clock_synced, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [visit_id, patient_id, *(datakey.conceal(f"stay_notifications.{c}", fields[c], key) for c in _SEALED),
-             fields["stay_from"], fields["stay_until"], fields["address_of_stay"],
-             iso_utc(deadline), iso_utc(now), int(synced), json.dumps(flags)])
-        n_id = cur.lastrowid
-        outbox.enqueue(conn, KIND, n_id, upstream_payload(n_id, facility_code, fields, iso_utc(deadline),
-                                                          iso_utc(now), synced), now)
-        (outbox_id,) = conn.execute("SELECT max(id) FROM outbox WHERE kind = ? AND record_id = ?",
-                                    [KIND, n_id]).fetchone()
-        conn.execute("UPDATE stay_notifications SET outbox_id = ? WHERE id = ?", [outbox_id, n_id])
-        result = get(conn, n_id)
+        fields: dict[str, str | None] = {
+            "full_name": datakey.reveal("patients.full_name", v.full_name, key),
+            "date_of_birth": datakey.reveal("patients.date_of_birth", v.date_of_birth, key),
+            "id_number": id_number, "passport_number": passport_number if not id_number else None,
+            "reason": reason, "stay_from": iso_utc(begin), "stay_until": iso_utc(stay_until) if stay_until else None,
+            "address_of_stay": address_of_stay.strip()}
+        sealed = {c: datakey.conceal(f"stay_notifications.{c}", fields[c], key) for c in _SEALED}
+        n_id = stays.insert(tx, stays.NewStay(
+            visit_id=visit_id, patient_id=v.patient_id, full_name=sealed["full_name"],
+            date_of_birth=sealed["date_of_birth"], id_number=sealed["id_number"],
+            passport_number=sealed["passport_number"], reason=sealed["reason"], stay_from=iso_utc(begin),
+            stay_until=fields["stay_until"], address_of_stay=address_of_stay.strip(), deadline_at=iso_utc(deadline),
+            created_at=iso_utc(now), clock_synced=synced, flags=flags))
+        outbox.enqueue(tx, KIND, n_id, upstream_payload(n_id, facility_code, fields, iso_utc(deadline),
+                                                        iso_utc(now), synced), now)
+        stays.link_outbox(tx, n_id, KIND)
+        result = get(tx, n_id)
     event(log, "stay_started", notification=n_id, visit_id=visit_id, deadline=iso_utc(deadline),
           clock_synced=synced)
     return result
 
 
-def record_receipt(db, notification_id: int, text: str, *, clock) -> tuple[StayNotification, str]:
+def record_receipt(db: store.Database, notification_id: int, text: str, *,
+                   clock: Clock | None = None) -> tuple[StayNotification, str]:
     """Record the receipt / case number of a submission made by hand (VNeID, the portal).
 
     Returns the notification and what happened: "withdrawn" (it was still queued; it will not be sent),
@@ -245,50 +250,28 @@ def record_receipt(db, notification_id: int, text: str, *, clock) -> tuple[StayN
     text = (text or "").strip()
     if not text:
         raise UsageError("the receipt text (case or receipt number) is required")
-    now = iso_utc(clock.now())
-    with store.transaction(db) as conn:
-        n = get(conn, notification_id)
+    now = iso_utc((clock or db.clock).now())
+    with store.transaction(db) as tx:
+        n = get(tx, notification_id)
         if n.state == "receipt_recorded" or n.receipt_text:
             raise UsageError(f"stay notification {notification_id} already has a receipt recorded "
                              f"({n.receipt_at})")
         # 'queued' means it never (possibly) reached the hub: the sender moves a row to 'sent' under
         # this same write lock before it sends, and back to 'queued' only when the hub surely did not get it.
-        withdrawn = conn.execute("UPDATE outbox SET state = 'withdrawn', payload = '{}' "
-                                 "WHERE kind = ? AND record_id = ? AND state = 'queued'",
-                                 [KIND, notification_id]).rowcount
+        withdrawn = outbox.withdraw_queued(tx, KIND, notification_id)
         if withdrawn or n.state == "needs_manual" or n.outbox_state in ("withdrawn", "needs_manual"):
             outcome = "withdrawn" if withdrawn else "recorded"
-            conn.execute("UPDATE stay_notifications SET state = 'receipt_recorded', receipt_text = ?, receipt_at = ? "
-                         "WHERE id = ?", [text, now, notification_id])
+            stays.record_receipt(tx, notification_id, text, now)
         else:
             outcome = "kept_both"
-            flags = sorted(set(n.flags) | {"submitted_twice"})
-            conn.execute("UPDATE stay_notifications SET receipt_text = ?, receipt_at = ?, flags = ? WHERE id = ?",
-                         [text, now, json.dumps(flags), notification_id])
-        result = get(conn, notification_id)
+            stays.record_second_receipt(tx, notification_id, text, now, sorted(set(n.flags) | {"submitted_twice"}))
+        result = get(tx, notification_id)
     event(log, "stay_receipt_recorded", notification=notification_id, outcome=outcome)
     return result, outcome
 
 
-# --- called by the sender inside its own transactions -------------------------------------------
-
-def mark_sent(conn: sqlite3.Connection, notification_ids: list[int], at: str) -> None:
-    conn.executemany("UPDATE stay_notifications SET state = 'sent', sent_at = coalesce(sent_at, ?) "
-                     "WHERE id = ? AND state = 'pending'", [(at, i) for i in notification_ids])
-
-
-def mark_unsent(conn: sqlite3.Connection, notification_ids: list[int]) -> None:
-    conn.executemany("UPDATE stay_notifications SET state = 'pending' WHERE id = ? AND state = 'sent'",
-                     [(i,) for i in notification_ids])
-
-
-def mark_acknowledged(conn: sqlite3.Connection, acks: list[tuple[int, str | None]], at: str) -> None:
-    conn.executemany("UPDATE stay_notifications SET state = 'acknowledged', acknowledged_at = ?, hub_reference = ? "
-                     "WHERE id = ? AND state IN ('pending', 'sent')", [(at, ref, i) for i, ref in acks])
-
-
-def mark_needs_manual(conn: sqlite3.Connection, notification_id: int, reason: str) -> None:
-    # Already receipted by hand while it was in flight: the hand submission is the one that counts.
-    conn.execute("UPDATE stay_notifications SET manual_reason = ?, "
-                 "state = CASE WHEN receipt_text IS NOT NULL THEN 'receipt_recorded' ELSE 'needs_manual' END "
-                 "WHERE id = ? AND state IN ('pending', 'sent')", [reason, notification_id])
+# --- called by the sender (sync/) inside its own transactions --------------------------------------
+mark_sent = stays.mark_sent
+mark_unsent = stays.mark_unsent
+mark_acknowledged = stays.mark_acknowledged
+mark_needs_manual = stays.mark_needs_manual

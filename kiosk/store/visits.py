@@ -1,7 +1,9 @@
 """Visits and what hangs off them: queue numbers, states, services, the desk's change log and exports.
 
 The only module with SQL on `visits`, `visit_services`, `visit_changes` and
-`desk_exports`. Values come and go as stored: identity fields are sealed
+`desk_exports`; also, until kiosk.store.patients and
+kiosk.store.eligibility_results take them, the patient row and the eligibility
+answer a check-in writes with its visit. Values come and go as stored: identity fields are sealed
 under the device data key by the services (kiosk.services.checkin, desk),
 which open what they show; nothing here looks at a key. Writers take a
 `Tx` (inside the caller's transaction, so a visit, its services and its
@@ -12,8 +14,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Sequence  # Any: a row as sqlite3 returns it, typed field by field below
 
+from kiosk.clock import iso_utc
+from kiosk.domain import Eligibility
 from kiosk.store.connection import Executor as Reader  # a Database, or a Tx inside a transaction
 from kiosk.store.connection import Tx
 
@@ -124,6 +129,63 @@ def without_stay(db: Reader, limit: int) -> list[int]:
 def count_on(db: Reader, visit_date: str) -> int:
     (n,) = db.execute("SELECT count(*) FROM visits WHERE visit_date = ?", [visit_date]).fetchone()
     return int(n)
+
+
+# --- the patient and the eligibility answer a check-in writes -------------------------------------
+
+@dataclass(frozen=True)
+class KnownPatient:
+    id: int
+    full_name: str | None  # as stored (sealed)
+    date_of_birth: str | None
+
+
+def find_patient(db: Reader, identity_key: str) -> KnownPatient | None:
+    r = db.execute("SELECT id, full_name, date_of_birth FROM patients WHERE identity_key = ?",
+                   [identity_key]).fetchone()
+    return None if r is None else KnownPatient(int(r[0]), r[1], r[2])
+
+
+@dataclass(frozen=True)
+class PatientFields:
+    """A patient row as a document states it; identity fields already sealed by the caller."""
+
+    identity_key: str
+    document_kind: str
+    id_number: str | None
+    social_insurance_number: str | None
+    card_number: str | None
+    full_name: str | None
+    date_of_birth: str | None
+    sex: str | None
+    address: str | None
+    masked_id: str
+
+
+def upsert_patient(tx: Tx, p: PatientFields, at: str) -> int:
+    """Insert or update the patient; returns its id. The latest document wins for display fields;
+    identifiers are only filled in, never erased."""
+    tx.execute(
+        "INSERT INTO patients(identity_key, document_kind, id_number, social_insurance_number, card_number, "
+        "full_name, date_of_birth, sex, address, masked_id, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(identity_key) DO UPDATE SET document_kind = excluded.document_kind, "
+        "full_name = excluded.full_name, date_of_birth = coalesce(excluded.date_of_birth, date_of_birth), "
+        "sex = coalesce(excluded.sex, sex), address = coalesce(excluded.address, address), "
+        "social_insurance_number = coalesce(excluded.social_insurance_number, social_insurance_number), "
+        "card_number = coalesce(excluded.card_number, card_number), updated_at = excluded.updated_at",
+        [p.identity_key, p.document_kind, p.id_number, p.social_insurance_number, p.card_number, p.full_name,
+         p.date_of_birth, p.sex, p.address, p.masked_id, at, at])
+    return int(tx.execute("SELECT id FROM patients WHERE identity_key = ?", [p.identity_key]).fetchone()[0])
+
+
+def add_eligibility_result(tx: Tx, visit_id: int, result: Eligibility, now: datetime) -> None:
+    """The visit's eligibility answer (a later online re-check adds another; the latest one shows)."""
+    tx.execute(
+        "INSERT INTO eligibility_results(visit_id, result_code, benefit_percent, reason, source, as_of, "
+        "card_masked, details, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [visit_id, result.result_code, result.benefit_percent, result.reason, result.source, result.as_of,
+         result.card_number, json.dumps(result.details), iso_utc(now)])
 
 
 # --- the desk's queue ------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ key = datakey.read(key_file)
 db = store.connect(db_path)
 datakey.bind(db.conn, key)
 db.conn.close()
-service = CheckinService(db_path, facility_code="40123", roster_key=DEMO_KEY, rescan_window=timedelta(0),
-                         data_key=key)
+service = CheckinService(store.connect(db_path, key=key), facility_code="40123", roster_key=DEMO_KEY,
+                         rescan_window=timedelta(0))
 i = start
 print("ready", flush=True)
 while True:

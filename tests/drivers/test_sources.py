@@ -10,7 +10,7 @@ import pytest
 
 from drivers.sources import build_sources
 from kiosk import config as config_mod
-from kiosk.services.checkin import service_from_config
+from kiosk.app import build
 from kiosk.errors import UsageError
 from tests.drivers.test_camera import A, B, write_video
 
@@ -25,7 +25,7 @@ def load(tmp_path, toml: str):
 
 def run_flow(cfg, feed, wait_for=1, timeout=20.0):
     """Start the configured sources, hand every scan to the check-in service, return the outcomes."""
-    service = service_from_config(cfg)
+    service = build(cfg, "none").checkin_service()
     outcomes: queue.Queue = queue.Queue()
     statuses: queue.Queue = queue.Queue()
     sources = build_sources(cfg)

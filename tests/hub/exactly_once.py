@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+from kiosk import store
 from kiosk.services import stay_notification as sn
 from kiosk.services.checkin import CheckinService
 from kiosk.domain import ScanEvent
@@ -30,8 +31,8 @@ def letters(i: int) -> str:
 def make_records(db_path: Path, clock, data_key, visits: int, stays: int, facility: str = "40123") -> None:
     """`visits` check-ins through the real check-in service (identity sealed under the device key, as in
     production), and a stay notification for the first `stays` of them: each writes its outbox rows."""
-    service = CheckinService(db_path, facility_code=facility, roster_key=DEMO_KEY, rescan_window=timedelta(0),
-                             clock=clock, data_key=data_key)
+    service = CheckinService(store.connect(db_path, key=data_key, clock=clock), facility_code=facility,
+                             roster_key=DEMO_KEY, rescan_window=timedelta(0))
     ids = []
     for i in range(visits):
         clock.advance(seconds=20)

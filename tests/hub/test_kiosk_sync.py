@@ -31,8 +31,8 @@ def letters(i: int) -> str:
 
 
 def make_records(db_path, clock, n=VISITS, stays=STAYS, facility="40123", first=0):
-    service = CheckinService(db_path, facility_code=facility, roster_key=DEMO_KEY, rescan_window=timedelta(0),
-                             clock=clock)
+    service = CheckinService(store.connect(db_path, clock=clock), facility_code=facility, roster_key=DEMO_KEY,
+                             rescan_window=timedelta(0))
     ids = []
     for i in range(first, first + n):
         clock.advance(seconds=20)

@@ -11,7 +11,8 @@ from kiosk import store
 from kiosk.privacy import datakey
 from kiosk.privacy import encryption
 from kiosk.services import stay_notification as sn
-from kiosk.services.checkin import CheckinService, service_from_config, visits_on
+from kiosk.app import build
+from kiosk.services.checkin import CheckinService, visits_on
 from kiosk.domain import ScanEvent
 from kiosk.eligibility.roster import DEMO_KEY
 from tests.conftest import kiosk_cmd
@@ -50,7 +51,7 @@ def db_files(cfg):
 
 
 def test_no_personal_data_in_clear_in_db_wal_or_backup(privacy_cfg, vn_clock, cli_env, tmp_path):
-    service = service_from_config(privacy_cfg, vn_clock)
+    service = build(privacy_cfg, "none", clock=vn_clock).checkin_service()
     people = fill(service, vn_clock)
     # The WAL still holds the recent pages: search it as it is, before any checkpoint.
     assert privacy_cfg.database.with_name("kiosk.db-wal").stat().st_size > 0
@@ -78,15 +79,15 @@ def test_no_personal_data_in_clear_in_db_wal_or_backup(privacy_cfg, vn_clock, cl
 
 def test_the_search_finds_clear_text_when_it_is_there(data_dir, vn_clock):
     # Control: the same search on a database written without a data key finds every name and number.
-    service = CheckinService(data_dir / "kiosk.db", facility_code="40123", roster_key=DEMO_KEY,
-                             rescan_window=timedelta(minutes=10), clock=vn_clock)
+    service = CheckinService(store.connect(data_dir / "kiosk.db", clock=vn_clock), facility_code="40123",
+                             roster_key=DEMO_KEY, rescan_window=timedelta(minutes=10))
     people = fill(service, vn_clock, n=5, stays=0)
     files = [data_dir / "kiosk.db", data_dir / "kiosk.db-wal"]
     assert sorted(raw_hits(files, secrets_of(people))) == sorted(secrets_of(people))
 
 
 def test_patient_lookup_is_by_keyed_hash(privacy_cfg, vn_clock):
-    service = service_from_config(privacy_cfg, vn_clock)
+    service = build(privacy_cfg, "none", clock=vn_clock).checkin_service()
     p = person(3)
     first = service.handle(ScanEvent(p["payload"].encode(), "serial"))
     vn_clock.advance(minutes=5)
@@ -97,17 +98,17 @@ def test_patient_lookup_is_by_keyed_hash(privacy_cfg, vn_clock):
 
 
 def test_wrong_key_refuses_instead_of_showing_garbage(privacy_cfg, vn_clock, tmp_path):
-    service_from_config(privacy_cfg, vn_clock).handle(ScanEvent(person(1)["payload"].encode(), "serial"))
+    build(privacy_cfg, "none", clock=vn_clock).checkin_service().handle(ScanEvent(person(1)["payload"].encode(), "serial"))
     keyfile = datakey.key_path(privacy_cfg)
     keyfile.unlink()
     datakey.create(keyfile)  # a different key where the old one was
     from kiosk.errors import UnavailableError
     with pytest.raises(UnavailableError, match="not the one this database was sealed with"):
-        service_from_config(privacy_cfg, vn_clock)
+        build(privacy_cfg, "none", clock=vn_clock).checkin_service()
 
 
 def test_sealed_value_moved_to_another_column_does_not_open(privacy_cfg, vn_clock):
-    service = service_from_config(privacy_cfg, vn_clock)
+    service = build(privacy_cfg, "none", clock=vn_clock).checkin_service()
     service.handle(ScanEvent(person(2)["payload"].encode(), "serial"))
     db = service.db
     db.conn.execute("UPDATE patients SET full_name = address")
@@ -129,7 +130,8 @@ def test_key_file_mode_is_checked_and_provisioned_0640(privacy_cfg):
 
 def test_rows_from_before_encryption_are_sealed_by_encrypt_existing(privacy_cfg, vn_clock, cli_env):
     # Rows written in clear (an older release), then the key switched on.
-    clear = CheckinService(privacy_cfg.database, facility_code="40123", roster_key=DEMO_KEY, clock=vn_clock)
+    clear = CheckinService(store.connect(privacy_cfg.database, clock=vn_clock), facility_code="40123",
+                           roster_key=DEMO_KEY)
     people = fill(clear, vn_clock, n=6, stays=2)
     clear.db.conn.close()
     assert raw_hits(db_files(privacy_cfg), secrets_of(people))
@@ -140,7 +142,7 @@ def test_rows_from_before_encryption_are_sealed_by_encrypt_existing(privacy_cfg,
     assert done["patients"] == 6 and done["stay_notifications"] == 2 and done["patients_rekeyed"] == 6
     assert raw_hits(db_files(privacy_cfg), secrets_of(people)) == []
     # The same people scanned again are found under their keyed hash, not duplicated.
-    service = service_from_config(privacy_cfg, vn_clock)
+    service = build(privacy_cfg, "none", clock=vn_clock).checkin_service()
     vn_clock.advance(hours=1)
     v = service.handle(ScanEvent(people[0]["payload"].encode(), "serial"))
     assert v.ok and v.patient["full_name"] == people[0]["name"]

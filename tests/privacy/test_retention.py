@@ -11,7 +11,7 @@ from kiosk import store
 from kiosk.privacy import audit
 from kiosk.privacy import retention
 from kiosk.services import stay_notification as sn
-from kiosk.services.checkin import service_from_config
+from kiosk.app import build
 from kiosk.clock import FixedClock, VN_TZ, iso_utc
 from kiosk.domain import ScanEvent
 from tests.privacy.conftest import person
@@ -46,7 +46,7 @@ def sealed_name(db, visit_id):
 
 def test_purges_only_expired_acknowledged_records_and_their_bytes(privacy_cfg):
     clock = FixedClock(NOW)
-    service = service_from_config(privacy_cfg, clock)
+    service = build(privacy_cfg, "none", clock=clock).checkin_service()
     db = service.db
     old = NOW - timedelta(days=DAYS, hours=1)
     young = NOW - timedelta(days=DAYS) + timedelta(hours=1)
@@ -105,7 +105,7 @@ def test_purges_only_expired_acknowledged_records_and_their_bytes(privacy_cfg):
 @pytest.mark.parametrize("offset, purged", [(-1, True), (0, False), (1, False)])
 def test_visit_boundary_to_the_second(privacy_cfg, offset, purged):
     clock = FixedClock(NOW)
-    service = service_from_config(privacy_cfg, clock)
+    service = build(privacy_cfg, "none", clock=clock).checkin_service()
     vid = checkin_at(service, clock, 9, NOW - timedelta(days=DAYS) + timedelta(seconds=offset))
     with store.transaction(service.db) as conn:
         ack(conn, "visit", vid)
@@ -128,7 +128,7 @@ def test_never_purges_unsynced_and_always_purges_expired_synced(tmp_path_factory
     datakey.create(d / "data.key")
     cfg = config.load(str(toml), None, env={})
     clock = FixedClock(NOW)
-    service = service_from_config(cfg, clock)
+    service = build(cfg, "none", clock=clock).checkin_service()
     expect_left = set()
     for i, (age, state) in enumerate(ages):
         vid = checkin_at(service, clock, i, NOW - timedelta(seconds=age))
@@ -145,7 +145,7 @@ def test_never_purges_unsynced_and_always_purges_expired_synced(tmp_path_factory
 
 def test_lookup_cache_rows_expire(privacy_cfg):
     clock = FixedClock(NOW)
-    service = service_from_config(privacy_cfg, clock)
+    service = build(privacy_cfg, "none", clock=clock).checkin_service()
     db = service.db
     # No release has an online-answer cache table yet; retention handles one by name when it appears.
     db.conn.execute("CREATE TABLE lookup_cache (k TEXT PRIMARY KEY, answer TEXT, fetched_at TEXT NOT NULL)")
@@ -159,7 +159,7 @@ def test_cli_retention_run(cli_env, privacy_cfg):
     import subprocess
     from tests.conftest import kiosk_cmd
     clock = FixedClock(NOW - timedelta(days=100))
-    service = service_from_config(privacy_cfg, clock)
+    service = build(privacy_cfg, "none", clock=clock).checkin_service()
     vid = checkin_at(service, clock, 1, NOW - timedelta(days=100))
     with store.transaction(service.db) as conn:
         ack(conn, "visit", vid)

@@ -43,8 +43,8 @@ def kill_hub(live) -> None:
 
 def test_hub_sigkilled_midstream(tmp_path, clock):
     db_path = tmp_path / "kiosk.db"
-    service = CheckinService(db_path, facility_code="40123", roster_key=DEMO_KEY, rescan_window=timedelta(0),
-                             clock=clock)
+    service = CheckinService(store.connect(db_path, clock=clock), facility_code="40123", roster_key=DEMO_KEY,
+                             rescan_window=timedelta(0))
     for i in range(N):
         clock.advance(seconds=10)
         assert service.handle(ScanEvent(f"0403000{i:05d}||Người Hub {letters(i)}|01011980|Nam|X|03062021"

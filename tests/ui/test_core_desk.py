@@ -87,7 +87,7 @@ def test_visit_state_machine(seeded, clock):
         with pytest.raises(desk.DeskError):
             desk.set_status(c, v, "cancelled", admin.id, clock.now())
         desk.set_status(c, v, "being_seen", admin.id, clock.now())  # a mistaken "done" is undone
-    assert [h["action"] for h in desk.changes(conn, v)] == ["status", "status", "status"]
+    assert [h.action for h in desk.changes(conn, v)] == ["status", "status", "status"]
 
 
 def test_end_of_day_counts(seeded, clock):
