@@ -6,7 +6,7 @@
   hand them on to their own threads and never block the driver for long.
 - `ChipSource`: a scan source for the PC/SC reader that is told whose card to
   expect (from a QR, or a CAN typed at the desk) before it reads a placed card.
-- `Printer`: prints a `Ticket` (raises drivers.printer.PrinterError).
+- `Printer`: prints a `kiosk.domain.Ticket` (raises drivers.printer.PrinterError).
 - `Voice`: calls a queue number aloud, never in the way when it cannot.
 
 Every driver (and every simulator standing in for one) also has `probe()`:
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable, Protocol, Union
 
-from kiosk.domain import ScanEvent
+from kiosk.domain import ScanEvent, Ticket
 
 
 @dataclass(frozen=True)
@@ -58,18 +58,6 @@ class Probe:
     problem: str = ""
     simulated: bool = False
     details: dict[str, ProbeDetail] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Ticket:
-    """What goes on paper: no name and no ID number — a ticket is left on chairs and floors."""
-
-    facility: str
-    queue_number: int
-    service: str
-    issued_at: str  # already formatted local time, e.g. "26/11/2026 08:05"
-    heading: str = "Số thứ tự"
-    footer: str = ""
 
 
 class Probed(Protocol):

@@ -17,14 +17,14 @@ from typing import Callable
 
 from drivers.protocols import Probe
 from kiosk.logs import event
+from kiosk.text import t
 
 log = logging.getLogger(__name__)
 
 
 def phrase(number: int, room: str = "phòng khám", lang: str = "vi") -> str:
-    if lang == "en":
-        return f"Number {number}, please go to the {room}"
-    return f"Mời số {number} vào {room}"
+    """What is said aloud (kiosk/text/messages.toml, `voice.call`); `room` is the station's `voice.room`."""
+    return t("voice.call", lang, number=number, room=room)
 
 
 class Voice:

@@ -14,7 +14,8 @@ import os
 import threading
 from pathlib import Path
 
-from drivers.protocols import Probe, Ticket
+from drivers.protocols import Probe
+from kiosk.domain import Ticket
 from kiosk.errors import UnavailableError
 from kiosk.logs import event
 

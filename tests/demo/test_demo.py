@@ -59,12 +59,12 @@ def test_headless_demo_transcript_and_screenshots(kiosk_env, tmp_path):
 def test_font_has_every_vietnamese_glyph_shown(qapp):
     from PySide6.QtGui import QFontMetrics
 
-    from kiosk import i18n
+    from kiosk import text as catalogue
     from kiosk.simulated import demo
     from ui.app import apply_font
     family = apply_font(qapp)
     assert family in ("Noto Sans", "DejaVu Sans"), f"no Vietnamese-capable font installed (got {family})"
     metrics = QFontMetrics(qapp.font())
-    text = "".join(m["vi"] for m in i18n.MESSAGES.values()) + demo.ELIGIBLE_CCCD + demo.EXPIRED_CCCD
+    text = "".join(m["vi"] for m in catalogue.catalogue().values()) + demo.ELIGIBLE_CCCD + demo.EXPIRED_CCCD
     missing = {c for c in text if not c.isspace() and not metrics.inFontUcs4(ord(c))}
     assert not missing, f"glyphs missing from {family}: {sorted(missing)}"
