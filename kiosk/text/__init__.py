@@ -67,3 +67,8 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **values: object) -> str:
         return key
     text = entry.get(lang) or entry[DEFAULT_LANGUAGE]
     return text.format(**values) if values else text
+
+
+def both(key: str, **values: object) -> str:
+    """"vi / en": for CLI lines a technician and a receptionist both read, which have no --lang."""
+    return " / ".join(t(key, lang, **values) for lang in LANGUAGES)

@@ -25,7 +25,7 @@ def _keys_in(node: ast.AST) -> list[str]:
 
 
 def _scan() -> tuple[set[str], list[tuple[str, str]]]:
-    """(every string literal in the code, [(file, key) for each literal key passed to t()])."""
+    """(every string literal in the code, [(file, key) for each literal key passed to t() or both()])."""
     literals: set[str] = set()
     calls: list[tuple[str, str]] = []
     for path in CODE:
@@ -43,7 +43,7 @@ def _scan() -> tuple[set[str], list[tuple[str, str]]]:
             if not (isinstance(node, ast.Call) and node.args):
                 continue
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-            if name == "t":
+            if name in ("t", "both"):
                 for key in _keys_in(node.args[0]):
                     calls.append((str(path.relative_to(ROOT)), f"doctor.{key}" if in_doctor and
                                   not key.startswith("doctor.") else key))
@@ -88,3 +88,7 @@ def test_t_fills_fields_and_falls_back():
 def test_a_missing_field_is_an_error_in_tests():
     with pytest.raises(KeyError):
         t("voice.call", "vi", number=1)
+
+
+def test_both_languages_on_one_line():
+    assert text.both("cli.alarm") == "CẢNH BÁO / ALARM"

@@ -11,6 +11,7 @@ from kiosk.cli import add_json, parse_date, ascii_float, ascii_int
 from kiosk.errors import KioskError, UnavailableError, UsageError
 from kiosk.logs import event as log_event
 from kiosk.masking import mask_id
+from kiosk.text import both
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +130,9 @@ def read_card(ctx) -> int:
 def describe(d: dict) -> str:
     alarm = []
     if d["passive_authentication"] == "failed":
-        alarm.append(f"CẢNH BÁO / ALARM: chip data failed authentication ({d['passive_authentication_reason']})")
+        alarm.append(f"{both('cli.alarm')}: chip data failed authentication ({d['passive_authentication_reason']})")
     if d["chip_authentication"] == "clone_suspected":
-        alarm.append("CẢNH BÁO / ALARM: this chip may be a clone (it could not prove its key)")
+        alarm.append(f"{both('cli.alarm')}: this chip may be a clone (it could not prove its key)")
     lines = alarm + [
         f"{d['full_name']}  ID {mask_id(d['id_number'])}",
         f"  born {d['date_of_birth']}  sex {d['sex']}  nationality {d['nationality']}  ethnicity {d['ethnicity']}",
