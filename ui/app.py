@@ -1,35 +1,47 @@
-"""The bridge between drivers, the core and the screens.
+"""The bridge between the devices, the core and the screens.
 
 Threads: drivers call back on their own threads; `CheckinBridge` moves each
 scan to a worker QThread, which runs the check-in service (SQLite I/O) and
 sends the outcome back to the GUI thread by a queued signal. Desk work
-(console queries, services, printing) runs on a second worker thread, so a
-slow printer never delays the next check-in. Nothing here touches hardware
-or the database on the GUI thread.
+(console reads and services, tickets, printer status) runs on a second
+worker thread, so a slow printer never delays the next check-in. Each worker
+opens its own database connection from the App (SQLite connections stay on
+their thread). Nothing here touches hardware or the database on the GUI
+thread.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
-from datetime import datetime
+from datetime import date
 from typing import Any, Callable
 
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication
 
-from drivers.scan import DeviceStatus
-from kiosk.services.checkin import CheckinService, Outcome, Refusal  # noqa: F401  (Outcome re-exported)
-from kiosk.clock import VN_TZ
+from drivers.protocols import ChipSource, DeviceStatus
+from kiosk import documents
+from kiosk.app import App
+from kiosk.documents.errors import ParseError
 from kiosk.domain import ScanEvent
+from kiosk.errors import KioskError
 from kiosk.logs import event
+from kiosk.services import device_status, tickets
+from kiosk.services.checkin import CheckinService, Outcome, Refusal
+from kiosk.services.desk import Service
+from kiosk.store import Database
+from ui.ops import Op
 
 log = logging.getLogger(__name__)
 
 PREFERRED_FONTS = ("Noto Sans", "DejaVu Sans")
+MAX_PENDING_PHOTOS = 8
 
 
-def apply_font(app) -> str:
+def apply_font(app: QApplication) -> str:
     """Pick a font that has Vietnamese glyphs; Qt's fallback may not."""
     families = set(QFontDatabase.families())
     for family in PREFERRED_FONTS:
@@ -39,7 +51,7 @@ def apply_font(app) -> str:
     return app.font().family()
 
 
-def chip_photo(document) -> bytes | None:
+def chip_photo(document: object) -> bytes | None:
     """The face image a chip read carries (DG2), if any; kept in memory only, for the console."""
     for attr in ("photo", "face_image", "dg2_image"):
         value = getattr(document, attr, None)
@@ -48,7 +60,7 @@ def chip_photo(document) -> bytes | None:
     return None
 
 
-def document_expired(document, visit_date: str) -> bool:
+def document_expired(document: object, visit_date: str) -> bool:
     """True when a read document (a chip read, an MRZ) states an expiry date before the visit's date."""
     if document is None:
         return False
@@ -58,23 +70,34 @@ def document_expired(document, visit_date: str) -> bool:
 
 
 class _Worker(QObject):
+    """The check-in thread: one service on its own connection, opened on first use on this thread."""
+
     outcome = Signal(object)
     photo = Signal(int, bytes)
 
-    def __init__(self, service: CheckinService):
+    def __init__(self, app: App, chip: ChipSource | None):
         super().__init__()
-        self.service = service
-        self.chip = None  # a chip source with expect(): told the number a QR gave, to open the chip next
+        self.app = app
+        self.chip = chip  # told the number a CCCD QR gave, to open that card's chip next
+        self._service: CheckinService | None = None
         self._chip_visits: dict[int, tuple[object, int]] = {}  # id(ChipRead) → (it, visit_id): photo read later
 
-    def _expect_chip(self, scan: ScanEvent, result) -> None:
+    @property
+    def service(self) -> CheckinService:
+        if self._service is None:
+            self._service = self.app.checkin_service(self.app.database())
+        return self._service
+
+    def close(self) -> None:
+        """After the thread has stopped: its connection is closed."""
+        if self._service is not None:
+            self._service.db.close()
+
+    def _expect_chip(self, scan: ScanEvent, result: Outcome) -> None:
         """After a CCCD QR: give the chip reader the ID number and birth date that open this card's chip."""
         if self.chip is None or not result.ok or scan.source == "chip" or result.patient.get("document_kind") != "cccd_qr":
             return
         try:
-            from datetime import date
-
-            from kiosk import documents
             doc = documents.parse(scan.payload)
             self.chip.expect(doc.id_number, date_of_birth=date.fromisoformat(doc.date_of_birth))
         except Exception as e:  # the verified read is optional: the QR check-in stands
@@ -86,6 +109,7 @@ class _Worker(QObject):
 
     @Slot(object)
     def handle(self, scan: ScanEvent) -> None:
+        result: Outcome
         try:
             result = self.service.handle(scan)
         except Exception:  # a bug must not kill the kiosk; the log says where
@@ -93,7 +117,6 @@ class _Worker(QObject):
             result = Refusal("storage", "internal error", scan.source)
         self._expect_chip(scan, result)
         if result.ok and document_expired(scan.document, result.visit_date):
-            import dataclasses
             result = dataclasses.replace(result, flags=[*result.flags, "document_expired"])  # for the screen only
         if result.ok and scan.document is not None:
             photo = chip_photo(scan.document)
@@ -101,12 +124,12 @@ class _Worker(QObject):
                 self.photo.emit(result.visit_id, photo)
             elif scan.source == "chip":
                 self._chip_visits[id(scan.document)] = (scan.document, result.visit_id)
-                while len(self._chip_visits) > 8:
+                while len(self._chip_visits) > MAX_PENDING_PHOTOS:
                     self._chip_visits.pop(next(iter(self._chip_visits)))
         self.outcome.emit(result)
 
     @Slot(object, object)
-    def photo_after(self, document, photo) -> None:
+    def photo_after(self, document: object, photo: tuple[str, bytes] | None) -> None:
         """The chip source read DG2 after the result went out: give it to the console for that visit."""
         entry = self._chip_visits.pop(id(document), None)
         if entry is not None and entry[0] is document and photo and photo[1]:
@@ -114,36 +137,48 @@ class _Worker(QObject):
 
 
 class _DeskWorker(QObject):
+    """The desk thread: console reads and services, tickets, device states; its own connection."""
+
     done = Signal(int, object, object)
 
-    def __init__(self, service: CheckinService):
+    def __init__(self, app: App):
         super().__init__()
-        self.service = service
+        self.app = app
+        self._db: Database | None = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = self.app.database()
+        return self._db
+
+    def close(self) -> None:
+        """After the thread has stopped: its connection is closed."""
+        if self._db is not None:
+            self._db.close()
 
     @Slot(str, str)
     def record_device(self, kind: str, state: str) -> None:
-        """A device's state into the store, for kiosk-sync's heartbeat (kiosk.services.device_status). Off the GUI thread."""
-        from kiosk.services import device_status
+        """A device's state into the store, for kiosk-sync's heartbeat (kiosk.services.device_status)."""
         try:
-            if device_status.record(self.service.db, kind, state, self.service.clock.now()):
+            if device_status.record(self.db, kind, state):
                 event(log, "device_state", device=kind, state=state)
         except Exception as e:  # the heartbeat's view of a device must never disturb check-in
             event(log, "device_state_not_recorded", logging.WARNING, device=kind, error=type(e).__name__)
 
     @Slot(object)
-    def start_devices(self, configured) -> None:
-        from kiosk.services import device_status
+    def start_devices(self, configured: dict[str, bool]) -> None:
         try:
-            device_status.start_session(self.service.db, configured, self.service.clock.now())
+            device_status.start_session(self.db, configured)
         except Exception as e:
             event(log, "device_state_not_recorded", logging.WARNING, device="all", error=type(e).__name__)
 
     @Slot(int, object)
-    def run(self, job: int, fn) -> None:
+    def run(self, job: int, fn: Callable[[Database], Any]) -> None:
         try:
-            result, error = fn(self.service), None
+            result, error = fn(self.db), None
         except Exception as e:  # handed back to the screen that asked, which says what to do
-            if not hasattr(e, "reason"):
+            if not isinstance(e, (KioskError, ParseError)):  # a refusal is expected; anything else is a bug
                 log.exception("event=desk_job_failed")
             result, error = None, e
         self.done.emit(job, result, error)
@@ -163,27 +198,27 @@ class CheckinBridge(QObject):
     _device_state = Signal(str, str)  # kind, ok|absent|fault → the store (desk thread), for the heartbeat
     _start_devices = Signal(object)
 
-    def __init__(self, service: CheckinService, *, printer=None, voice=None, chip=None):
+    def __init__(self, app: App):
         super().__init__()
-        self.service = service
-        self.printer = printer
-        self.voice = voice
+        self.app = app
+        self.printer = app.devices.printer
+        self.voice = app.devices.voice
+        chip = app.devices.chip
         self._thread = QThread()
         self._thread.setObjectName("checkin-worker")
-        self._worker = _Worker(service)
-        self._worker.chip = chip
+        self._worker = _Worker(app, chip)
         self._worker.moveToThread(self._thread)
         self.scanned.connect(self._worker.handle)
         self._worker.outcome.connect(self.outcome)
         self._worker.outcome.connect(lambda _o: self.visits_changed.emit())
         self._worker.photo.connect(self.photo)
         self._chip_photo.connect(self._worker.photo_after)  # queued behind the scan it belongs to
-        if chip is not None and hasattr(chip, "on_photo"):
-            chip.on_photo = self._chip_photo.emit
+        if chip is not None:
+            chip.on_photo = self._chip_photo.emit  # type: ignore[attr-defined]  # both chip sources take it
         self._thread.start()
         self._desk_thread = QThread()
         self._desk_thread.setObjectName("desk-worker")
-        self._desk = _DeskWorker(service)
+        self._desk = _DeskWorker(app)
         self._desk.moveToThread(self._desk_thread)
         self._job.connect(self._desk.run)
         self._desk.done.connect(self._job_done)
@@ -192,6 +227,10 @@ class CheckinBridge(QObject):
         self._desk_thread.start()
         self._ids = itertools.count(1)
         self._callbacks: dict[int, Callable[[Any, Exception | None], None]] = {}
+
+    @property
+    def chip(self) -> ChipSource | None:
+        return self._worker.chip
 
     # Driver callbacks: emitting a signal is thread-safe; the slot runs on the worker.
     def on_scan(self, scan: ScanEvent) -> None:
@@ -203,9 +242,11 @@ class CheckinBridge(QObject):
         if status.device == "reader" and status.detail == "reading":
             self.reading.emit("chip", 0.1)
 
+    def on_reading(self, source: str = "chip", fraction: float = 0.0) -> None:
+        self.reading.emit(source, float(fraction))
+
     def record_device(self, device: str, connected: bool, detail: str = "") -> None:
         """Any thread: a driver's status report, recorded in the store (desk thread) for the heartbeat."""
-        from kiosk.services import device_status
         try:
             kind, state = device_status.state_of(device, connected, detail)
         except ValueError:
@@ -217,68 +258,34 @@ class CheckinBridge(QObject):
         the printer (not a scan source) is asked once, on the desk thread."""
         self._start_devices.emit(dict(configured))
         printer = self.printer
-        if printer is not None and hasattr(printer, "status"):
-            def ask(_svc):
+        if printer is not None:
+            def ask(_db: Database) -> None:
                 connected, detail = printer.status()
                 self.record_device("printer", connected, detail)
-            self.submit(ask, lambda _r, _e: None)
+            Op(ask).failure(lambda e: None).run(self)
 
-    @property
-    def chip(self):
-        return self._worker.chip
-
-    def on_reading(self, source: str = "chip", fraction: float = 0.0) -> None:
-        self.reading.emit(source, float(fraction))
-
-    # Desk work: `fn(service)` runs on the desk thread; `callback(result, error)` on the GUI thread.
-    def submit(self, fn: Callable[[CheckinService], Any], callback: Callable[[Any, Exception | None], None]) -> int:
+    # Desk work: `fn(db)` runs on the desk thread; `callback(result, error)` on the GUI thread (see ui.ops.Op).
+    def submit(self, fn: Callable[[Database], Any], callback: Callable[[Any, Exception | None], None]) -> int:
         job = next(self._ids)
         self._callbacks[job] = callback
         self._job.emit(job, fn)
         return job
 
     @Slot(int, object, object)
-    def _job_done(self, job: int, result, error) -> None:
+    def _job_done(self, job: int, result: Any, error: Exception | None) -> None:
         cb = self._callbacks.pop(job, None)
         if cb is not None:
             cb(result, error)
 
-    def issue_ticket(self, checkin, service, lang: str, facility: str, callback, *, staff_id: int | None = None,
-                     reprint: bool = False) -> int:
-        """Record the service on the visit, then print its ticket: (service, printed, printer error reason)."""
+    def ticket(self, checkin: tickets.NumberedVisit, service: Service | None, lang: str, facility: str, *,
+               staff_id: int | None = None, reprint: bool = False) -> Op[tickets.IssuedTicket]:
+        """The ticket service as an Op (add the service, print, record); the queue hears of it either way."""
         printer = self.printer
 
-        def job(svc: CheckinService):
-            from kiosk import store
-            from kiosk.services import desk
-            now = svc.clock.now()
-            with store.transaction(svc.db) as conn:
-                if service is not None:
-                    desk.add_service(conn, checkin.visit_id, service.code, staff_id, now)
-            printed, reason = None, None
-            if printer is not None:
-                from drivers.printer import PrinterError, Ticket
-                from ui.common import T, tr
-                label = service.label(lang) if service is not None else ""
-                ticket = Ticket(facility, checkin.queue_number, label,
-                                datetime.fromisoformat(checkin.created_at.replace("Z", "+00:00"))
-                                .astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M"),
-                                heading=T(lang, tr("Queue number")))
-                try:
-                    printed = printer.print_ticket(ticket)
-                    with store.transaction(svc.db) as conn:
-                        desk.record_print(conn, checkin.visit_id, staff_id, now, reprint=reprint)
-                    self.record_device("printer", True)
-                except PrinterError as e:
-                    reason = e.reason if e.reason in ("offline", "paper_out") else "offline"
-                    event(log, "ticket_not_printed", logging.WARNING, reason=e.reason)
-                    self.record_device("printer", False, reason)
-            return service, printed, reason
-
-        def done(result, error):
+        def changed(_: object) -> None:
             self.visits_changed.emit()
-            callback(result, error)
-        return self.submit(job, done)
+        return Op(lambda db: tickets.issue_ticket(db, printer, checkin, service, lang, facility, staff_id, reprint)) \
+            .success(changed).failure(changed)
 
     def shutdown(self) -> None:
         # A scan already queued to the worker (SIGTERM as a card is read) is checked in, not dropped:
@@ -288,24 +295,5 @@ class CheckinBridge(QObject):
         for t in (self._thread, self._desk_thread):
             t.quit()
             t.wait(3000)
-
-
-def make_recheck(cfg):
-    """The console's "re-check pending insurance online": the national lookup (or the hub's relay) as the
-    signed-in officer — the lookup requires the looking-up officer's own name and ID number."""
-    def recheck(svc: CheckinService, staff_id: int | None):
-        from kiosk.services import staff
-        from sync import national_lookup
-        gateway = national_lookup.from_config(cfg)
-        if gateway is None:
-            return None
-        if staff_id is not None and hasattr(gateway, "staff_id_number"):
-            gateway.staff_name = staff.get(svc.db.conn, staff_id).full_name
-            gateway.staff_id_number = staff.officer_id_number(svc.db.conn, staff_id)
-        if hasattr(gateway, "login"):
-            gateway.login()
-        return len(national_lookup.recheck_pending(svc.db, gateway, cfg["facility.code"]))
-    return recheck
-
-
-from ui.patient.window import KioskWindow, eligibility_words  # noqa: E402,F401  (the window, for ui.run and ui.demo)
+        self._worker.close()
+        self._desk.close()

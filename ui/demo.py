@@ -10,16 +10,28 @@ import os
 import shutil
 import sys
 import time
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import Callable, Protocol, TextIO, cast
 
-from kiosk.simulated import demo as demo_data
-from kiosk import i18n
-from kiosk.services.checkin import service_from_config
+from PySide6.QtWidgets import QApplication, QPushButton, QVBoxLayout, QWidget
+
+from drivers.protocols import DeviceStatus
+from drivers.simulated import SimulatedScanner
+from kiosk import app as kiosk_app
+from kiosk import text
+from kiosk.app import App
 from kiosk.clock import SystemClock, vn_date
+from kiosk.config import Config
+from kiosk.simulated import demo as demo_data
+from kiosk.simulated.chip_source import PACE_CARD_QR, EmulatedChipSource
+from kiosk.simulated.demo_hub import BackgroundSync, HubUnavailable, run_stay_demo
+from ui.app import CheckinBridge, apply_font
+from ui.console.window import ConsoleWindow
+from ui.patient.window import KioskWindow, eligibility_words
 
-DEMO_STAFF = ("Nguyễn Thị Mai", "040190000111", "385172")  # invented; the demo's administrator and PIN
-DEMO_RECEPTIONIST = ("Phạm Văn Nam", "040188000222", "4826")
+DEMO_STAFF = demo_data.DEMO_STAFF  # invented; the demo's administrator and PIN
 
 
 def has_display() -> bool:
@@ -37,65 +49,70 @@ def _wait(app, predicate: Callable[[], bool], timeout: float) -> bool:
 
 
 def _describe(outcome, lang: str) -> str:
-    from ui.patient.window import eligibility_words
     if not outcome.ok:
-        return f"refused: {i18n.t(outcome.message_key, lang)} [{outcome.detail}]"
+        return f"refused: {text.t(outcome.message_key, lang)} [{outcome.detail}]"
     again = "same visit returned (existing)" if outcome.existing else "new visit"
     return (f"queue number {outcome.queue_number} — {again}; {outcome.patient['full_name']} "
             f"{outcome.patient['masked_id']}; BHYT {outcome.eligibility['result_code']}: "
             f"{eligibility_words(outcome.eligibility, lang)}")
 
 
-def seed_staff(service, clock) -> None:
-    from kiosk import store
-    from kiosk.services import staff
-    with store.transaction(service.db) as conn:
-        if not staff.list_staff(conn):
-            staff.add(conn, *DEMO_STAFF, clock.now(), is_admin=True)
-            staff.add(conn, *DEMO_RECEPTIONIST, clock.now())
+class PngPrinter(Protocol):
+    """The simulated printer as the demo drives it (drivers.printer.SimulatedPrinter)."""
+
+    out_dir: Path
+    printed: list[Path]
+    paper_out: bool
 
 
-def build(cfg, lang: str, *, headless: bool, result_timeout: float | None = None):
-    """The demo's parts: service, bridge, simulated devices, both windows."""
-    from drivers.printer import SimulatedPrinter
-    from drivers.simulated import SimulatedScanner
-    from kiosk.services.desk import parse_services
-    from ui.app import CheckinBridge, KioskWindow, make_recheck
-    from ui.console.window import ConsoleWindow
+@dataclass
+class Demo:
+    """The demo's parts: the App on simulated devices, the bridge, both windows."""
 
-    clock = SystemClock()
-    service = service_from_config(cfg, clock)
-    n = demo_data.seed_roster(service.db, demo_data.roster_key(cfg), vn_date(clock.now()), cfg["facility.code"])
-    seed_staff(service, clock)
-    printer = SimulatedPrinter(cfg.data_dir / "tickets", cfg["printer.paper_width_px"])
-    from drivers.voice import voice_from_config
-    from kiosk.simulated.chip_source import EmulatedChipSource
-    chip = EmulatedChipSource(latency_ms=25)  # the project's CCCD emulator, in-process, 25 ms per command
-    bridge = CheckinBridge(service, printer=printer, voice=voice_from_config(cfg), chip=chip)
-    services = parse_services(cfg["ui.services"])
+    app: App
+    bridge: CheckinBridge
+    window: KioskWindow
+    console: ConsoleWindow
+    roster_cards: int
+    timeout: float
+
+    @property
+    def scanner(self) -> SimulatedScanner:
+        scanner = self.app.devices.sources[0]
+        assert isinstance(scanner, SimulatedScanner)
+        return scanner
+
+    @property
+    def printer(self) -> PngPrinter:
+        return cast(PngPrinter, self.app.devices.printer)
+
+    @property
+    def chip(self) -> EmulatedChipSource:
+        chip = self.app.devices.chip
+        assert isinstance(chip, EmulatedChipSource)
+        return chip
+
+
+def build(cfg: Config, lang: str, *, headless: bool, result_timeout: float | None = None) -> Demo:
+    """The demo roster and staff seeded, the simulated devices, both windows; the scanner started."""
+    app = kiosk_app.build(cfg, devices="simulated", clock=SystemClock())
+    with closing(app.database()) as db:
+        n = demo_data.seed_roster(db, app.roster_key, vn_date(app.clock.now()), cfg["facility.code"])
+        demo_data.seed_staff(db)
+    bridge = CheckinBridge(app)
     timeout = result_timeout if result_timeout is not None else (2.0 if headless else cfg["ui.result_timeout_seconds"])
-    window = KioskWindow(bridge, cfg["facility.name"], lang, timeout, services=services,
-                         idle_timeout_s=cfg["ui.idle_timeout_seconds"], diagonal_in=cfg["ui.screen_diagonal_inches"])
-    console = ConsoleWindow(bridge, lang=lang, services=services, facility_code=cfg["facility.code"],
-                            facility_name=cfg["facility.name"], facility_address=cfg["facility.address"],
-                            lock_seconds=cfg["ui.console_lock_seconds"], max_attempts=cfg["staff.max_pin_attempts"],
-                            lockout_minutes=cfg["staff.lockout_minutes"],
-                            diagonal_in=cfg["ui.screen_diagonal_inches"], export_dir=cfg.data_dir / "exports",
-                            voice=bridge.voice, recheck=make_recheck(cfg))
-    scanner = SimulatedScanner("serial")
-    scanner.start(bridge.on_scan, bridge.on_status)
-    return clock, service, bridge, printer, scanner, window, console, n, timeout, chip
+    window = KioskWindow.from_app(bridge, app, lang=lang, result_timeout_s=timeout)
+    console = ConsoleWindow.from_app(bridge, app, lang=lang)
+    demo = Demo(app, bridge, window, console, n, timeout)
+    demo.scanner.start(bridge.on_scan, bridge.on_status)
+    return demo
 
 
-def run(cfg, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO = sys.stdout,
+def run(cfg: Config, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO = sys.stdout,
         result_timeout: float | None = None) -> int:
     headless = headless or not has_display()
     if headless:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from PySide6.QtWidgets import QApplication, QPushButton, QVBoxLayout, QWidget
-
-    from ui.app import apply_font
-
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # read when the QApplication is made, below
     demo_dir = cfg.data_dir / "demo"
     demo_data.reset_dir(demo_dir)
     cfg = cfg.with_data_dir(demo_dir)
@@ -104,13 +121,15 @@ def run(cfg, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO = sys.s
         print(line, file=stdout, flush=True)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
     font = apply_font(app)
-    clock, service, bridge, printer, scanner, window, console, n, timeout, chip = build(
-        cfg, lang, headless=headless, result_timeout=result_timeout)
-    say(f"demo: {cfg['facility.name']} — data in {demo_dir}, demo roster of {n} cards, font {font}")
+    demo = build(cfg, lang, headless=headless, result_timeout=result_timeout)
+    bridge, window, console, scanner, printer, chip = \
+        demo.bridge, demo.window, demo.console, demo.scanner, demo.printer, demo.chip
+    say(f"demo: {cfg['facility.name']} — data in {demo_dir}, demo roster of {demo.roster_cards} cards, font {font}")
     say(f"demo: console sign-in — {DEMO_STAFF[0]} (administrator), PIN {DEMO_STAFF[2]}; "
         f"tickets as PNG in {printer.out_dir}")
-    if not clock.synchronised():
+    if not demo.app.clock.synchronised():
         say("demo: note — the system clock is not synchronised; visits are flagged clock_unsynced")
 
     if not headless:
@@ -125,7 +144,6 @@ def run(cfg, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO = sys.s
             button = QPushButton(label)
             button.clicked.connect(lambda _=False, p=payload: scanner.scan(p))
             lay.addWidget(button)
-        from kiosk.simulated.chip_source import PACE_CARD_QR
         qr = QPushButton("Scan the chip card's QR (Nguyễn Thị Thu Hương)")
         qr.clicked.connect(lambda: scanner.scan(PACE_CARD_QR))
         lay.addWidget(qr)
@@ -136,8 +154,7 @@ def run(cfg, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO = sys.s
         paper = QPushButton("Printer: toggle out of paper")
         paper.clicked.connect(lambda: setattr(printer, "paper_out", not printer.paper_out))
         lay.addWidget(paper)
-        from kiosk.simulated.demo_hub import BackgroundSync, HubUnavailable  # the province's hub, the kiosk syncing to it
-        try:
+        try:  # the province's hub, the kiosk syncing to it
             background = BackgroundSync(cfg, say)
         except HubUnavailable as e:
             background = None
@@ -152,13 +169,14 @@ def run(cfg, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO = sys.s
             background.stop()
         return code
 
-    return _headless(app, cfg, lang, out_dir, say, service, bridge, printer, scanner, window, console, timeout, chip)
+    return _headless(app, cfg, lang, out_dir, say, demo)
 
 
-def _headless(app, cfg, lang, out_dir, say, service, bridge, printer, scanner, window, console, timeout,
-              chip) -> int:
-    from drivers.scan import DeviceStatus
-
+def _headless(app: QApplication, cfg: Config, lang: str, out_dir: Path, say: Callable[[str], None],
+              demo: Demo) -> int:
+    bridge, window, console, scanner, printer, chip = \
+        demo.bridge, demo.window, demo.console, demo.scanner, demo.printer, demo.chip
+    timeout = demo.timeout
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("*.png"):
         old.unlink()
@@ -198,7 +216,7 @@ def _headless(app, cfg, lang, out_dir, say, service, bridge, printer, scanner, w
 
     _wait(app, lambda: False, 0.2)
     shot("01-idle")
-    say("screen: idle — " + i18n.t("idle.prompt", lang))
+    say("screen: idle — " + text.t("idle.prompt", lang))
     if scan("scan a sample CCCD QR (on the roster)", demo_data.ELIGIBLE_CCCD):
         shot("02-result")
         choose_first_service()
@@ -226,7 +244,6 @@ def _headless(app, cfg, lang, out_dir, say, service, bridge, printer, scanner, w
     printer.paper_out = False
     window.show_idle()
     # The chip path, with the project's CCCD emulator on the "reader": QR → invitation → card → verified.
-    from kiosk.simulated.chip_source import PACE_CARD_QR
     chip.start(bridge.on_scan, bridge.on_status)
     wait_for(lambda: "reader" in window.devices, "reader status")
     if scan("scan the QR of a chip card", PACE_CARD_QR):
@@ -277,7 +294,6 @@ def _headless(app, cfg, lang, out_dir, say, service, bridge, printer, scanner, w
     say(f"screenshots in {out_dir}: {', '.join(shots)}")
     # The province's hub (kiosk-hub on SQLite): the kiosk's records and a stay synced to it, a heartbeat, the
     # dashboard's address and demo login, and its screenshots when Chromium is installed.
-    from kiosk.simulated.demo_hub import run_stay_demo
     failures += run_stay_demo(cfg, say, out_dir=out_dir)
     return 1 if failures else 0
 

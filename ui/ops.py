@@ -29,15 +29,17 @@ R = TypeVar("R")
 class Op(Generic[R]):
     def __init__(self, fn: Callable[[Database], R]):
         self._fn = fn
-        self._success: Callable[[R], None] | None = None
-        self._failure: Callable[[Exception], None] | None = None
+        self._success: list[Callable[[R], None]] = []
+        self._failure: list[Callable[[Exception], None]] = []
 
     def success(self, cb: Callable[[R], None]) -> Op[R]:
-        self._success = cb
+        """Add a callback for the answer (callbacks run in the order given)."""
+        self._success.append(cb)
         return self
 
     def failure(self, cb: Callable[[Exception], None]) -> Op[R]:
-        self._failure = cb
+        """Add a callback for a refusal or an error (the desk thread has logged anything unexpected)."""
+        self._failure.append(cb)
         return self
 
     def run(self, bridge: CheckinBridge) -> None:
@@ -45,9 +47,10 @@ class Op(Generic[R]):
 
     def _done(self, result: R, error: Exception | None) -> None:
         if error is None:
-            if self._success is not None:
-                self._success(result)
-        elif self._failure is not None:
-            self._failure(error)
+            for cb in self._success:
+                cb(result)
+        elif self._failure:
+            for fail in self._failure:
+                fail(error)
         else:
             event(log, "op_failed_unhandled", logging.WARNING, error=type(error).__name__)

@@ -30,9 +30,11 @@ def printer(tmp_path):
 
 
 @pytest.fixture
-def bridge(seeded, printer):
+def bridge(app, seeded, printer):
+    """The real bridge on the tests' App, with a PNG printer (each worker opens its own connection)."""
     from ui.app import CheckinBridge
-    b = CheckinBridge(seeded, printer=printer)
+    app.devices.printer = printer
+    b = CheckinBridge(app)
     yield b
     b.shutdown()
 
@@ -47,7 +49,7 @@ def scanner(bridge):
 
 @pytest.fixture
 def kiosk(qtbot, bridge, scanner):
-    from ui.app import KioskWindow
+    from ui.patient.window import KioskWindow
     window = KioskWindow(bridge, "Trạm Y tế xã Thử", "vi", result_timeout_s=0.5, services=SERVICES,
                          idle_timeout_s=5)
     qtbot.addWidget(window)
@@ -56,12 +58,10 @@ def kiosk(qtbot, bridge, scanner):
 
 
 @pytest.fixture
-def staff_accounts(seeded, clock):
-    from kiosk import store
+def staff_accounts(seeded):
     from kiosk.services import staff
-    with store.transaction(seeded.db) as conn:
-        admin = staff.add(conn, "Nguyễn Thị Mai", "040190000111", "385172", clock.now(), is_admin=True)
-        rec = staff.add(conn, "Phạm Văn Nam", "040188000222", "4826", clock.now(), by=admin.id)
+    admin = staff.add(seeded.db, "Nguyễn Thị Mai", "040190000111", "385172", is_admin=True)
+    rec = staff.add(seeded.db, "Phạm Văn Nam", "040188000222", "4826", by=admin.id)
     return admin, rec
 
 

@@ -27,7 +27,7 @@ def test_sign_in_wrong_pin_then_lockout_survives_the_right_pin(qtbot, console, s
         sign_in(qtbot, console, rec.id, "0000")
         qtbot.waitUntil(lambda: refused in console.login.message.text(), timeout=5000)
     assert console.current == "login"
-    assert staff.get(seeded.db.conn, rec.id).locked_until  # locked after max_attempts (5)
+    assert staff.get(seeded.db, rec.id).locked_until  # locked after max_attempts (5)
     console.login.message.setText("")
     sign_in(qtbot, console, rec.id, "4826")  # right PIN, but locked: the same words as a wrong PIN
     qtbot.waitUntil(lambda: refused in console.login.message.text(), timeout=5000)
@@ -90,10 +90,10 @@ def test_queue_actions_are_recorded_with_who(qtbot, console, staff_accounts, kio
     console.queue.edit_value.setText("Lê Văn Bính")
     console.queue.edit_apply.click()
     qtbot.waitUntil(lambda: console.queue.rows[1].full_name == "Lê Văn Bính", timeout=5000)
-    history = desk.changes(seeded.db.conn, second.visit_id)
-    assert [(h["action"], h["staff"]) for h in history] == [
+    history = desk.changes(seeded.db, second.visit_id)
+    assert [(h.action, h.staff) for h in history] == [
         ("status", "Nguyễn Thị Mai"), ("service_added", "Nguyễn Thị Mai"), ("corrected", "Nguyễn Thị Mai")]
-    assert desk.get_row(seeded.db.conn, first.visit_id).status == "done"
+    assert desk.get_row(seeded.db, first.visit_id).status == "done"
 
 
 def test_search_by_name_without_accents_and_by_id_digits(qtbot, console, staff_accounts, kiosk, scanner):
@@ -183,7 +183,7 @@ def test_manual_entry_checks_in_marked_as_manual(qtbot, console, staff_accounts,
     m.submit.click()
     qtbot.waitUntil(lambda: "Số 1 cho Hoàng Văn Minh" in m.message.text(), timeout=5000)
     qtbot.waitUntil(lambda: len(printer.printed) == 1, timeout=5000)
-    rows = desk.queue_for(seeded.db.conn, "2026-11-26")
+    rows = desk.queue_for(seeded.db, "2026-11-26")
     assert rows[0].source == "manual" and flag in rows[0].flags and rows[0].services == ["kham_benh"]
     assert m.number.text() == ""
 
@@ -261,7 +261,7 @@ def test_end_of_day_counts_and_recorded_export(qtbot, console, staff_accounts, k
     rows = list(csv.reader(path.open(encoding="utf-8-sig")))
     assert rows[0][0] == "queue_number" and len(rows) == 4
     assert not any("040195001234" in c for r in rows for c in r)
-    (n,) = seeded.db.conn.execute("SELECT count(*) FROM desk_exports WHERE staff_id = ?", [admin.id]).fetchone()
+    (n,) = seeded.db.execute("SELECT count(*) FROM desk_exports WHERE staff_id = ?", [admin.id]).fetchone()
     assert n == 1
 
 
@@ -281,7 +281,7 @@ def test_admin_adds_disables_and_resets(qtbot, console, staff_accounts, seeded):
     row = next(i for i, s in enumerate(console.staff.staff_rows) if s.id == rec.id)
     a.table.selectRow(row)
     a.disable.click()
-    qtbot.waitUntil(lambda: staff.get(seeded.db.conn, rec.id).disabled, timeout=5000)
+    qtbot.waitUntil(lambda: staff.get(seeded.db, rec.id).disabled, timeout=5000)
     a.table.selectRow(row)
     a.pin.setText("5190")
     a.reset.click()
@@ -306,7 +306,7 @@ def test_manual_entry_of_a_foreigner_by_passport(qtbot, console, staff_accounts,
     m.nationality.setText("FRA")
     m.submit.click()
     qtbot.waitUntil(lambda: "Số 1 cho Marie Dupont" in m.message.text(), timeout=5000)
-    row = desk.queue_for(seeded.db.conn, "2026-11-26")[0]
+    row = desk.queue_for(seeded.db, "2026-11-26")[0]
     assert {"manual_entry", "foreign_passport"} <= set(row.flags) and row.document_kind == "manual_passport"
     assert row.masked_id == "****4567"
 
@@ -356,7 +356,7 @@ def test_call_next_is_called_aloud_and_changes_are_audited(qtbot, bridge, staff_
     c.show_page("day")
     c.day.export.click()
     qtbot.waitUntil(lambda: bool(c.day.message.text()), timeout=5000)
-    entries = [tuple(r) for r in seeded.db.conn.execute("SELECT actor, action, record_kind FROM audit_log")]
+    entries = [tuple(r) for r in seeded.db.execute("SELECT actor, action, record_kind FROM audit_log")]
     actor = f"staff:{admin.id}"
     assert (actor, "corrected", "patient") in entries and (actor, "exported", "day") in entries
 

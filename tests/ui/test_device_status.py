@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import threading
 
-from drivers.scan import DeviceStatus
-from kiosk import store
+from drivers.protocols import DeviceStatus
 from kiosk.services import device_status
 
 
 def states(service) -> dict[str, str]:
-    db = store.connect(service.db_path, migrate_now=False)
-    try:
-        return device_status.read(db.conn)
-    finally:
-        db.conn.close()
+    return device_status.read(service.db)  # the test's own connection; the bridge writes on its desk thread's
 
 
 def test_start_then_driver_reports_from_their_threads(qtbot, bridge, seeded, printer):
@@ -43,14 +38,14 @@ def test_printer_state_follows_printing(qtbot, bridge, seeded, printer, kiosk, s
     scanner.scan(cccd())
     qtbot.waitUntil(lambda: kiosk.last_outcome is not None, timeout=5000)
     done = []
-    bridge.issue_ticket(kiosk.last_outcome, None, "vi", "Trạm Y tế xã Thử", lambda r, e: done.append((r, e)))
+    bridge.ticket(kiosk.last_outcome, None, "vi", "Trạm Y tế xã Thử").success(done.append).run(bridge)
     qtbot.waitUntil(lambda: len(done) == 1, timeout=5000)
-    assert done[0][0][2] == "paper_out"
+    assert done[0].printer_problem == "paper_out" and done[0].printed is None
     qtbot.waitUntil(lambda: states(seeded)["printer"] == "fault", timeout=5000)
     printer.paper_out = False
-    bridge.issue_ticket(kiosk.last_outcome, None, "vi", "Trạm Y tế xã Thử", lambda r, e: done.append((r, e)),
-                        reprint=True)
+    bridge.ticket(kiosk.last_outcome, None, "vi", "Trạm Y tế xã Thử", reprint=True).success(done.append).run(bridge)
     qtbot.waitUntil(lambda: len(done) == 2, timeout=5000)
+    assert done[1].printer_problem is None and done[1].printed is not None
     qtbot.waitUntil(lambda: states(seeded)["printer"] == "ok", timeout=5000)
 
 

@@ -69,7 +69,7 @@ def test_every_screen_in_both_languages_finds_a_translation(qtbot, bridge, scann
     """Drive every patient and console screen in vi and en; any lookup without a translation is recorded."""
     from tests.ui.conftest import SERVICES, sign_in
     from tests.ui.test_layout import _patient_screens
-    from ui.app import KioskWindow
+    from ui.patient.window import KioskWindow
     from ui.console.window import ConsoleWindow
     for lang in MISSING:
         MISSING[lang].clear()

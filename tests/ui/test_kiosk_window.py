@@ -8,6 +8,7 @@ pytest.importorskip("PySide6")
 
 from drivers.scan import DeviceStatus  # noqa: E402
 from kiosk.simulated import demo  # noqa: E402
+from kiosk.services.checkin import CheckinService  # noqa: E402
 from tests.ui.ui_text import visible_text  # noqa: E402
 
 FULL_IDS = ("040195001234", "040205004321", "040088007777", "4012345678")
@@ -40,7 +41,7 @@ def test_service_is_recorded_on_the_visit(qtbot, kiosk, scanner, seeded):
     qtbot.waitUntil(lambda: kiosk.current == "result", timeout=5000)
     kiosk.result.service_buttons[2].click()
     qtbot.waitUntil(lambda: kiosk.current == "ticket", timeout=5000)
-    row = desk.get_row(seeded.db.conn, kiosk.last_ticket[0].visit_id)
+    row = desk.get_row(seeded.db, kiosk.last_ticket[0].visit_id)
     assert row.services == ["kham_thai"]
 
 
@@ -127,7 +128,7 @@ def test_language_toggle_and_reset_after_patient(qtbot, kiosk, scanner):
 
 
 def test_idle_timeout_clears_an_abandoned_result(qtbot, bridge, scanner):
-    from ui.app import KioskWindow
+    from ui.patient.window import KioskWindow
     w = KioskWindow(bridge, "Trạm", "vi", result_timeout_s=0.3, idle_timeout_s=0.4)
     qtbot.addWidget(w)
     w.show()
@@ -163,20 +164,23 @@ def test_no_full_id_number_ever_on_the_patient_side(qtbot, kiosk, scanner, bridg
 
 def test_checkin_runs_off_the_gui_thread(qtbot, kiosk, scanner, seeded, monkeypatch):
     seen = []
-    real = seeded.handle
-    monkeypatch.setattr(seeded, "handle", lambda s: (seen.append(threading.current_thread()), real(s))[1])
+    real = CheckinService.handle  # the bridge's worker makes its own service, on its own connection
+    monkeypatch.setattr(CheckinService, "handle",
+                        lambda self, s: (seen.append(threading.current_thread()), real(self, s))[1])
     scanner.scan(demo.ELIGIBLE_CCCD)
     qtbot.waitUntil(lambda: kiosk.current == "result", timeout=5000)
     assert seen and seen[0] is not threading.main_thread()
 
 
 @pytest.fixture
-def chip_kiosk(qtbot, seeded, printer):
+def chip_kiosk(qtbot, app, seeded, printer):
     from tests.ui.conftest import SERVICES
-    from ui.app import CheckinBridge, KioskWindow
+    from ui.app import CheckinBridge
+    from ui.patient.window import KioskWindow
     from kiosk.simulated.chip_source import EmulatedChipSource
     chip = EmulatedChipSource(latency_ms=0)
-    bridge = CheckinBridge(seeded, printer=printer, chip=chip)
+    app.devices.printer, app.devices.chip = printer, chip
+    bridge = CheckinBridge(app)
     from drivers.simulated import SimulatedScanner
     scanner = SimulatedScanner()
     window = KioskWindow(bridge, "Trạm", "vi", result_timeout_s=5, services=SERVICES)

@@ -68,7 +68,7 @@ def _patient_screens(qtbot, kiosk, scanner, bridge):
 @pytest.mark.parametrize("width, height, diagonal", SIZES)
 def test_patient_screens_fit(qtbot, bridge, scanner, width, height, diagonal, lang):
     from tests.ui.conftest import SERVICES
-    from ui.app import KioskWindow
+    from ui.patient.window import KioskWindow
     kiosk = KioskWindow(bridge, "Trạm Y tế xã Nghi Phong, huyện Nghi Lộc", lang, result_timeout_s=60,
                         services=SERVICES, idle_timeout_s=60, diagonal_in=diagonal)
     qtbot.addWidget(kiosk)

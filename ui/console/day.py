@@ -12,9 +12,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout
 
-from kiosk import store
-from kiosk.clock import vn_date
 from kiosk.services import desk
+from kiosk.store import Database, views
 from ui.common import Label, T, TButton, TLabel, tr
 from ui.console.page import Page, Shell, row
 from ui.console.queue import BHYT_WORDS
@@ -46,9 +45,6 @@ class DayPage(Page):
         self.by_bhyt.clear()
 
     def refresh(self) -> None:
-        def job(svc):
-            return desk.end_of_day(svc.db.conn, vn_date(svc.clock.now()).isoformat())
-
         def done(counts: dict[str, Any]) -> None:
             if self.session is None:
                 return
@@ -56,18 +52,17 @@ class DayPage(Page):
             labels = {s.code: s.label(self.lang) for s in self.shell.services}
             self.by_service.setText("\n".join(f"{labels.get(k, k)}: {v}" for k, v in counts["by_service"].items()))
             self.by_bhyt.setText("\n".join(f"{T(self.lang, BHYT_WORDS[k])}: {v}" for k, v in counts["by_bhyt"].items()))
-        Op(job).success(done).failure(lambda e: None).run(self.shell.bridge)
+        Op(lambda db: desk.end_of_day(db, views.today(db))).success(done).failure(lambda e: None).run(self.shell.bridge)
 
     def export_day(self) -> None:
         if self.session is None:
             return
         staff_id, out_dir = self.session.staff_id, self.export_dir
 
-        def job(svc):
-            day = vn_date(svc.clock.now()).isoformat()
+        def job(db: Database) -> tuple[int, Path]:
+            day = views.today(db)
             path = out_dir / f"visits-{day}.csv"
-            with store.transaction(svc.db) as conn:
-                return desk.export_csv(conn, day, path, staff_id, svc.clock.now()), path
+            return desk.export_csv(db, day, path, staff_id), path
 
         def done(result: tuple[int, Path]) -> None:
             self.say(self.message, tr("Exported {rows} visit(s) to {path}; the export is recorded."),

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QVBoxLayout
 
-from kiosk import store
 from kiosk.domain import ScanEvent
 from kiosk.services import desk
 from kiosk.services.checkin import Outcome
 from kiosk.services.manual_entry import manual_document
+from kiosk.store import Database
 from ui.common import T, TButton, TLabel, tr
 from ui.console.page import Page, Shell, edit
 from ui.ops import Op
@@ -73,13 +73,11 @@ class ManualPage(Page):
         service = next((s for s in services if s.code == self.service.currentData()), services[0])
         staff_id = self.session.staff_id
 
-        def job(svc):
-            outcome = svc.handle(ScanEvent(b"", "manual", document=manual_document(**args)))
-            if outcome.ok:
-                with store.transaction(svc.db) as conn:
-                    desk._change(conn, outcome.visit_id, staff_id, "manual_entry", svc.clock.now(), "kind", None,
-                                 args["kind"])
-            return outcome
+        bridge = self.shell.bridge
+        kind = args["kind"]
+
+        def check_in(db: Database) -> Outcome:  # the fields go through the parsers' rules (ParseError names one)
+            return bridge.app.checkin_service(db).handle(ScanEvent(b"", "manual", document=manual_document(**args)))
 
         def done(outcome: Outcome) -> None:
             if not outcome.ok:
@@ -89,6 +87,12 @@ class ManualPage(Page):
                 e.clear()
             self.say(self.message, tr("Number {number} for {name}."), number=outcome.queue_number,
                      name=outcome.patient.get("full_name", ""))
-            self.shell.bridge.issue_ticket(outcome, service, self.lang, self.shell.facility_name, lambda *_: None,
-                                           staff_id=staff_id)
-        Op(job).success(done).failure(lambda e: self.say_error(self.message, e)).run(self.shell.bridge)
+            # Who typed it, then the ticket: queued behind one another on the desk thread.
+            Op(lambda db: desk.record_change(db, outcome.visit_id, staff_id, "manual_entry", field="kind", new=kind)) \
+                .failure(failed).run(bridge)
+            bridge.ticket(outcome, service, self.lang, self.shell.facility_name, staff_id=staff_id) \
+                .failure(failed).run(bridge)
+
+        def failed(error: Exception) -> None:
+            self.say_error(self.message, error)
+        Op(check_in).success(done).failure(failed).run(bridge)

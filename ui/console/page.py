@@ -9,19 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QLineEdit, QSizePolicy, QTableWidget, QWidget
 
+from drivers.protocols import Voice
 from kiosk.clock import VN_TZ
 from kiosk.documents.errors import ParseError
 from kiosk.errors import ReasonError, UsageError
 from kiosk.services.desk import Service
+from ui.app import CheckinBridge
 from ui.common import TLabel, tr
 
-if TYPE_CHECKING:  # the bridge imports PySide6 threads; pages only hand it Ops
-    from drivers.voice import Voice
-    from ui.app import CheckinBridge
 
 DESK_ERRORS = {"bad_transition": tr("That change is not possible for this visit."),
                "not_correctable": tr("That field cannot be corrected here."),
@@ -41,6 +40,7 @@ FIELD_ERRORS = {"id_number": tr("The ID number must be 12 digits."),
                 "nationality": tr("The nationality must be a 3-letter code, e.g. FRA."),
                 "full_name": tr("Enter the name as on the card (letters only)."),
                 "date_of_birth": tr("Enter the date of birth as dd/mm/yyyy."), "sex": tr("Choose the sex.")}
+NOT_POSSIBLE = tr("Not possible: {detail}")
 SOMETHING_WRONG = tr("Something went wrong; the details are in the log.")
 
 
@@ -73,7 +73,7 @@ def error_words(error: BaseException) -> tuple[str, dict[str, object]]:
     if isinstance(error, ParseError) and error.field in FIELD_ERRORS:
         return FIELD_ERRORS[error.field], {}
     if isinstance(error, UsageError):
-        return tr("Not possible: {detail}"), {"detail": str(error)}
+        return NOT_POSSIBLE, {"detail": str(error)}
     return SOMETHING_WRONG, {}
 
 

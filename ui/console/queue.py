@@ -8,17 +8,17 @@ and are dropped when the console locks.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from typing import Callable
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QHeaderView, QSizePolicy, QTableWidgetItem, \
     QVBoxLayout, QWidget
 
-from kiosk import store
-from kiosk.clock import vn_date
 from kiosk.services import desk
 from kiosk.services.desk import QueueRow, bhyt_answer
+from kiosk.services.tickets import IssuedTicket
+from kiosk.store import Database, views
 from ui.common import Label, T, TButton, TLabel, tr
 from ui.console.page import DESK_ERRORS, Page, Shell, edit, row, selected_index, table
 from ui.ops import Op
@@ -40,15 +40,6 @@ STATUS_DONE_WORDS = {"done": tr("Number {number} is done."), "left": tr("Number 
                      "being_seen": tr("Calling number {number}.")}
 CALLING = tr("Calling number {number}.")
 MAX_PHOTOS = 20
-
-
-@dataclass(frozen=True)
-class TicketVisit:
-    """What a reprinted ticket needs of a queue row."""
-
-    visit_id: int
-    queue_number: int
-    created_at: str
 
 
 class QueuePage(Page):
@@ -130,9 +121,7 @@ class QueuePage(Page):
             return
         text = self.search.text()
 
-        def job(svc):
-            return desk.queue_for(svc.db.conn, vn_date(svc.clock.now()).isoformat(), text)
-        Op(job).success(self._loaded).failure(lambda e: self.say_error(self.message, e)).run(self.shell.bridge)
+        Op(lambda db: desk.queue_for(db, views.today(db), text)).success(self._loaded).failure(lambda e: self.say_error(self.message, e)).run(self.shell.bridge)
 
     def _loaded(self, rows: list[QueueRow]) -> None:
         if self.session is None:
@@ -201,17 +190,16 @@ class QueuePage(Page):
                                        Qt.AspectRatioMode.KeepAspectRatio))
         staff_id = self.session.staff_id
 
-        def job(svc):
-            desk.record_view(svc.db.conn, vid, staff_id, svc.clock.now(), "chip photo face check")
-        Op(job).run(self.shell.bridge)
+        Op(lambda db: desk.record_view(db, vid, staff_id, what="chip photo face check")).failure(
+            lambda e: None).run(self.shell.bridge)
 
     # ----- changes
-    def _change(self, fn, ok_source: str, *, call: bool = False) -> None:
+    def _change(self, change: Callable[[Database, int], QueueRow | None], ok_source: str, *,
+                call: bool = False) -> None:
+        """One desk service as the signed-in staff member; then the message, the voice, the list."""
+        if self.session is None:
+            return
         staff_id = self.session.staff_id
-
-        def job(svc):
-            with store.transaction(svc.db) as conn:
-                return fn(conn, staff_id, svc.clock.now(), svc)
 
         def done(result: QueueRow | None) -> None:
             if result is None:
@@ -226,19 +214,17 @@ class QueuePage(Page):
         def failed(error: Exception) -> None:
             self.say_error(self.message, error)
             self.refresh()
-        Op(job).success(done).failure(failed).run(self.shell.bridge)
+        Op(lambda db: change(db, staff_id)).success(done).failure(failed).run(self.shell.bridge)
 
     def call(self) -> None:
-        self._change(lambda conn, sid, now, svc: desk.call_next(conn, vn_date(now).isoformat(), sid, now), CALLING,
-                     call=True)
+        self._change(lambda db, sid: desk.call_next(db, views.today(db), sid), CALLING, call=True)
 
     def set_status(self, status: str) -> None:
         vid = self.selected_visit()
         if vid is None:
             self.say(self.message, DESK_ERRORS["unknown_visit"])
             return
-        self._change(lambda conn, sid, now, svc: desk.set_status(conn, vid, status, sid, now),
-                     STATUS_DONE_WORDS[status])
+        self._change(lambda db, sid: desk.change_state(db, vid, status, sid), STATUS_DONE_WORDS[status])
 
     def open_edit(self, mode: str) -> None:
         if self.selected_visit() is None:
@@ -269,10 +255,10 @@ class QueuePage(Page):
             self.say(self.message, DESK_ERRORS["unknown_visit"])
             return
         if self.edit_mode == "correct":
-            self._change(lambda conn, sid, now, svc: desk.correct(conn, vid, choice, value, sid, now),
+            self._change(lambda db, sid: desk.correct(db, vid, choice, value, sid),
                          tr("Corrected number {number}; the change is recorded with your name."))
         else:
-            self._change(lambda conn, sid, now, svc: desk.add_service(conn, vid, choice, sid, now),
+            self._change(lambda db, sid: desk.add_service(db, vid, choice, sid),
                          tr("Service added to number {number}."))
         self.close_edit()
 
@@ -283,12 +269,11 @@ class QueuePage(Page):
             return
         service = next((s for s in self.shell.services if r.services and s.code == r.services[0]), None)
 
-        def done(result, error) -> None:
-            if error is not None:
-                self.say_error(self.message, error)
-            elif result[2]:
-                self.say(self.message, tr("The printer is not working ({reason})."), reason=result[2])
+        def done(issued: IssuedTicket) -> None:
+            if issued.printer_problem:
+                self.say(self.message, tr("The printer is not working ({reason})."), reason=issued.printer_problem)
             else:
                 self.say(self.message, tr("Ticket {number} printed again."), number=r.queue_number)
-        self.shell.bridge.issue_ticket(TicketVisit(r.visit_id, r.queue_number, r.created_at), service, self.lang,
-                                       self.shell.facility_name, done, staff_id=self.session.staff_id, reprint=True)
+        self.shell.bridge.ticket(r, service, self.lang, self.shell.facility_name, staff_id=self.session.staff_id,
+                                 reprint=True).success(done).failure(
+            lambda e: self.say_error(self.message, e)).run(self.shell.bridge)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QLineEdit, QTableWidgetItem, QVBoxLayout
 
-from kiosk import store
 from kiosk.services import staff
 from kiosk.services.staff import StaffAccount
+from kiosk.store import Database
 from ui.common import T, TButton, TLabel, tr
 from ui.console.page import Page, Shell, edit, row, selected_index, table
 from ui.ops import Op
@@ -62,7 +62,7 @@ class StaffPage(Page):
                          T(self.lang, tr("Disabled") if a.disabled else tr("Active"))]
                 for j, c in enumerate(cells):
                     self.table.setItem(i, j, QTableWidgetItem(c))
-        Op(lambda svc: staff.list_staff(svc.db.conn)).success(done).failure(lambda e: None).run(self.shell.bridge)
+        Op(lambda db: staff.list_staff(db)).success(done).failure(lambda e: None).run(self.shell.bridge)
 
     def _done(self, words: str, *cleared: QLineEdit) -> None:
         for e in cleared:
@@ -77,10 +77,7 @@ class StaffPage(Page):
         name, id_number, pin, admin = self.name.text(), self.id_number.text().strip(), self.pin.text(), \
             self.admin.isChecked()
 
-        def job(svc):
-            with store.transaction(svc.db) as conn:
-                return staff.add(conn, name, id_number, pin, svc.clock.now(), is_admin=admin, by=by)
-        Op(job).success(lambda _a: self._done(tr("Account added."), self.name, self.id_number, self.pin)).failure(
+        Op(lambda db: staff.add(db, name, id_number, pin, is_admin=admin, by=by)).success(lambda _a: self._done(tr("Account added."), self.name, self.id_number, self.pin)).failure(
             lambda e: self.say_error(self.message, e)).run(self.shell.bridge)
 
     def change(self, action: str) -> None:
@@ -92,11 +89,9 @@ class StaffPage(Page):
             return
         by, target, pin = self.session.staff_id, self.staff_rows[i].id, self.pin.text()
 
-        def job(svc):
-            with store.transaction(svc.db) as conn:
-                now = svc.clock.now()
-                if action == "reset":
-                    return staff.reset_pin(conn, target, pin, now, by=by)
-                return staff.set_disabled(conn, target, action == "disable", now, by=by)
+        def job(db: Database) -> StaffAccount:
+            if action == "reset":
+                return staff.reset_pin(db, target, pin, by=by)
+            return staff.set_disabled(db, target, action == "disable", by=by)
         Op(job).success(lambda _a: self._done(tr("Account updated."), self.pin)).failure(
             lambda e: self.say_error(self.message, e)).run(self.shell.bridge)

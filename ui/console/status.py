@@ -6,18 +6,19 @@ a scan source, is asked on the desk thread when the page refreshes.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QGridLayout, QVBoxLayout
 
-from drivers.hid_scanner import SWITCH_TO_SERIAL
-from drivers.scan import DeviceStatus
-from kiosk.clock import vn_date
+from drivers.protocols import SWITCH_TO_SERIAL, DeviceStatus
+from kiosk.store import Database, views
+from kiosk.store.views import ConsoleStatus, SyncSummary
 from ui.common import TButton, TLabel, tr
 from ui.console.page import Page, Shell, local_time, row
 from ui.ops import Op
 
+Recheck = Callable[[Database, int | None], int | None]  # (db, staff_id) → visits re-checked; None: no lookup
 DEVICES = (("reader", tr("Chip card reader")), ("scanner", tr("QR scanner")), ("camera", tr("Camera")),
            ("printer", tr("Ticket printer")))
 
@@ -25,11 +26,11 @@ DEVICES = (("reader", tr("Chip card reader")), ("scanner", tr("QR scanner")), ("
 class StatusPage(Page):
     periodic = True
 
-    def __init__(self, shell: Shell, recheck: Callable[[Any, int | None], int | None] | None = None):
+    def __init__(self, shell: Shell, recheck: Recheck | None = None):
         super().__init__(shell)
         self.recheck_fn = recheck  # (db, staff_id) -> visits re-checked, or None when no lookup is set up
         self.devices: dict[str, DeviceStatus] = {}
-        self._sync: dict[str, Any] = {}
+        self._sync = SyncSummary(0, 0, None, None)
         lay = QVBoxLayout(self)
         left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         self.sync = TLabel("", "body", name="sync", align=left)
@@ -75,12 +76,12 @@ class StatusPage(Page):
     def _render_problem(self) -> None:
         """The one thing on the status page that needs action, most serious first."""
         sync, scanner = self._sync, self.devices.get("scanner")
-        if sync.get("token_refused"):
+        if sync.token_refused:
             self.say(self.problem, tr("Sync stopped: the hub no longer accepts this kiosk. Nothing is "
                                       "lost; call the technician to enrol it again."))
-        elif sync.get("needs_manual"):
+        elif sync.needs_manual:
             self.say(self.problem, tr("{count} records were refused by the hub: submit them by hand "
-                                      "and record the receipt."), count=sync["needs_manual"])
+                                      "and record the receipt."), count=sync.needs_manual)
         elif scanner is not None and not scanner.connected and scanner.detail == SWITCH_TO_SERIAL:
             self.say(self.problem, tr("The QR scanner is in keyboard mode, which cannot read "
                                       "Vietnamese: switch it to serial (USB COM) mode."))
@@ -88,37 +89,27 @@ class StatusPage(Page):
             self.problem.set("", self.lang)
 
     def refresh(self) -> None:
-        printer = self.shell.bridge.printer
+        bridge, printer = self.shell.bridge, self.shell.bridge.printer
+        Op(views.console_status).success(self._show).failure(lambda e: self.say_error(self.message, e)).run(bridge)
+        if printer is not None:  # not a scan source: asked here, on the desk thread (it may be slow)
+            Op(lambda _db: printer.status()).success(self._show_printer).failure(lambda e: None).run(bridge)
 
-        def job(svc):
-            now = svc.clock.now()
-            try:
-                from sync.sender import status as sync_status
-                sync = sync_status(svc.db, now)
-            except Exception:
-                queued = svc.db.conn.execute("SELECT count(*) FROM outbox WHERE state IN ('queued','sent')")
-                sync = {"queued": queued.fetchone()[0], "last_success": None}
-            roster = svc.db.conn.execute("SELECT value FROM meta WHERE key = 'roster.as_of'").fetchone()
-            pending = svc.db.conn.execute(
-                "SELECT count(*) FROM visits v JOIN eligibility_results e ON e.id = (SELECT max(id) FROM "
-                "eligibility_results WHERE visit_id = v.id) WHERE v.visit_date = ? AND e.source = 'none'",
-                [vn_date(now).isoformat()]).fetchone()[0]
-            printer_state = printer.status() if printer is not None else None
-            return sync, roster[0] if roster else None, svc.clock.synchronised(), pending, printer_state
+    def _show(self, status: ConsoleStatus) -> None:
+        sync, roster = status.sync, status.roster_as_of
+        self.say(self.sync, tr("Waiting to sync: {queued} · last success: {when}"), queued=sync.waiting,
+                 when=local_time(sync.last_success, "%H:%M %d/%m"))
+        self.say(self.roster, tr("Insurance list of: {date} · visits not verified today: {pending}"),
+                 date=local_time(roster + "T00:00:00+07:00", "%d/%m/%Y") if roster else "—",
+                 pending=status.unverified_today)
+        self.say(self.clock, tr("Clock synchronised") if status.clock_synchronised
+                 else tr("Clock NOT synchronised: times may be wrong"))
+        self._sync = sync
+        self.render_devices()
 
-        def done(result) -> None:
-            sync, roster, synced, pending, printer_state = result
-            self.say(self.sync, tr("Waiting to sync: {queued} · last success: {when}"), queued=sync.get("queued", 0),
-                     when=local_time(sync.get("last_success"), "%H:%M %d/%m"))
-            self.say(self.roster, tr("Insurance list of: {date} · visits not verified today: {pending}"),
-                     date=local_time(roster + "T00:00:00+07:00", "%d/%m/%Y") if roster else "—", pending=pending)
-            self.say(self.clock, tr("Clock synchronised") if synced else tr("Clock NOT synchronised: times may be wrong"))
-            self._sync = sync
-            if printer_state is not None:
-                connected, detail = printer_state
-                self.devices["printer"] = DeviceStatus("printer", connected and detail != "paper_out", detail)
-            self.render_devices()
-        Op(job).success(done).failure(lambda e: self.say_error(self.message, e)).run(self.shell.bridge)
+    def _show_printer(self, state: tuple[bool, str]) -> None:
+        connected, detail = state
+        self.devices["printer"] = DeviceStatus("printer", connected and detail != "paper_out", detail)
+        self.render_devices()
 
     def recheck_online(self) -> None:
         """Ask the online lookup again for today's visits that could not be verified."""
@@ -131,6 +122,6 @@ class StatusPage(Page):
             else:
                 self.say(self.message, tr("Re-checked {count} visit(s)."), count=result)
                 self.refresh()
-        Op(lambda svc: None if fn is None else fn(svc, staff_id)).success(done).failure(
+        Op(lambda db: None if fn is None else fn(db, staff_id)).success(done).failure(
             lambda e: self.say(self.message, tr("The online lookup is not reachable now; try later."))
         ).run(self.shell.bridge)

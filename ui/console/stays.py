@@ -12,11 +12,13 @@ from typing import Any, Callable
 from PySide6.QtGui import QIntValidator
 from PySide6.QtWidgets import QGridLayout, QTableWidgetItem, QVBoxLayout
 
-from kiosk.clock import VN_TZ, vn_date
-from kiosk.errors import UsageError
+from kiosk.clock import VN_TZ
+from kiosk.services import desk
 from kiosk.services import stay_notification as sn
+from kiosk.services.desk import QueueRow
+from kiosk.store import views
 from ui.common import T, TButton, TLabel, tr
-from ui.console.page import Page, Shell, edit, local_time, row, selected_index, table
+from ui.console.page import NOT_POSSIBLE, Page, Shell, edit, local_time, row, selected_index, table
 from ui.ops import Op
 
 STAY_STATES = {"pending": tr("Waiting to send"), "sent": tr("Sent"), "acknowledged": tr("Acknowledged"),
@@ -66,9 +68,7 @@ class StaysPage(Page):
         self.stays = []
 
     def refresh(self) -> None:
-        def job(svc):
-            return sn.pending_with_time_left(svc.db.conn, svc.clock.now(), svc.clock.synchronised())
-        Op(job).success(self._loaded).failure(lambda e: self.say_error(self.message, e)).run(self.shell.bridge)
+        Op(sn.pending_with_time_left).success(self._loaded).failure(lambda e: self.say_error(self.message, e)).run(self.shell.bridge)
 
     def _loaded(self, rows: list[dict[str, Any]]) -> None:
         if self.session is None:
@@ -97,37 +97,38 @@ class StaysPage(Page):
 
     def count_alarms(self, then: Callable[[int], None]) -> None:
         """How many notifications are due within the hour, for the tab (from any page)."""
-        def job(svc):
-            rows = sn.pending_with_time_left(svc.db.conn, svc.clock.now(), svc.clock.synchronised())
-            return sum(1 for r in rows if r.get("alarm"))
-        Op(job).success(then).failure(lambda e: None).run(self.shell.bridge)
+        Op(sn.pending_with_time_left).success(lambda rows: then(sum(1 for r in rows if r.get("alarm")))).failure(lambda e: None).run(self.shell.bridge)
 
     def start_stay(self) -> None:
+        """The stay starts from today's visit with the queue number typed (the number on the patient's ticket)."""
         number, reason = self.queue_number.text().strip(), self.reason.text()
         frm, until, passport = self.stay_from.text().strip(), self.stay_until.text().strip(), self.passport.text().strip()
-        code, address = self.shell.facility_code, self.shell.facility_address
+        if not (number.isascii() and number.isdigit()):
+            self.say(self.message, NOT_POSSIBLE, detail="queue number")
+            return
+        try:
+            begin, end = _parse_local(frm), _parse_local(until)
+        except ValueError:
+            self.say(self.message, NOT_POSSIBLE, detail="dd/mm/yyyy hh:mm")
+            return
+        code, address, bridge = self.shell.facility_code, self.shell.facility_address, self.shell.bridge
 
-        def job(svc):
-            if not (number.isascii() and number.isdigit()):
-                raise UsageError("queue number")
-            try:
-                begin, end = _parse_local(frm), _parse_local(until)
-            except ValueError:
-                raise UsageError("dd/mm/yyyy hh:mm") from None
-            found = svc.db.conn.execute("SELECT id FROM visits WHERE visit_date = ? AND queue_number = ?",
-                                        [vn_date(svc.clock.now()).isoformat(), int(number)]).fetchone()
-            if found is None:
-                raise UsageError(f"no visit {number} today")
-            return sn.start(svc.db, found[0], reason, clock=svc.clock, facility_code=code, address_of_stay=address,
-                            stay_from=begin, stay_until=end, passport_number=passport or None)
+        def found(visit: QueueRow | None) -> None:
+            if visit is None:
+                self.say(self.message, NOT_POSSIBLE, detail=f"no visit {number} today")
+                return
+            Op(lambda db: sn.start(db, visit.visit_id, reason, facility_code=code, address_of_stay=address,
+                                   stay_from=begin, stay_until=end, passport_number=passport or None)) \
+                .success(started).failure(lambda e: self.say_error(self.message, e)).run(bridge)
 
-        def done(result: sn.StayNotification) -> None:
+        def started(result: sn.StayNotification) -> None:
             for e in (self.queue_number, self.reason, self.stay_from, self.stay_until, self.passport):
                 e.clear()
             self.say(self.message, tr("Stay started; the notification is due by {deadline}."),
                      deadline=local_time(result.deadline_at, "%H:%M %d/%m"))
             self.refresh()
-        Op(job).success(done).failure(lambda e: self.say_error(self.message, e)).run(self.shell.bridge)
+        Op(lambda db: desk.visit_by_number(db, views.today(db), int(number))).success(found).failure(
+            lambda e: self.say_error(self.message, e)).run(bridge)
 
     def record_receipt(self) -> None:
         i = selected_index(self.table, len(self.stays))
@@ -136,11 +137,9 @@ class StaysPage(Page):
             return
         n_id, text = self.stays[i]["id"], self.receipt.text()
 
-        def job(svc):
-            return sn.record_receipt(svc.db, n_id, text, clock=svc.clock)
 
         def done(result: tuple[sn.StayNotification, str]) -> None:
             self.receipt.clear()
             self.say(self.message, RECEIPT_WORDS.get(result[1], RECEIPT_WORDS["recorded"]))
             self.refresh()
-        Op(job).success(done).failure(lambda e: self.say_error(self.message, e)).run(self.shell.bridge)
+        Op(lambda db: sn.record_receipt(db, n_id, text)).success(done).failure(lambda e: self.say_error(self.message, e)).run(self.shell.bridge)

@@ -11,19 +11,19 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLineEdit, QStackedWidget, QTableWidget, \
     QVBoxLayout, QWidget
 
-from drivers.voice import Voice
-from kiosk import store
+from drivers.protocols import Voice
+from kiosk.app import App
 from kiosk.logs import event
 from kiosk.services import staff
-from kiosk.services.desk import Service
+from kiosk.services.desk import Service, parse_services
 from kiosk.services.staff import LoginResult, StaffAccount
+from ui.app import CheckinBridge
 from ui.common import ActivityFilter, Label, Metrics, T, TButton, TLabel, restyle, retranslate_tree, stylesheet, tr
 from ui.console.day import DayPage
 from ui.console.manual import ManualPage
@@ -31,7 +31,7 @@ from ui.console.page import SOMETHING_WRONG, Page, Session
 from ui.console.queue import QueuePage
 from ui.console.staff import StaffPage
 from ui.console.stays import StaysPage
-from ui.console.status import StatusPage
+from ui.console.status import Recheck, StatusPage
 from ui.ops import Op
 
 log = logging.getLogger(__name__)
@@ -85,11 +85,11 @@ class ConsoleWindow(QWidget):
     TAB_WORDS = {"queue": tr("Queue"), "manual": tr("Manual entry"), "stays": tr("Stays"),
                  "status": tr("Status"), "day": tr("End of day"), "staff": tr("Staff")}
 
-    def __init__(self, bridge: Any, *, lang: str = "vi", services: list[Service] | None = None,
+    def __init__(self, bridge: CheckinBridge, *, lang: str = "vi", services: list[Service] | None = None,
                  facility_code: str = "40999", facility_name: str = "", facility_address: str = "",
                  lock_seconds: float = 120, max_attempts: int = 5, lockout_minutes: int = 5,
                  diagonal_in: float = 7.0, export_dir: Path | None = None, voice: Voice | None = None,
-                 refresh_seconds: float = 20, recheck: Callable[[Any, int | None], int | None] | None = None):
+                 refresh_seconds: float = 20, recheck: Recheck | None = None):
         super().__init__()
         self.setObjectName("console_window")
         self.bridge, self.lang, self.voice = bridge, lang, voice
@@ -153,6 +153,17 @@ class ConsoleWindow(QWidget):
         bridge.visits_changed.connect(self._visits_changed)
         self.resize(800, 480)
         self.load_staff()
+
+    @classmethod
+    def from_app(cls, bridge: CheckinBridge, app: App, *, lang: str | None = None) -> ConsoleWindow:
+        """The console as the configuration describes it (its `ui.*` and `staff.*` keys are read here only)."""
+        cfg = app.config
+        return cls(bridge, lang=lang or cfg["ui.language"], services=parse_services(cfg["ui.services"]),
+                   facility_code=cfg["facility.code"], facility_name=cfg["facility.name"],
+                   facility_address=cfg["facility.address"], lock_seconds=cfg["ui.console_lock_seconds"],
+                   max_attempts=cfg["staff.max_pin_attempts"], lockout_minutes=cfg["staff.lockout_minutes"],
+                   diagonal_in=cfg["ui.screen_diagonal_inches"], export_dir=cfg.data_dir / "exports",
+                   voice=app.devices.voice, recheck=app.recheck_pending)
 
     def page(self, name: str) -> Page:
         page: Page = getattr(self, name)
@@ -242,7 +253,7 @@ class ConsoleWindow(QWidget):
             if not accounts:
                 self.login.message.set(tr("No staff accounts yet: create one with 'kiosk staff add --admin'."),
                                        self.lang)
-        Op(lambda svc: staff.list_staff(svc.db.conn, include_disabled=False)).success(done).failure(
+        Op(lambda db: staff.list_staff(db, include_disabled=False)).success(done).failure(
             lambda e: done([])).run(self.bridge)
 
     def sign_in(self) -> None:
@@ -254,10 +265,7 @@ class ConsoleWindow(QWidget):
             return
         max_attempts, lockout = self.max_attempts, timedelta(minutes=self.lockout_minutes)
 
-        def job(svc: Any) -> LoginResult:
-            with store.transaction(svc.db) as conn:
-                return staff.login(conn, staff_id, pin, svc.clock.now(), max_attempts=max_attempts, lockout=lockout)
-        Op(job).success(self._signed_in).failure(
+        Op(lambda db: staff.login(db, staff_id, pin, max_attempts=max_attempts, lockout=lockout)).success(self._signed_in).failure(
             lambda e: self.login.message.set(SOMETHING_WRONG, self.lang)).run(self.bridge)
 
     def _signed_in(self, result: LoginResult) -> None:

@@ -4,10 +4,6 @@
     <context>
         <name />
         <message>
-            <source>Queue number</source>
-            <translation>Queue number</translation>
-        </message>
-        <message>
             <source>Waiting</source>
             <translation>Waiting</translation>
         </message>

@@ -4,10 +4,6 @@
 <context>
     <name></name>
     <message>
-        <source>Queue number</source>
-        <translation>Số thứ tự</translation>
-    </message>
-    <message>
         <source>Waiting</source>
         <translation>Đang chờ</translation>
     </message>

@@ -13,8 +13,11 @@ from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from drivers.scan import DeviceStatus
+from kiosk.app import App
 from kiosk.logs import event
-from kiosk.services.desk import Service
+from kiosk.services.desk import Service, parse_services
+from kiosk.services.tickets import IssuedTicket
+from ui.app import CheckinBridge
 from ui.common import ActivityFilter, Metrics, retranslate_tree, stylesheet, tr
 from ui.patient.screens import (ERRORS, ErrorScreen, IdleScreen, ReadingScreen, ResultScreen, TicketScreen,
                                 VerifyScreen, eligibility_words)
@@ -60,7 +63,7 @@ class KioskWindow(QWidget):
         lay.addWidget(self.stack)
         self.devices: dict[str, DeviceStatus] = {}
         self.last_outcome = None
-        self.last_ticket = None  # (visit, service, printed path or error)
+        self.last_ticket: tuple[object, IssuedTicket] | None = None  # (the check-in, what the ticket service did)
         self.current_checkin = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -83,6 +86,16 @@ class KioskWindow(QWidget):
         self._build_services()
         self.set_language(lang)
         self.resize(800, 480)
+
+    @classmethod
+    def from_app(cls, bridge: CheckinBridge, app: App, *, lang: str | None = None,
+                 result_timeout_s: float | None = None) -> KioskWindow:
+        """The window as the configuration describes it (the `ui.*` keys are read here and nowhere else)."""
+        cfg = app.config
+        return cls(bridge, cfg["facility.name"], lang or cfg["ui.language"],
+                   cfg["ui.result_timeout_seconds"] if result_timeout_s is None else result_timeout_s,
+                   services=parse_services(cfg["ui.services"]), idle_timeout_s=cfg["ui.idle_timeout_seconds"],
+                   diagonal_in=cfg["ui.screen_diagonal_inches"])
 
     # ----- layout and language
     def _build_services(self) -> None:
@@ -201,20 +214,23 @@ class KioskWindow(QWidget):
             return
         for b in self.result.service_buttons:
             b.setEnabled(False)
-        self.bridge.issue_ticket(c, service, self.lang, self.facility_name, self.on_ticket)
+        self.bridge.ticket(c, service, self.lang, self.facility_name).success(self.on_ticket).failure(
+            self.on_ticket_failed).run(self.bridge)
 
-    def on_ticket(self, result, error) -> None:
+    def on_ticket_failed(self, error: Exception) -> None:
         for b in self.result.service_buttons:
             b.setEnabled(True)
-        c, service = self.current_checkin, None
-        if error is not None:
-            event(log, "ticket_failed", logging.ERROR, error=type(error).__name__)
-            self.show_error("storage")
+        event(log, "ticket_failed", logging.ERROR, error=type(error).__name__)
+        self.show_error("storage")
+
+    def on_ticket(self, issued: IssuedTicket) -> None:
+        for b in self.result.service_buttons:
+            b.setEnabled(True)
+        c, printer_error = self.current_checkin, issued.printer_problem
+        self.last_ticket = (c, issued)
+        if c is None or issued.service is None:
             return
-        service, printed, printer_error = result
-        self.last_ticket = (c, service, printed, printer_error)
-        if c is None:
-            return
+        service = issued.service
         self.ticket.queue_number.setText(str(c.queue_number))
         self.ticket.service.setText(service.label(self.lang))
         if printer_error:
