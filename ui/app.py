@@ -25,12 +25,13 @@ from PySide6.QtWidgets import QApplication
 from drivers.protocols import ChipSource, DeviceStatus
 from kiosk import documents
 from kiosk.app import App
+from kiosk.documents.cccd import CccdQr
 from kiosk.documents.errors import ParseError
 from kiosk.domain import ScanEvent
 from kiosk.errors import KioskError
 from kiosk.logs import event
 from kiosk.services import device_status, tickets
-from kiosk.services.checkin import CheckinService, Outcome, Refusal
+from kiosk.services.checkin import Checkin, CheckinService, Outcome, Refusal
 from kiosk.services.desk import Service
 from kiosk.store import Database
 from ui.ops import Op
@@ -95,11 +96,13 @@ class _Worker(QObject):
 
     def _expect_chip(self, scan: ScanEvent, result: Outcome) -> None:
         """After a CCCD QR: give the chip reader the ID number and birth date that open this card's chip."""
-        if self.chip is None or not result.ok or scan.source == "chip" or result.patient.get("document_kind") != "cccd_qr":
+        if self.chip is None or not isinstance(result, Checkin) or scan.source == "chip" \
+                or result.patient.get("document_kind") != "cccd_qr":
             return
         try:
             doc = documents.parse(scan.payload)
-            self.chip.expect(doc.id_number, date_of_birth=date.fromisoformat(doc.date_of_birth))
+            if isinstance(doc, CccdQr):
+                self.chip.expect(doc.id_number, date_of_birth=date.fromisoformat(doc.date_of_birth))
         except Exception as e:  # the verified read is optional: the QR check-in stands
             event(log, "chip_expect_failed", logging.WARNING, error=type(e).__name__)
 
@@ -116,9 +119,9 @@ class _Worker(QObject):
             log.exception("event=checkin_crashed source=%s", scan.source)
             result = Refusal("storage", "internal error", scan.source)
         self._expect_chip(scan, result)
-        if result.ok and document_expired(scan.document, result.visit_date):
+        if isinstance(result, Checkin) and document_expired(scan.document, result.visit_date):
             result = dataclasses.replace(result, flags=[*result.flags, "document_expired"])  # for the screen only
-        if result.ok and scan.document is not None:
+        if isinstance(result, Checkin) and scan.document is not None:
             photo = chip_photo(scan.document)
             if photo:
                 self.photo.emit(result.visit_id, photo)

@@ -14,16 +14,19 @@ returns. Modelled on the shape of Anki's CollectionOp/QueryOp.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, Protocol, TypeVar
 
 from kiosk.logs import event
-
-if TYPE_CHECKING:  # ui.app imports PySide6's threads; an Op only needs its submit()
-    from kiosk.store import Database
-    from ui.app import CheckinBridge
+from kiosk.store import Database
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
+
+
+class Runner(Protocol):
+    """What runs an Op: ui.app.CheckinBridge (its desk thread). A Protocol, so ui.app may import this module."""
+
+    def submit(self, fn: Callable[[Database], Any], callback: Callable[[Any, Exception | None], None]) -> int: ...
 
 
 class Op(Generic[R]):
@@ -42,7 +45,7 @@ class Op(Generic[R]):
         self._failure.append(cb)
         return self
 
-    def run(self, bridge: CheckinBridge) -> None:
+    def run(self, bridge: Runner) -> None:
         bridge.submit(self._fn, self._done)
 
     def _done(self, result: R, error: Exception | None) -> None:

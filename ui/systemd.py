@@ -105,7 +105,7 @@ class SystemdHooks:
         self.stopping = False
 
     def install(self, window=None) -> "SystemdHooks":
-        from PySide6.QtCore import QTimer
+        from PySide6.QtCore import QTimer  # deferred: the notifier part is used (and tested) without the Qt extra
         self._install_signals()
         # A zero-time single shot runs once the event loop has started and the
         # window's first paint is queued before it: the first screen is up.
@@ -128,7 +128,7 @@ class SystemdHooks:
     # a handler would wait for the next Python slot. set_wakeup_fd writes the signal
     # number to a socket that a QSocketNotifier watches, so SIGTERM is handled at once.
     def _install_signals(self) -> None:
-        from PySide6.QtCore import QSocketNotifier
+        from PySide6.QtCore import QSocketNotifier  # deferred: see install()
         self._wake_r, self._wake_w = socket.socketpair()
         for s in (self._wake_r, self._wake_w):
             s.setblocking(False)

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QVBoxLayout
 
 from kiosk.domain import ScanEvent
 from kiosk.services import desk
-from kiosk.services.checkin import Outcome
+from kiosk.services.checkin import Outcome, Refusal
 from kiosk.services.manual_entry import manual_document
 from kiosk.store import Database
 from ui.common import T, TButton, TLabel, tr
@@ -80,7 +80,7 @@ class ManualPage(Page):
             return bridge.app.checkin_service(db).handle(ScanEvent(b"", "manual", document=manual_document(**args)))
 
         def done(outcome: Outcome) -> None:
-            if not outcome.ok:
+            if isinstance(outcome, Refusal):
                 self.say(self.message, tr("Not saved: {detail}"), detail=outcome.reason)
                 return
             for e in (self.number, self.name, self.dob, self.nationality):

@@ -128,9 +128,9 @@ class QueuePage(Page):
             return
         selected = self.selected_visit()
         self.rows = rows
-        self.render(selected)
+        self.show_rows(selected)
 
-    def render(self, keep: int | None = None) -> None:
+    def show_rows(self, keep: int | None = None) -> None:
         t, lang = self.table, self.lang
         t.setRowCount(len(self.rows))
         labels = {s.code: s.label(lang) for s in self.shell.services}
@@ -154,7 +154,7 @@ class QueuePage(Page):
                 t.selectRow(i)
 
     def retranslate(self) -> None:
-        self.render()
+        self.show_rows()
 
     def forget(self) -> None:
         self.rows = []
@@ -180,7 +180,7 @@ class QueuePage(Page):
         vid = self.selected_visit()
         photo = self.photos.get(vid) if vid is not None else None
         self.photo.clear()
-        if not photo or self.session is None:
+        if vid is None or not photo or self.session is None:
             return
         pm = QPixmap()
         if not pm.loadFromData(photo):  # e.g. JPEG 2000, which this Qt build may not decode

@@ -269,10 +269,10 @@ class ConsoleWindow(QWidget):
             lambda e: self.login.message.set(SOMETHING_WRONG, self.lang)).run(self.bridge)
 
     def _signed_in(self, result: LoginResult) -> None:
-        if not result.ok:
+        a = result.account
+        if not result.ok or a is None:
             self.login.message.set(LOGIN_ERRORS["refused"], self.lang)
             return
-        a = result.account
         self.session = Session(a.id, a.full_name, a.is_admin)
         self.who.setText(f"{a.full_name} · {a.masked_id}")
         self.tabs["staff"].setVisible(a.is_admin)
