@@ -19,8 +19,8 @@ from kiosk.store.meta import get_meta
 class SyncSummary:
     """What the console's status line says of sync (`kiosk sync status` has the full picture)."""
 
-    waiting: int  # records not yet acknowledged by the hub (kiosk.store.outbox's definition of pending)
-    needs_manual: int  # refused by the hub: submitted by hand, then a receipt is recorded
+    waiting: int  # what the sender still sends by itself ("unsent" in kiosk.store.outbox: queued or sent)
+    needs_manual: int  # refused by the hub: a person submits them by hand (pending, but not the sender's work)
     last_success: str | None  # ISO time of the last accepted batch
     token_refused: str | None  # set when the hub refused this device's token; cleared by the next accepted batch
 
@@ -34,11 +34,11 @@ class ConsoleStatus:
 
 
 def sync_summary(db: Executor) -> SyncSummary:
-    by_state = outbox.counts(db)
-    status = {str(k): str(v) for k, v in db.execute("SELECT key, value FROM sync_status")}
-    return SyncSummary(waiting=by_state.get("queued", 0) + by_state.get("sent", 0),
-                       needs_manual=by_state.get("needs_manual", 0), last_success=status.get("last_success_at"),
-                       token_refused=status.get("auth_error"))
+    """Beside each other, as kiosk.store.outbox's docstring asks: what waits to be sent, and what waits on a
+    person; the two make up what is pending."""
+    status = outbox.sync_status(db)
+    return SyncSummary(waiting=outbox.unsent_count(db), needs_manual=outbox.counts(db).get("needs_manual", 0),
+                       last_success=status.get("last_success_at"), token_refused=status.get("auth_error"))
 
 
 def unverified_on(db: Executor, visit_date: str) -> int:
