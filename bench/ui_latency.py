@@ -30,7 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from contextlib import closing
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -60,27 +60,31 @@ def main(argv=None) -> int:
 
     from drivers.printer import SimulatedPrinter
     from drivers.simulated import SimulatedScanner
-    from kiosk import store
+    from kiosk import config
+    from kiosk.app import App, Devices
     from kiosk.simulated import demo
-    from kiosk.services.checkin import CheckinService
     from kiosk.clock import SystemClock
     from kiosk.services.desk import parse_services
     from kiosk.eligibility.roster import DEMO_KEY
-    from ui.app import CheckinBridge, KioskWindow, apply_font
+    from ui.app import CheckinBridge, apply_font
+    from ui.patient.window import KioskWindow
     from kiosk.simulated.chip_source import PACE_CARD_QR, EmulatedChipSource
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_font(app)
     tmp = Path(tempfile.mkdtemp(prefix="ui-latency-"))
-    service = CheckinService(store.connect(tmp / "kiosk.db", clock=SystemClock()), facility_code="40123",
-                             roster_key=DEMO_KEY, rescan_window=timedelta(minutes=0))
+    defaults = config.load(None, str(tmp), env={})
+    cfg = config.Config({**defaults.values, "facility.code": "40123", "checkin.rescan_window_minutes": 0})
+    kiosk_app = App(cfg, SystemClock(), None, DEMO_KEY)  # no data key, as before: the same rows as earlier runs
     from kiosk.clock import vn_date
-    demo.seed_roster(service.db, DEMO_KEY, vn_date(service.clock.now()), "40123")
+    with closing(kiosk_app.database()) as db:
+        demo.seed_roster(db, DEMO_KEY, vn_date(kiosk_app.clock.now()), "40123")
     from drivers.chip.link import LinkModel
     link = LinkModel(args.rate_kbps, args.overhead_ms)
     chip = EmulatedChipSource(photo=not args.no_photo, extended=args.extended, link=link)
     printer = SimulatedPrinter(tmp / "tickets")
-    bridge = CheckinBridge(service, printer=printer, chip=chip)
+    kiosk_app.devices = Devices(printer=printer, chip=chip)
+    bridge = CheckinBridge(kiosk_app)
     services = parse_services(["kham_benh|Khám bệnh|General check-up", "tiem_chung|Tiêm chủng|Vaccination"])
     window = KioskWindow(bridge, "Trạm Y tế xã Thử", "vi", result_timeout_s=60, services=services,
                          idle_timeout_s=60)
