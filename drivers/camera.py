@@ -28,8 +28,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+# This module is the optional `camera` extra (opencv-python-headless): drivers.sources imports it only when
+# camera.enabled is set, so a station without a camera never loads OpenCV.
+import cv2
 import numpy as np
 
+from drivers import decoders
 from drivers.protocols import Probe
 from drivers.scan import DeviceStatus, ScanCallback, StatusCallback
 from drivers.timeouts import call_with_timeout
@@ -123,8 +127,7 @@ class CameraSource:
 
     # --- the ScanSource interface -------------------------------------------------------------
     def start(self, on_scan: ScanCallback, on_status: StatusCallback | None = None) -> None:
-        from drivers.decoders import get_decoder
-        decoder = get_decoder(self.decoder_name)  # fails here, at start, if the backend is missing
+        decoder = decoders.get_decoder(self.decoder_name)  # fails here, at start, if the backend is missing
         on_status = on_status or (lambda s: None)
         self._stop.clear()
         self.finished.clear()
@@ -153,10 +156,6 @@ class CameraSource:
         details["node"] = os.path.realpath(node)
         if not os.access(node, os.R_OK | os.W_OK):
             return Probe("camera", True, False, "permission", details=details)
-        try:
-            import cv2  # noqa: F401  optional (the `camera` extra): the capture below needs it
-        except ImportError:
-            return Probe("camera", True, False, "not_installed", details=details)
 
         def grab() -> bool:
             cap = self._open()
@@ -180,7 +179,6 @@ class CameraSource:
 
     # --- threads ------------------------------------------------------------------------------
     def _open(self):
-        import cv2
         if self._capture_factory:
             return self._capture_factory(self.device)
         if self.is_file:
@@ -192,7 +190,6 @@ class CameraSource:
         return cap
 
     def _capture_loop(self, on_status: StatusCallback) -> None:
-        import cv2
         connected: bool | None = None
         while not self._stop.is_set():
             cap = None
@@ -233,7 +230,6 @@ class CameraSource:
                     cap.release()
 
     def _set_preview(self, frame: np.ndarray) -> None:
-        import cv2
         h, w = frame.shape[:2]
         pw = min(self.preview_width, w)
         small = cv2.resize(frame, (pw, max(1, h * pw // w)), interpolation=cv2.INTER_AREA)
@@ -241,7 +237,6 @@ class CameraSource:
             self._preview = small
 
     def _decode_loop(self, decoder, on_scan: ScanCallback) -> None:
-        import cv2
         # One decoding thread: on a 4-core Pi the UI, capture and check-in keep the other cores.
         cv2.setNumThreads(self.decoder_threads)
         presence = Presence(self.cooldown)

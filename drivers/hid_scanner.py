@@ -165,7 +165,7 @@ def events_from_recording(lines: Iterable[str]) -> list[tuple[float, int, int, i
 def find_device(name: str = "", vid_pid: str = "", list_devices: Callable | None = None,
                 open_device: Callable | None = None):
     """The first input device whose name contains `name` (case-insensitive) or whose VID:PID is `vid_pid`."""
-    import evdev
+    import evdev  # optional (the `hid` extra): the key decoding above is tested without it
     list_devices = list_devices or evdev.list_devices
     open_device = open_device or evdev.InputDevice
     want = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
@@ -288,7 +289,6 @@ class CccdCard:
 
 def _iso9796_2_sign(key, rnd: bytes) -> bytes:
     """ISO/IEC 9796-2 scheme 1, SHA-1, partial recovery: F = 6A ‖ M1 ‖ SHA-1(M1 ‖ M2) ‖ BC, then RSA."""
-    import hashlib
     nums = key.private_numbers()
     n, d = nums.public_numbers.n, nums.d
     k = (n.bit_length() + 7) // 8

@@ -60,7 +60,7 @@ def list_readers() -> list[str]:
 
 def slot_state(reader: str) -> str:
     """"present", "empty" or "other", as pcscd itself sees the reader's slot (no connect, no power-up)."""
-    from smartcard import scard
+    from smartcard import scard  # pyscard: the optional `chip` extra
     rc, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
     if rc != scard.SCARD_S_SUCCESS:
         return "other"
@@ -90,6 +90,7 @@ class PcscConnection:
     """One card session on a named reader (pyscard, T=1 or T=0)."""
 
     def __init__(self, reader_name: str = "", wait_seconds: float = 0.0):
+        # pyscard is the optional `chip` extra: the chip library parses and emulates without it.
         from smartcard.System import readers
         from smartcard.Exceptions import CardConnectionException, NoCardException
         self._exc = (CardConnectionException, NoCardException)

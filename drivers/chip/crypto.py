@@ -14,6 +14,8 @@ from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import cmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from drivers.chip.errors import SecureMessagingError
+
 ENC, MAC, PACE = 1, 2, 3
 
 
@@ -26,7 +28,6 @@ def pad(data: bytes, block: int) -> bytes:
 def unpad(data: bytes) -> bytes:
     i = data.rstrip(b"\x00")
     if not i or i[-1] != 0x80:
-        from drivers.chip.errors import SecureMessagingError
         raise SecureMessagingError("bad padding in decrypted data")
     return i[:-1]
 

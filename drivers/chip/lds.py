@@ -13,7 +13,9 @@ from datetime import date
 
 from asn1crypto import cms, core
 
-from drivers.chip import tlv
+from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+from drivers.chip import ec, tlv
 from drivers.chip.errors import ParseError
 
 # File identifiers: (short EF identifier, FID)
@@ -243,7 +245,6 @@ class ChipAuthInfo:
 
 
 def _curve_from_params(params_tag: int, params: bytes) -> str:
-    from drivers.chip import ec
     if params_tag == 0x06:
         names = {bytes.fromhex("2B2403030208010107"): "brainpoolP256r1", bytes.fromhex("2A8648CE3D030107"): "secp256r1",
                  bytes.fromhex("2B240303020801010B"): "brainpoolP384r1", bytes.fromhex("2B81040022"): "secp384r1"}
@@ -305,7 +306,6 @@ def parse_dg14(data: bytes) -> dict:
 
 
 def parse_dg15(data: bytes):
-    from cryptography.hazmat.primitives.serialization import load_der_public_key
     spki = tlv.unwrap(data, 0x6F)
     try:
         return load_der_public_key(spki)

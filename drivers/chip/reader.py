@@ -12,13 +12,18 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 
-from drivers.chip import crypto, lds, pace, tlv
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, rsa, utils
+
+from drivers.chip import crypto, lds, pace, passive, tlv
 from drivers.chip.apdu import SW_END_OF_FILE, SW_OK, Command, Response
 from drivers.chip.connection import Connection, CountingConnection
 from drivers.chip.ec import BY_NAME, Curve
 from drivers.chip.errors import (AccessDenied, ChipError, FileNotFound, ParseError, ProtocolError,
                                  SecureMessagingError, SecurityNotSatisfied, StatusError)
 from drivers.chip.sm import SecureMessaging
+from kiosk.documents.chip import ChipRead
 
 log = logging.getLogger(__name__)
 
@@ -332,9 +337,6 @@ class ChipReader:
         return True
 
     def active_authenticate(self, public_key, signature_oid: bytes | None) -> bool:
-        from cryptography.exceptions import InvalidSignature
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import ec, rsa, utils
         rnd = crypto.random_bytes(8)
         r = self.send(Command(0x00, 0x88, 0, 0, rnd, le=256), "INTERNAL AUTHENTICATE")
         sig = r.data
@@ -357,8 +359,6 @@ class ChipReader:
 
     # -- the whole read -----------------------------------------------------
     def read_identity(self, creds: Credentials, *, photo: bool = False, trust=()):
-        from drivers.chip import passive
-        from kiosk.documents.chip import ChipRead
         t0 = time.perf_counter()
         self.open(creds)
         access_apdus, access_bytes = self.conn.apdus, self.conn.bytes

@@ -43,7 +43,7 @@ class PrinterError(UnavailableError):
 
 
 def _font(paths: tuple[str, ...], size: int):
-    from PIL import ImageFont
+    from PIL import ImageFont  # Pillow: the optional `print` extra
     for p in paths:
         if os.path.exists(p):
             return ImageFont.truetype(p, size)
@@ -66,7 +66,7 @@ def _wrap(draw, text: str, font, width: int) -> list[str]:
 
 def render_ticket(ticket: Ticket, width_px: int = 384):
     """The ticket as a 1-bit PIL image `width_px` wide (384 dots = 58 mm paper at 203 dpi)."""
-    from PIL import Image, ImageDraw
+    from PIL import Image, ImageDraw  # Pillow: the optional `print` extra
     scale = width_px / 384
     margin = int(12 * scale)
     inner = width_px - 2 * margin
@@ -147,7 +147,7 @@ class EscposPrinter:
 
     def _open(self):
         try:
-            from escpos import printer as escpos_printer
+            from escpos import printer as escpos_printer  # python-escpos: the optional `print` extra
         except ImportError as e:
             raise PrinterError("offline", f"python-escpos is not installed ({e.name})") from None
         try:
