@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Required, TypedDict
 
 from kiosk.eligibility import roster
 
@@ -19,9 +20,53 @@ STATUSES = ("active", "revoked", "decreased_moved_out", "decreased_moved_within"
             "decreased_stopped", "replaced")
 STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
 
-FIELDS = ("card_number", "id_number", "social_insurance_number", "full_name", "date_of_birth", "sex",
-          "beneficiary_group", "benefit_level", "province_code", "facility_code", "valid_from", "valid_to",
-          "five_year_date", "living_area", "status", "replaced_by")
+
+class RosterRecord(TypedDict, total=False):
+    """One card line of a roster file as its producer writes it (docs/roster-format.md); absent = null.
+
+    What arrives from a file is only checked by `minimise_row()`, which takes any object.
+    """
+
+    card_number: Required[str]  # the 15-character code or the 10-digit printed number
+    id_number: str | None
+    social_insurance_number: str | None
+    full_name: str | None
+    date_of_birth: str | None  # YYYY-MM-DD or YYYY
+    sex: str | None
+    beneficiary_group: str | None
+    benefit_level: int | None
+    province_code: str | None
+    facility_code: str | None
+    valid_from: str | None  # YYYY-MM-DD
+    valid_to: str | None
+    five_year_date: str | None
+    living_area: str | None  # K1–K3
+    status: str  # one of STATUSES (default "active")
+    replaced_by: str | None
+
+
+class RosterDeletion(TypedDict):
+    """A delta line removing a card."""
+
+    delete: str  # card number
+
+
+FIELDS: tuple[str, ...] = tuple(RosterRecord.__annotations__)
+
+
+class CardSummary(TypedDict):
+    """What the roster holds about a card that is not personal: group, level, dates, facility, status."""
+
+    beneficiary_group: str | None
+    benefit_level: int | None
+    province_code: str | None
+    facility_code: str | None
+    valid_from: str | None  # ISO dates
+    valid_to: str | None
+    five_year_date: str | None
+    living_area: str | None
+    status: str
+    replaced: bool
 
 _CARD15 = re.compile(r"[A-Z]{2}[1-5]\d{12}", re.ASCII)
 _DIGITS10 = re.compile(r"\d{10}", re.ASCII)
@@ -72,6 +117,13 @@ class RosterCard:
                 _ord(self.valid_to), _ord(self.five_year_date), self.living_area, STATUS_CODE[self.status],
                 self.replaced_by_key, self.replaced_by_prefix)
 
+    def summary(self) -> CardSummary:
+        return {"beneficiary_group": self.beneficiary_group, "benefit_level": self.benefit_level,
+                "province_code": self.province_code, "facility_code": self.facility_code,
+                "valid_from": _iso(self.valid_from), "valid_to": _iso(self.valid_to),
+                "five_year_date": _iso(self.five_year_date), "living_area": self.living_area, "status": self.status,
+                "replaced": self.replaced_by_key is not None}
+
     @classmethod
     def from_row(cls, r: CardRow) -> "RosterCard":
         return cls(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], _day(r[9]), _day(r[10]), _day(r[11]),
@@ -83,6 +135,10 @@ COLUMNS = tuple(RosterCard.__dataclass_fields__)
 
 def _ord(d: date | None) -> int | None:
     return d.toordinal() if d else None
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
 
 
 def _day(n: int | None) -> date | None:
