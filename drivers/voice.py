@@ -16,6 +16,7 @@ import time
 from typing import Callable
 
 from drivers.protocols import Probe
+from kiosk.config import Config
 from kiosk.logs import event
 from kiosk.text import t
 
@@ -84,7 +85,7 @@ class Voice:
             pass
 
 
-def voice_from_config(cfg) -> Voice | None:
+def voice_from_config(cfg: Config) -> Voice | None:
     if not cfg["voice.enabled"]:
         return None
     return Voice(cfg["voice.voice"], cfg["voice.room"])

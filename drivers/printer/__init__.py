@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 from drivers.protocols import Probe
+from kiosk.config import Config
 from kiosk.domain import Ticket
 from kiosk.errors import UnavailableError
 from kiosk.logs import event
@@ -218,7 +219,7 @@ def _close(p) -> None:
         pass
 
 
-def printer_from_config(cfg):
+def printer_from_config(cfg: Config) -> SimulatedPrinter | EscposPrinter | None:
     kind = cfg["printer.kind"]
     if kind == "simulated":
         return SimulatedPrinter(cfg.data_dir / "tickets", cfg["printer.paper_width_px"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from drivers import sources
 from drivers.printer import printer_from_config
-from drivers.protocols import Probe
+from drivers.protocols import Probe, ProbeDetail
 from drivers.voice import voice_from_config
 from kiosk.doctor.base import FAILURE, OK, SKIPPED, WARNING, Env, Finding
 from kiosk.errors import UsageError
@@ -76,7 +76,7 @@ def check_scanner(env: Env) -> Finding:
     return Finding("scanner", OK, t("scanner.ok", port=port, device=d.get("device", "")), details=d)
 
 
-def _hid_finding(env: Env, p: Probe, d: dict[str, object]) -> Finding:
+def _hid_finding(env: Env, p: Probe, d: dict[str, ProbeDetail]) -> Finding:
     t = env.t
     wanted = d.get("vid_pid") or d.get("name")
     if p.problem == "not_installed":
