@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol, TypedDict, get_args
+from typing import Literal, Protocol, get_args
 
 ScanSourceName = Literal["serial", "camera", "chip", "manual", "hid"]
 SOURCES: tuple[ScanSourceName, ...] = get_args(ScanSourceName)
@@ -72,16 +72,6 @@ class PersonIdentity:
         raise ValueError("identity has neither an ID number nor a social-insurance number")
 
 
-class PatientSummary(TypedDict):
-    """The patient on a visit as screens, paper and `--json` show them: the ID masked, nothing else identifying."""
-
-    masked_id: str  # as stored for screens (mask_id of the identifier)
-    full_name: str | None  # unsealed for display only
-    date_of_birth: str | None  # ISO date or "YYYY"
-    sex: str | None
-    document_kind: str  # PersonIdentity.document_kind of the document last presented
-
-
 EligibilitySource = Literal["roster", "gateway", "none"]
 
 
@@ -104,17 +94,6 @@ class Eligibility:
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
-
-
-class EligibilitySummary(TypedDict):
-    """The latest stored eligibility answer of a visit (all None when the visit has none yet)."""
-
-    result_code: str | None
-    benefit_percent: int | None
-    reason: str | None
-    source: EligibilitySource | None
-    as_of: str | None
-    card_masked: str | None
 
 
 @dataclass(frozen=True)
