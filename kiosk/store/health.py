@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.store import outbox
 from kiosk.store.connection import Connection, Database, Executor
 from kiosk.store.meta import tables
 
@@ -57,6 +58,8 @@ class RosterState:
 
 
 def roster_state(db: Executor) -> RosterState:
+    """Also for schemas before the import was recorded; with when it started and finished, which
+    kiosk.store.roster_import.state does not carry."""
     names = tables(db)
     cards = int(db.execute("SELECT count(*) FROM roster_cards").fetchone()[0]) if "roster_cards" in names else 0
     if "roster_import" not in names:
@@ -77,13 +80,13 @@ class OutboxState:
 
     @property
     def waiting(self) -> int:
-        """Rows the sync still works on (queued, or sent and not yet confirmed); needs_manual is counted apart."""
-        return self.counts.get("queued", 0) + self.counts.get("sent", 0)
+        """The sender's own queue ("unsent" in kiosk.store.outbox); needs_manual is counted apart."""
+        return sum(self.counts.get(s, 0) for s in outbox.UNSENT_STATES)
 
 
 def outbox_state(db: Executor, now_iso: str) -> OutboxState:
-    counts = {str(s): int(n) for s, n in db.execute("SELECT state, count(*) FROM outbox GROUP BY state")}
-    oldest = db.execute("SELECT min(created_at) FROM outbox WHERE state IN ('queued', 'sent')").fetchone()[0]
+    counts = outbox.counts(db)
+    oldest = outbox.oldest_unsent(db)
     overdue = None
     if "stay_notifications" in tables(db):
         overdue = int(db.execute(
