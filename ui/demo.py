@@ -29,7 +29,8 @@ from kiosk.simulated.chip_source import PACE_CARD_QR, EmulatedChipSource
 from kiosk.simulated.demo_hub import BackgroundSync, HubUnavailable, run_stay_demo
 from ui.app import CheckinBridge, apply_font
 from ui.console.window import ConsoleWindow
-from ui.patient.window import KioskWindow, eligibility_words
+from ui.patient.screens import eligibility_words
+from ui.patient.window import KioskWindow
 
 DEMO_STAFF = demo_data.DEMO_STAFF  # invented; the demo's administrator and PIN
 

@@ -52,7 +52,7 @@ class DayPage(Page):
             labels = {s.code: s.label(self.lang) for s in self.shell.services}
             self.by_service.setText("\n".join(f"{labels.get(k, k)}: {v}" for k, v in counts["by_service"].items()))
             self.by_bhyt.setText("\n".join(f"{T(self.lang, BHYT_WORDS[k])}: {v}" for k, v in counts["by_bhyt"].items()))
-        Op(lambda db: desk.end_of_day(db, views.today(db))).success(done).failure(lambda e: None).run(self.shell.bridge)
+        Op(lambda db: desk.end_of_day(db, views.today(db))).success(done).failure(lambda e: None).run(self.bridge)
 
     def export_day(self) -> None:
         if self.session is None:
@@ -67,4 +67,4 @@ class DayPage(Page):
         def done(result: tuple[int, Path]) -> None:
             self.say(self.message, tr("Exported {rows} visit(s) to {path}; the export is recorded."),
                      rows=result[0], path=str(result[1]))
-        Op(job).success(done).failure(lambda e: self.say_error(self.message, e)).run(self.shell.bridge)
+        Op(job).success(done).failure(self.refused).run(self.bridge)

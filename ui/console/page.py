@@ -81,6 +81,7 @@ class Page(QWidget):
     """One tab of the console. `refresh` runs when it is shown and on the periodic tick; `forget` on lock."""
 
     periodic = False  # refreshed by the shell's 20 s timer while shown
+    message: TLabel  # the page's line for answers and refusals
 
     def __init__(self, shell: Shell):
         super().__init__()
@@ -99,6 +100,14 @@ class Page(QWidget):
 
     def say_error(self, label: TLabel, error: BaseException) -> None:
         self.say(label, *error_words(error))
+
+    def refused(self, error: BaseException) -> None:
+        """An Op's failure said on the page's message line."""
+        self.say_error(self.message, error)
+
+    @property
+    def bridge(self) -> CheckinBridge:
+        return self.shell.bridge
 
     def refresh(self) -> None:
         """Load what the page shows (on the desk thread)."""

@@ -121,7 +121,8 @@ class QueuePage(Page):
             return
         text = self.search.text()
 
-        Op(lambda db: desk.queue_for(db, views.today(db), text)).success(self._loaded).failure(lambda e: self.say_error(self.message, e)).run(self.shell.bridge)
+        Op(lambda db: desk.queue_for(db, views.today(db), text)).success(self._loaded).failure(self.refused) \
+            .run(self.bridge)
 
     def _loaded(self, rows: list[QueueRow]) -> None:
         if self.session is None:
@@ -191,7 +192,7 @@ class QueuePage(Page):
         staff_id = self.session.staff_id
 
         Op(lambda db: desk.record_view(db, vid, staff_id, what="chip photo face check")).failure(
-            lambda e: None).run(self.shell.bridge)
+            lambda e: None).run(self.bridge)
 
     # ----- changes
     def _change(self, change: Callable[[Database, int], QueueRow | None], ok_source: str, *,
@@ -214,7 +215,7 @@ class QueuePage(Page):
         def failed(error: Exception) -> None:
             self.say_error(self.message, error)
             self.refresh()
-        Op(lambda db: change(db, staff_id)).success(done).failure(failed).run(self.shell.bridge)
+        Op(lambda db: change(db, staff_id)).success(done).failure(failed).run(self.bridge)
 
     def call(self) -> None:
         self._change(lambda db, sid: desk.call_next(db, views.today(db), sid), CALLING, call=True)
@@ -276,4 +277,4 @@ class QueuePage(Page):
                 self.say(self.message, tr("Ticket {number} printed again."), number=r.queue_number)
         self.shell.bridge.ticket(r, service, self.lang, self.shell.facility_name, staff_id=self.session.staff_id,
                                  reprint=True).success(done).failure(
-            lambda e: self.say_error(self.message, e)).run(self.shell.bridge)
+            self.refused).run(self.bridge)

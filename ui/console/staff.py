@@ -62,7 +62,7 @@ class StaffPage(Page):
                          T(self.lang, tr("Disabled") if a.disabled else tr("Active"))]
                 for j, c in enumerate(cells):
                     self.table.setItem(i, j, QTableWidgetItem(c))
-        Op(lambda db: staff.list_staff(db)).success(done).failure(lambda e: None).run(self.shell.bridge)
+        Op(lambda db: staff.list_staff(db)).success(done).failure(lambda e: None).run(self.bridge)
 
     def _done(self, words: str, *cleared: QLineEdit) -> None:
         for e in cleared:
@@ -77,8 +77,9 @@ class StaffPage(Page):
         name, id_number, pin, admin = self.name.text(), self.id_number.text().strip(), self.pin.text(), \
             self.admin.isChecked()
 
-        Op(lambda db: staff.add(db, name, id_number, pin, is_admin=admin, by=by)).success(lambda _a: self._done(tr("Account added."), self.name, self.id_number, self.pin)).failure(
-            lambda e: self.say_error(self.message, e)).run(self.shell.bridge)
+        Op(lambda db: staff.add(db, name, id_number, pin, is_admin=admin, by=by)) \
+            .success(lambda _a: self._done(tr("Account added."), self.name, self.id_number, self.pin)) \
+            .failure(self.refused).run(self.bridge)
 
     def change(self, action: str) -> None:
         if self.session is None:
@@ -94,4 +95,4 @@ class StaffPage(Page):
                 return staff.reset_pin(db, target, pin, by=by)
             return staff.set_disabled(db, target, action == "disable", by=by)
         Op(job).success(lambda _a: self._done(tr("Account updated."), self.pin)).failure(
-            lambda e: self.say_error(self.message, e)).run(self.shell.bridge)
+            self.refused).run(self.bridge)

@@ -90,7 +90,7 @@ class StatusPage(Page):
 
     def refresh(self) -> None:
         bridge, printer = self.shell.bridge, self.shell.bridge.printer
-        Op(views.console_status).success(self._show).failure(lambda e: self.say_error(self.message, e)).run(bridge)
+        Op(views.console_status).success(self._show).failure(self.refused).run(bridge)
         if printer is not None:  # not a scan source: asked here, on the desk thread (it may be slow)
             Op(lambda _db: printer.status()).success(self._show_printer).failure(lambda e: None).run(bridge)
 
@@ -124,4 +124,4 @@ class StatusPage(Page):
                 self.refresh()
         Op(lambda db: None if fn is None else fn(db, staff_id)).success(done).failure(
             lambda e: self.say(self.message, tr("The online lookup is not reachable now; try later."))
-        ).run(self.shell.bridge)
+        ).run(self.bridge)

@@ -68,7 +68,7 @@ class StaysPage(Page):
         self.stays = []
 
     def refresh(self) -> None:
-        Op(sn.pending_with_time_left).success(self._loaded).failure(lambda e: self.say_error(self.message, e)).run(self.shell.bridge)
+        Op(sn.pending_with_time_left).success(self._loaded).failure(self.refused).run(self.bridge)
 
     def _loaded(self, rows: list[dict[str, Any]]) -> None:
         if self.session is None:
@@ -97,12 +97,13 @@ class StaysPage(Page):
 
     def count_alarms(self, then: Callable[[int], None]) -> None:
         """How many notifications are due within the hour, for the tab (from any page)."""
-        Op(sn.pending_with_time_left).success(lambda rows: then(sum(1 for r in rows if r.get("alarm")))).failure(lambda e: None).run(self.shell.bridge)
+        Op(sn.pending_with_time_left).success(lambda rows: then(sum(1 for r in rows if r.get("alarm")))) \
+            .failure(lambda e: None).run(self.bridge)
 
     def start_stay(self) -> None:
         """The stay starts from today's visit with the queue number typed (the number on the patient's ticket)."""
-        number, reason = self.queue_number.text().strip(), self.reason.text()
-        frm, until, passport = self.stay_from.text().strip(), self.stay_until.text().strip(), self.passport.text().strip()
+        number, reason, passport = self.queue_number.text().strip(), self.reason.text(), self.passport.text().strip()
+        frm, until = self.stay_from.text().strip(), self.stay_until.text().strip()
         if not (number.isascii() and number.isdigit()):
             self.say(self.message, NOT_POSSIBLE, detail="queue number")
             return
@@ -119,7 +120,7 @@ class StaysPage(Page):
                 return
             Op(lambda db: sn.start(db, visit.visit_id, reason, facility_code=code, address_of_stay=address,
                                    stay_from=begin, stay_until=end, passport_number=passport or None)) \
-                .success(started).failure(lambda e: self.say_error(self.message, e)).run(bridge)
+                .success(started).failure(self.refused).run(bridge)
 
         def started(result: sn.StayNotification) -> None:
             for e in (self.queue_number, self.reason, self.stay_from, self.stay_until, self.passport):
@@ -128,7 +129,7 @@ class StaysPage(Page):
                      deadline=local_time(result.deadline_at, "%H:%M %d/%m"))
             self.refresh()
         Op(lambda db: desk.visit_by_number(db, views.today(db), int(number))).success(found).failure(
-            lambda e: self.say_error(self.message, e)).run(bridge)
+            self.refused).run(bridge)
 
     def record_receipt(self) -> None:
         i = selected_index(self.table, len(self.stays))
@@ -142,4 +143,4 @@ class StaysPage(Page):
             self.receipt.clear()
             self.say(self.message, RECEIPT_WORDS.get(result[1], RECEIPT_WORDS["recorded"]))
             self.refresh()
-        Op(lambda db: sn.record_receipt(db, n_id, text)).success(done).failure(lambda e: self.say_error(self.message, e)).run(self.shell.bridge)
+        Op(lambda db: sn.record_receipt(db, n_id, text)).success(done).failure(self.refused).run(self.bridge)

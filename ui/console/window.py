@@ -265,8 +265,9 @@ class ConsoleWindow(QWidget):
             return
         max_attempts, lockout = self.max_attempts, timedelta(minutes=self.lockout_minutes)
 
-        Op(lambda db: staff.login(db, staff_id, pin, max_attempts=max_attempts, lockout=lockout)).success(self._signed_in).failure(
-            lambda e: self.login.message.set(SOMETHING_WRONG, self.lang)).run(self.bridge)
+        Op(lambda db: staff.login(db, staff_id, pin, max_attempts=max_attempts, lockout=lockout)) \
+            .success(self._signed_in).failure(lambda e: self.login.message.set(SOMETHING_WRONG, self.lang)) \
+            .run(self.bridge)
 
     def _signed_in(self, result: LoginResult) -> None:
         a = result.account

@@ -8,14 +8,12 @@ ID is ever shown, never the chip photo.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QHideEvent, QPaintEvent, QPainter, QPen, QShowEvent
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QProgressBar, QSizePolicy, QVBoxLayout, QWidget
 
 from kiosk.clock import VN_TZ
-from kiosk.services.checkin import Checkin
+from kiosk.services.checkin import Checkin, CheckinEligibility
 from kiosk.services.desk import Service
 from ui.common import Label, T, TButton, TLabel, tr
 
@@ -54,11 +52,13 @@ REASONS = {
 }
 
 
-def eligibility_parts(e: dict) -> tuple[str, dict, str, str, dict, str]:
+def eligibility_parts(e: CheckinEligibility) -> tuple[str, dict[str, object], str, str, dict[str, object], str]:
     """(headline, its params, reason, source line, its params, next step) as marked source strings."""
     code = e.get("result_code") or ""
     next_step = ""
     source = e.get("source")
+    hp: dict[str, object]
+    sp: dict[str, object]
     if code in {"000", "001", "002", "003", "004"}:
         pct = e.get("benefit_percent")
         head, hp = (tr("Covered by health insurance at {percent}%"), {"percent": pct}) if pct else \
@@ -80,7 +80,7 @@ def eligibility_parts(e: dict) -> tuple[str, dict, str, str, dict, str]:
     return head, hp, reason, src, sp, next_step
 
 
-def eligibility_words(e: dict, lang: str) -> str:
+def eligibility_words(e: CheckinEligibility, lang: str) -> str:
     head, hp, reason, src, sp, _ = eligibility_parts(e)
     parts = [T(lang, head, **hp)] + ([T(lang, reason)] if reason else []) + [T(lang, src, **sp)]
     return " — ".join(parts)
@@ -98,19 +98,19 @@ class CardAnimation(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumHeight(40)
 
-    def showEvent(self, e):  # animate only while visible (no wasted CPU)
+    def showEvent(self, e: QShowEvent) -> None:  # animate only while visible (no wasted CPU)
         self._timer.start()
         super().showEvent(e)
 
-    def hideEvent(self, e):
+    def hideEvent(self, e: QHideEvent) -> None:
         self._timer.stop()
         super().hideEvent(e)
 
-    def _tick(self):
+    def _tick(self) -> None:
         self.phase = (self.phase + 1) % 60
         self.update()
 
-    def paintEvent(self, _):
+    def paintEvent(self, _: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         w, h = self.width(), self.height()
@@ -228,7 +228,7 @@ class ResultScreen(QWidget):
             self.grid.addWidget(b, i // columns, i % columns)
             self.service_buttons.append(b)
 
-    def show_checkin(self, c, lang: str) -> None:
+    def show_checkin(self, c: Checkin, lang: str) -> None:
         self.heading.set(tr("You already have a number today") if c.existing else tr("Your details"), lang)
         self.name.setText(c.patient.get("full_name") or "")
         masked = c.patient.get("masked_id") or ""

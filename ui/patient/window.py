@@ -19,8 +19,7 @@ from kiosk.services.desk import Service, parse_services
 from kiosk.services.tickets import IssuedTicket
 from ui.app import CheckinBridge
 from ui.common import ActivityFilter, Metrics, retranslate_tree, stylesheet, tr
-from ui.patient.screens import (ERRORS, ErrorScreen, IdleScreen, ReadingScreen, ResultScreen, TicketScreen,
-                                VerifyScreen, eligibility_words)
+from ui.patient.screens import ERRORS, ErrorScreen, IdleScreen, ReadingScreen, ResultScreen, TicketScreen, VerifyScreen
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +28,6 @@ QR_SOURCES = ("serial", "camera", "hid")
 # What the chip source reports (drivers.chip.source) → the error screen that tells the patient what to do.
 CHIP_ERRORS = {"card_removed": "chip_failed", "read_failed": "chip_failed", "access_denied": "chip_unsupported",
                "need_qr": "need_qr"}
-__all__ = ["KioskWindow", "eligibility_words"]  # the words, for ui.demo
 
 
 class KioskWindow(QWidget):
