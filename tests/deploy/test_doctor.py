@@ -333,3 +333,16 @@ def test_the_hub_is_checked_with_the_client_certificate_hubclient_sends(provisio
     assert f["secrets"].status == "ok", f["secrets"]
     files["client_key"].chmod(0o644)  # the device's private key readable by anyone
     assert _by_check(doctor.run("en", str(provisioned), None, environ={}))["secrets"].status == "failure"
+
+
+@pytest.mark.parametrize("readers, wanted, status", [
+    ([], "", "warning"),
+    (["ACS ACR1252 Dual Reader [ACR1252 Dual Reader PICC] 00 00"], "OMNIKEY", "warning"),
+    (["ACS ACR1252 Dual Reader [ACR1252 Dual Reader PICC] 00 00"], "acr1252", "ok"),  # matched as the driver does
+])
+def test_pcscd_is_the_chip_source_probe(provisioned, monkeypatch, readers, wanted, status):
+    from drivers.chip import source
+    monkeypatch.setattr(source, "list_readers", lambda: readers)
+    provisioned.write_text(provisioned.read_text() + f'[reader]\nname = "{wanted}"\n')
+    f = _by_check(doctor.run("en", str(provisioned), None, environ={}))["pcscd"]
+    assert f.status == status and f.details["readers"] == readers, f
