@@ -135,3 +135,10 @@ def _simulated(cfg: Config) -> Devices:
                    chip=EmulatedChipSource(latency_ms=25),  # the project's CCCD emulator, 25 ms per command
                    printer=SimulatedPrinter(cfg.data_dir / "tickets", cfg["printer.paper_width_px"]),
                    voice=voice_from_config(cfg))
+
+
+def open_database(cfg: Config, *, migrate_now: bool = True) -> store.Database:
+    """The database without the data key, for the tools that never open a personal field: schema migration at
+    provisioning (before any key exists), the key's own status, counting what is unsynced before a wipe or a
+    restore. Everything else goes through `build(...).database()`."""
+    return store.connect(cfg.database, migrate_now=migrate_now)

@@ -21,18 +21,21 @@ import re
 import sys
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from typing import Any, Callable
 
-from kiosk import __version__, config as config_mod, logs
-from kiosk.errors import KioskError, UsageError, exit_code_for
+from kiosk import __version__, config as config_mod, logs, store
+from kiosk.app import App, build
+from kiosk.errors import EXIT_UNAVAILABLE, KioskError, UsageError, exit_code_for
 
 log = logging.getLogger("kiosk.cli")
 
 
 @dataclass
 class Context:
-    """What every command gets: parsed global options, and the configuration loaded on first use."""
+    """What every command gets: parsed global options, the configuration loaded on first use, and the kiosk's
+    parts built from it (kiosk.app: data key, roster key, clock; no devices) on first use."""
 
     args: argparse.Namespace
     stdout: Any = field(default_factory=lambda: sys.stdout)
@@ -41,17 +44,17 @@ class Context:
     def config(self) -> config_mod.Config:
         return config_mod.load(self.args.config, self.args.data_dir)
 
-    def db(self):
-        from kiosk import store
-        from kiosk.privacy import datakey
-        key = datakey.load(self.config)  # refuses on a wiped device; personal fields open under this key
-        db = store.connect(self.config.database, key=key)
-        datakey.bind(db.conn, key)
-        return db
+    @cached_property
+    def app(self) -> App:
+        """Refuses on a wiped device, or with a data key that is not the database's (kiosk.app.build)."""
+        return build(self.config, "none")
+
+    def db(self) -> store.Database:
+        """A connection that opens personal fields under the device data key."""
+        return self.app.database()
 
     def roster_key(self) -> bytes:
-        from kiosk.eligibility import roster
-        return roster.load_key(self.config["roster.key_file"])
+        return self.app.roster_key
 
     def emit(self, data: Any, human: str | Callable[[], str]) -> None:
         """Print `data` as one JSON document with --json, else the readable text (made safe for a terminal)."""
@@ -138,8 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         return exit_code_for(e)
     except Exception as e:
         log.exception("event=unexpected_error command=%s", args.command)
-        print("error: unexpected failure; see the log for where it happened", file=sys.stderr)
-        return exit_code_for(e)
+        code = exit_code_for(e)  # a library's device, disk or network error escaping a command is still exit 3
+        print(f"error: a device, the disk or the network is unavailable ({type(e).__name__}); see the log"
+              if code == EXIT_UNAVAILABLE else "error: unexpected failure; see the log for where it happened",
+              file=sys.stderr)
+        return code
 
 
 _PATH_METAVAR = re.compile(r"FILE|DIR|PATH|IMAGE|PORT")
@@ -168,8 +174,7 @@ def _refuse_undecodable(parser: argparse.ArgumentParser, args: argparse.Namespac
                 raise UsageError(f"{name}: expected UTF-8 text, {what} at offset {len(os.fsencode(v[:bad.start()]))}")
 
 
-def parse_date(text: str, option: str):
-    from datetime import date
+def parse_date(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from kiosk.cli import add_json, ascii_int
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, UsageError
+from kiosk.privacy import audit
 
 
 class AuditBroken(KioskError):
@@ -26,11 +29,10 @@ def register(sub) -> None:
 
 
 def verify(ctx) -> int:
-    from kiosk.privacy import audit
     anchors, links, highest = {}, {}, None
     if ctx.args.anchors:
         anchors, links, highest = _read_anchors(ctx.args.anchors)
-    verdict = audit.verify(ctx.db().conn, anchors, links, highest)
+    verdict = audit.verify(ctx.db(), anchors, links, highest)
     data = verdict.to_json()
     if verdict.ok:
         ctx.emit(data, f"audit log intact: {verdict.entries} entries, head {verdict.head or '(empty)'}")
@@ -41,8 +43,6 @@ def verify(ctx) -> int:
 
 def _read_anchors(path: str) -> tuple[dict[int, str], dict[int, str], int | None]:
     """The hub's view (`kiosk-hub audit --json`): anchors, links and `highest_seq`, all checked."""
-    import json
-    from kiosk.errors import UsageError
     hexhash = lambda v: isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v)
     try:
         data = json.loads(open(path, encoding="utf-8").read())
@@ -59,8 +59,7 @@ def _read_anchors(path: str) -> tuple[dict[int, str], dict[int, str], int | None
 
 
 def list_entries(ctx) -> int:
-    from kiosk.privacy import audit
-    rows = [e.to_json() for e in audit.entries(ctx.db().conn, ctx.args.since, ctx.args.limit)]
+    rows = [e.to_json() for e in audit.entries(ctx.db(), ctx.args.since, ctx.args.limit)]
     ctx.emit(rows, lambda: "\n".join(
         f"{r['seq']:>6} {r['at']} {r['actor']:<16} {r['action']:<13} {r['record_kind']}:{r['record_id']}  "
         f"({r['purpose']})" for r in rows) or "no audit entries")

@@ -24,6 +24,7 @@ def register(sub) -> None:
 
 
 def card_sim(ctx) -> int:
+    # The emulator needs the optional `chip` extra (ecdsa, the vpcd protocol): loaded when this command runs.
     from drivers.cccd_emulator import CccdCard, load_profile
     from drivers.cccd_emulator.pki import TestPki
     from drivers.cccd_emulator.profile import ProfileError

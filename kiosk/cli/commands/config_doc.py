@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kiosk.config import SCHEMA, SECTIONS
+
 
 def register(sub) -> None:
     p = sub.add_parser("config-doc", help="print the configuration reference (docs/configuration.md) in Markdown")
@@ -59,7 +61,6 @@ key_file = "/etc/kiosk/roster.key"
 
 
 def markdown() -> str:
-    from kiosk.config import SCHEMA, SECTIONS
     out = [INTRO]
     for sec in SECTIONS:
         out += [f"## `[{sec}]`", "", "| key | default | form | meaning |", "|---|---|---|---|"]

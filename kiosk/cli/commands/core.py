@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import os
 
+from kiosk import store
+from kiosk.app import open_database
 from kiosk.cli import add_json, parse_date, readable
+from kiosk.clock import vn_date
+from kiosk.domain import ScanEvent
 from kiosk.errors import UsageError
+from kiosk.privacy import audit
+from kiosk.services.checkin import visits_on
+from kiosk.text import both
 
 
 def register(sub) -> None:
@@ -35,8 +42,7 @@ def register(sub) -> None:
 
 
 def db_migrate(ctx) -> int:
-    from kiosk import store
-    db = store.connect(ctx.config.database, migrate_now=False)
+    db = open_database(ctx.config, migrate_now=False)  # provisioning migrates before any data key exists
     before = store.schema_version(db)
     applied = store.migrate(db)
     after = store.schema_version(db)
@@ -50,7 +56,7 @@ def db_migrate(ctx) -> int:
 def describe_visit(v: dict, lang: str = "vi") -> str:
     e = v["eligibility"]
     p = v["patient"]
-    again = " (đã lấy số trước đó / existing visit)" if v.get("existing") else ""
+    again = f" ({both('cli.visit.existing')})" if v.get("existing") else ""
     pct = f" {e['benefit_percent']}%" if e.get("benefit_percent") else ""
     mismatch = ("\n  ! re-scanned with another name or birth date: check the person's card "
                 "(identity_mismatch)") if "identity_mismatch" in v.get("flags", []) else ""
@@ -61,9 +67,7 @@ def describe_visit(v: dict, lang: str = "vi") -> str:
 
 
 def checkin(ctx) -> int:
-    from kiosk.services.checkin import service_from_config
-    from kiosk.domain import ScanEvent
-    service = service_from_config(ctx.config)
+    service = ctx.app.checkin_service()
     # argv bytes as they were given (invalid UTF-8 stays invalid, and the parser says where, as `kiosk parse`)
     outcome = service.handle(ScanEvent(os.fsencode(ctx.args.payload), ctx.args.source))
     if not outcome.ok:
@@ -74,22 +78,19 @@ def checkin(ctx) -> int:
 
 
 def visits(ctx) -> int:
-    from kiosk.services.checkin import visits_on
-    from kiosk.clock import SystemClock, vn_date
-    day = parse_date(ctx.args.date, "--date") if ctx.args.date else vn_date(SystemClock().now())
+    day = parse_date(ctx.args.date, "--date") if ctx.args.date else vn_date(ctx.app.clock.now())
     db = ctx.db()
-    rows = [v.to_json() for v in visits_on(db.conn, day.isoformat())]
+    rows = [v.to_json() for v in visits_on(db, day.isoformat())]
     for r in rows:
         r.pop("existing")
     if rows:  # names on the console: an access to personal data (issue 10's audit trail)
-        from kiosk.privacy import audit
-        audit.record(db.conn, actor=audit.default_actor(), action="viewed", record_kind="visits_of_day",
+        audit.record(db, actor=audit.default_actor(), action="viewed", record_kind="visits_of_day",
                      record_id=day.isoformat(), purpose="kiosk visits (command line)",
                      details={"visit_ids": [r["visit_id"] for r in rows]})
 
     def human() -> str:
         if not rows:
-            return f"Không có lượt khám ngày {day.isoformat()} / no visits"
+            return both("cli.visits.none", date=day.isoformat())
         return "\n".join(f"{r['queue_number']:>4}  {r['patient']['masked_id']:<14} "
                          f"{readable(r['patient']['full_name'], one_line=True):<30} "
                          f"BHYT {r['eligibility']['result_code']}  {r['source']}"

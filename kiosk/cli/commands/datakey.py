@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
+from kiosk.app import open_database
 from kiosk.cli import add_json
 from kiosk.errors import UnavailableError, UsageError
+from kiosk.privacy import audit, datakey, encryption, wipe
 
 
 def register(sub) -> None:
@@ -23,8 +28,6 @@ def register(sub) -> None:
 
 
 def init(ctx) -> int:
-    from kiosk.privacy import datakey
-    from kiosk.privacy import wipe
     cfg = ctx.config
     if datakey.marker_path(cfg).exists():
         if not ctx.args.after_wipe:
@@ -41,27 +44,15 @@ def init(ctx) -> int:
                          "Check it with `kiosk datakey status`")
     key = datakey.create(path)
     wipe.reprovisioned(cfg)
-    from kiosk import store
-    from kiosk.privacy import audit
-    db = store.connect(cfg.database, key=key)
-    datakey.bind(db.conn, key)
-    audit.record(db.conn, actor=_actor(), action="key_created", record_kind="device", record_id=key.key_id,
+    db = ctx.app.database()  # built now: loads the key just created and binds the database to it
+    audit.record(db, actor=audit.default_actor(), action="key_created", record_kind="device", record_id=key.key_id,
                  purpose="provisioning")
     ctx.emit({"key_file": str(path), "key_id": key.key_id},
              f"data key {key.key_id} created at {path} (mode 0640); keep the data directory and this file apart")
     return 0
 
 
-def _actor() -> str:
-    from kiosk.privacy import audit
-    return audit.default_actor()
-
-
 def status(ctx) -> int:
-    import os
-    import stat
-    from kiosk.privacy import datakey
-    from kiosk.privacy import encryption
     cfg = ctx.config
     path = datakey.key_path(cfg)
     info = {"key_file": str(path), "exists": path.exists(), "wiped": datakey.marker_path(cfg).exists()}
@@ -71,9 +62,8 @@ def status(ctx) -> int:
                     outside_data_dir=not str(path.resolve()).startswith(str(cfg.data_dir.resolve()) + os.sep))
         info["key_id"] = datakey.read(path).key_id
     info["database_key_id"] = datakey.database_key_id(cfg.database)
-    if cfg.database.exists():
-        from kiosk import store
-        info["clear_rows"] = encryption.clear_counts(store.connect(cfg.database).conn)
+    if cfg.database.exists():  # counted without the key: this command reports on a key that may be wrong
+        info["clear_rows"] = encryption.clear_counts(open_database(cfg))
     problem = None
     if info["database_key_id"] and not info["exists"]:
         problem = (f"the key file {path} is missing, and the database is sealed under key "
@@ -91,12 +81,6 @@ def status(ctx) -> int:
 
 
 def encrypt_existing(ctx) -> int:
-    from kiosk import store
-    from kiosk.privacy import datakey
-    from kiosk.privacy import encryption
-    key = datakey.load(ctx.config)
-    db = store.connect(ctx.config.database, key=key)
-    datakey.bind(db.conn, key)
-    done = encryption.seal_existing(db, key)
+    done = encryption.seal_existing(ctx.db(), ctx.app.data_key)
     ctx.emit(done, lambda: "sealed: " + ", ".join(f"{k} {v}" for k, v in done.items()))
     return 0

@@ -8,6 +8,7 @@ import time
 
 from kiosk.cli import add_json, readable
 from kiosk.errors import UnavailableError, UsageError
+from kiosk.logs import redact
 
 BACKENDS = ("default", "zxing", "zbar", "opencv")
 
@@ -26,10 +27,10 @@ def register(sub) -> None:
 
 
 def decode_cmd(ctx) -> int:
+    # OpenCV and the decoders are the optional `camera` extra: loaded when this command runs.
     import cv2
 
     from drivers.decoders import DecoderUnavailable, get_decoder
-    from kiosk.logs import redact
     try:
         decoder = get_decoder(ctx.args.backend)
     except DecoderUnavailable as e:

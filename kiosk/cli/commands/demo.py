@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from kiosk.errors import UnavailableError, UsageError
@@ -21,6 +22,7 @@ def register(sub) -> None:
 
 
 def _ui():
+    # The touch UI needs PySide6 (the optional `ui` extra): imported by the two commands that show it.
     try:
         import ui.demo  # noqa: F401  (imports PySide6)
     except ImportError as e:
@@ -35,7 +37,6 @@ def demo(ctx) -> int:
 
 
 def run(ctx) -> int:
-    import os
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):
         raise UnavailableError("no display: set DISPLAY/WAYLAND_DISPLAY or QT_QPA_PLATFORM (eglfs on a device)")
     _ui()

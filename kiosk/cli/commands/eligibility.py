@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import re
 
+from kiosk import eligibility
 from kiosk.cli import add_json, parse_date
-from kiosk.errors import UsageError
+from kiosk.clock import vn_date
+from kiosk.domain import PersonIdentity
+from kiosk.eligibility.cards import normalise_birth
+from kiosk.errors import UnavailableError, UsageError
+from sync import national_lookup
 
 
 def register(sub) -> None:
@@ -28,10 +33,6 @@ def register(sub) -> None:
 
 
 def eligibility_cmd(ctx) -> int:
-    from kiosk import eligibility
-    from kiosk.clock import SystemClock, vn_date
-    from kiosk.domain import PersonIdentity
-    from kiosk.eligibility.cards import normalise_birth
     a = ctx.args
     if a.recheck_pending:
         return recheck(ctx)
@@ -48,7 +49,7 @@ def eligibility_cmd(ctx) -> int:
         idn = a.id_number.strip()
         if not re.fullmatch(r"[0-9]{12}", idn, re.ASCII):
             raise UsageError("--id-number: expected 12 digits")
-    day = parse_date(a.date, "--date") if a.date else vn_date(SystemClock().now())
+    day = parse_date(a.date, "--date") if a.date else vn_date(ctx.app.clock.now())
     admitted = parse_date(a.admitted, "--admitted") if a.admitted else None
     dob = None
     if a.birth_date:
@@ -60,15 +61,14 @@ def eligibility_cmd(ctx) -> int:
     db = ctx.db()
     key = ctx.roster_key()
     cfg = ctx.config
-    result = eligibility.check(db.conn, key, identity, day, cfg["facility.code"], admitted_on=admitted)
+    result = eligibility.check(db, key, identity, day, cfg["facility.code"], admitted_on=admitted)
     if not a.offline and (a.online or result.result_code == eligibility.CANNOT_VERIFY):
-        from sync import national_lookup
         gateway = national_lookup.from_config(cfg)
         if gateway is not None:
             result = national_lookup.check_or_pending(gateway, identity, day, cfg["facility.code"], fallback=result)
         elif a.online:
             raise UsageError("--online: no gateway is configured (gateway.url)")
-    card_info = eligibility.matched_card(db.conn, key, identity) if result.source == "roster" else None
+    card_info = eligibility.matched_card(db, key, identity) if result.source == "roster" else None
     data = {"result_code": result.result_code, "benefit_percent": result.benefit_percent, "reason": result.reason,
             "source": result.source, "as_of": result.as_of, "provenance": eligibility.provenance(result),
             "visit_date": day.isoformat(), "card": {"number_masked": result.card_number, **(card_info or {})},
@@ -84,15 +84,12 @@ def eligibility_cmd(ctx) -> int:
 
 
 def recheck(ctx) -> int:
-    from kiosk.errors import UnavailableError
-    from sync import national_lookup
-    gateway = national_lookup.from_config(ctx.config)
-    if gateway is None:
-        raise UsageError("--recheck-pending: no gateway is configured (gateway.url)")
     try:
-        gateway.login()
+        gateway = ctx.app.national_lookup()  # signed in
     except national_lookup.GatewayUnavailable as e:
         raise UnavailableError(str(e)) from None
+    if gateway is None:
+        raise UsageError("--recheck-pending: no gateway is configured (gateway.url)")
     done = national_lookup.recheck_pending(ctx.db(), gateway, ctx.config["facility.code"])
     ctx.emit({"rechecked": done}, lambda: f"{len(done)} pending visits checked online: "
              + (", ".join(f"visit {d['visit_id']} → {d['result_code']}" for d in done) or "none"))

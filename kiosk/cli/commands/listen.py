@@ -14,8 +14,11 @@ import re
 import threading
 import time
 
-from kiosk.errors import UnavailableError, UsageError
+from kiosk import documents
 from kiosk.cli import ascii_float, ascii_int
+from kiosk.errors import UnavailableError, UsageError
+from kiosk.logs import redact
+from kiosk.masking import mask_id
 
 _MASK = ("id_number", "old_id_number", "card_number", "social_insurance_number", "management_code",
          "document_number")
@@ -42,6 +45,8 @@ def register(sub) -> None:
 
 
 def make_source(ctx):
+    # A technician's device test: the one driver named on the command line, built from its options (not from
+    # the configuration, as kiosk.app does). Each driver needs its own optional extra: imported when chosen.
     a, cfg = ctx.args, ctx.config
     if a.serial:
         from drivers.serial_scanner import SUFFIXES, SerialScanner
@@ -70,9 +75,6 @@ def make_source(ctx):
 
 def scan_line(scan, full: bool = False) -> dict:
     """The JSON line for one scan event: what was read and what the core makes of it."""
-    from kiosk import documents
-    from kiosk.logs import redact
-    from kiosk.masking import mask_id
     payload = scan.payload
     line = {"event": "scan", "source": scan.source,
             "received_at": scan.received_at.isoformat() if scan.received_at else None,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import sys
 
+from kiosk import documents
 from kiosk.cli import add_json
 from kiosk.errors import UsageError
+from kiosk.masking import mask_id
 
 
 def register(sub) -> None:
@@ -20,7 +22,6 @@ def register(sub) -> None:
 
 
 def parse_cmd(ctx) -> int:
-    from kiosk import documents
     raw = sys.stdin.buffer.read(documents.MAX_PAYLOAD + 1) if ctx.args.payload == "-" else \
         os.fsencode(ctx.args.payload)  # argv bytes as they were given (invalid UTF-8 stays invalid)
     try:
@@ -33,7 +34,6 @@ def parse_cmd(ctx) -> int:
 
 def summary(doc) -> str:
     """Readable, with ID and card numbers masked to their last 4 characters."""
-    from kiosk.masking import mask_id
     k = doc.kind
     if k == "cccd_qr":
         title = "CCCD / Căn cước QR"

@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import re
 import sys
+from datetime import datetime
 
+from kiosk import store
 from kiosk.cli import add_json
+from kiosk.cli.commands.staff import account_number
+from kiosk.documents.fields import typed
 from kiosk.errors import UsageError
+from kiosk.masking import mask_id
+from kiosk.privacy import person
+from kiosk.services import staff
 
 _ID12 = re.compile(r"[0-9]{12}", re.ASCII)
 
 
-def _account(text: str) -> int:
-    from kiosk.cli.commands.staff import account_number
-    return account_number(text)
-
-
 def add_admin_options(p) -> None:
-    p.add_argument("--staff", type=_account, metavar="ACCOUNT",
+    p.add_argument("--staff", type=account_number, metavar="ACCOUNT",
                    help="administrator's staff account id (PIN from $KIOSK_STAFF_PIN or asked); "
                         "without it, only root on the device may run this")
 
 
-def authorize_admin(ctx, db, now) -> str:
+def authorize_admin(ctx, db: store.Database | None) -> str:
     """The actor for the audit trail: an administrator's staff account proven by PIN, or root on the device."""
     staff_id = getattr(ctx.args, "staff", None)
     if staff_id is None:
@@ -36,14 +39,13 @@ def authorize_admin(ctx, db, now) -> str:
     if pin is None:
         if not sys.stdin.isatty():
             raise UsageError("--staff: no PIN (set $KIOSK_STAFF_PIN, or run from a terminal to be asked)")
-        import getpass
         pin = getpass.getpass(f"PIN for staff account {staff_id}: ")
-    from kiosk import store
-    from kiosk.services import staff
-    with store.transaction(db) as conn:  # commit the attempt counter whatever the outcome
-        # The configured lockout (staff.max_pin_attempts, staff.lockout_minutes), as at the console.
-        result = staff.login(conn, staff_id, pin, now, policy=staff.LoginPolicy.from_config(ctx.config))
-    if not result.ok:
+    if db is None:
+        raise UsageError(f"--staff {staff_id}: no database to check the account against")
+    # The configured lockout (staff.max_pin_attempts, staff.lockout_minutes), as at the console. The sign-in
+    # commits its attempt counter in its own transaction, whatever the outcome.
+    result = staff.login(db, staff_id, pin, policy=staff.LoginPolicy.from_config(ctx.config))
+    if not result.ok or result.account is None:
         raise UsageError(f"--staff {staff_id}: PIN not accepted")  # never which: unknown, disabled, locked or wrong
     if not result.account.is_admin:
         raise UsageError(f"--staff {staff_id}: only an administrator may do this")
@@ -64,21 +66,15 @@ def register(sub) -> None:
         c.set_defaults(func=func)
 
 
-def _prepare(ctx):
-    from kiosk.privacy import datakey
-    from kiosk.clock import SystemClock
-    from kiosk.documents.fields import typed
+def _prepare(ctx) -> tuple[str, store.Database, datetime, str]:
     id_number = "".join(typed(ctx.args.id_number).split())  # full-width digits typed by an IME count as ASCII
     if not _ID12.fullmatch(id_number):
         raise UsageError("--id-number: expected the 12-digit personal ID number")
-    datakey.load(ctx.config)
     db = ctx.db()
-    now = SystemClock().now()
-    return id_number, db, now, authorize_admin(ctx, db, now)
+    return id_number, db, ctx.app.clock.now(), authorize_admin(ctx, db)
 
 
 def export(ctx) -> int:
-    from kiosk.privacy import person
     id_number, db, now, actor = _prepare(ctx)
     data = person.export(db, id_number, actor=actor, now=now, purpose=ctx.args.purpose or person.PURPOSE_EXPORT)
     # The export is for the person themself: it carries their full data, in JSON either way.
@@ -87,8 +83,6 @@ def export(ctx) -> int:
 
 
 def erase(ctx) -> int:
-    from kiosk.privacy import person
-    from kiosk.masking import mask_id
     id_number, db, now, actor = _prepare(ctx)
     result = person.erase(db, id_number, actor=actor, now=now, purpose=ctx.args.purpose or person.PURPOSE_ERASE)
 

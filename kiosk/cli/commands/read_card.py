@@ -42,6 +42,7 @@ def register(sub) -> None:
 
 
 def mrz_credentials(text: str) -> tuple[str, str, str]:
+    # drivers.chip needs the optional `chip` extra (pyscard, ecdsa): imported by the commands that read a card.
     from drivers.chip.crypto import check_digit
     flat = re.sub(r"\s+", "", text.upper())
     if len(flat) != 90 or not re.fullmatch(r"[A-Z0-9<]{90}", flat):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+
 from kiosk.cli import add_json
+from kiosk.clock import parse_iso
 from kiosk.errors import UsageError
+from kiosk.privacy import retention
 
 
 def register(sub) -> None:
@@ -18,21 +22,18 @@ def register(sub) -> None:
     run.set_defaults(func=run_retention)
 
 
-def argparse_suppress():
-    import argparse
+def argparse_suppress() -> str:
     return argparse.SUPPRESS
 
 
 def run_retention(ctx) -> int:
-    from kiosk.privacy import retention
-    from kiosk.clock import SystemClock, parse_iso
     if ctx.args.now:
         try:
             now = parse_iso(ctx.args.now)
         except ValueError:
             raise UsageError(f"--now: expected an ISO time, got {ctx.args.now!r}") from None
     else:
-        now = SystemClock().now()
+        now = ctx.app.clock.now()
     rep = retention.run(ctx.db(), ctx.config, now, dry_run=ctx.args.dry_run, vacuum=not ctx.args.no_vacuum)
     data = rep.to_json()
     verb = "would purge" if rep.dry_run else "purged"

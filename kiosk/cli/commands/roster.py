@@ -7,6 +7,9 @@ import time
 
 from kiosk.cli import add_json, ascii_int
 from kiosk.errors import UsageError
+from kiosk.services import roster_import as ri
+from sync.client import HubClient
+from sync.roster_download import download_updates
 
 
 def register(sub) -> None:
@@ -63,7 +66,6 @@ class _Bar:
 
 
 def roster_import(ctx) -> int:
-    from kiosk.services import roster_import as ri
     if ctx.args.batch_size < 1:
         raise UsageError("--batch-size: expected a positive integer")
     if ctx.args.workers is not None and not 0 <= ctx.args.workers <= 16:
@@ -94,8 +96,7 @@ def roster_import(ctx) -> int:
 
 
 def roster_status(ctx) -> int:
-    from kiosk.services import roster_import as ri
-    data = ri.status(ctx.db().conn)
+    data = ri.status(ctx.db())
 
     def human() -> str:
         if data["version"] is None and not data["rows"]:
@@ -119,12 +120,9 @@ def roster_sync(ctx) -> int:
     a cut import continues after its last committed batch (same file, same
     fingerprint). A file is deleted once applied.
     """
-    from kiosk.services import roster_import as ri
-    from sync.client import HubClient
-    from sync.roster_download import download_updates
     db = ctx.db()
     key = ctx.roster_key()
-    before = ri.current_version(db.conn)
+    before = ri.current_version(db)
     client = HubClient.from_config(ctx.config)
     try:
         plan = download_updates(client, before, ctx.config.data_dir / "roster-downloads")
@@ -141,7 +139,7 @@ def roster_sync(ctx) -> int:
                         "deleted": rep.deleted, "bad_count": rep.bad_count,
                         "resumed_from_line": rep.resumed_from_line, "already_applied": rep.already_applied})
         f.path.unlink(missing_ok=True)
-    after = ri.status(db.conn)
+    after = ri.status(db)
     data = {"from_version": before, "to_version": after["version"], "latest_version": plan.latest_version,
             "up_to_date": after["version"] is not None and after["version"] == plan.latest_version,
             "downloaded_resumed_bytes": plan.resumed_bytes, "files": applied, "rows": after["rows"]}

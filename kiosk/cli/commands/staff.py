@@ -9,18 +9,21 @@ PIN is checked with the configured lockout settings, as at the console.
 
 from __future__ import annotations
 
+import argparse
+import getpass
 import os
 import sys
-from datetime import datetime, timezone
+from collections.abc import Callable
 
+from kiosk import store
 from kiosk.cli import add_json
+from kiosk.documents.fields import ascii_digits, typed
 from kiosk.errors import UsageError
+from kiosk.services import staff
 
 
 def account_number(text: str) -> int:
     """An account id as typed: ASCII digits only (int() alone would take ٣ for 3)."""
-    import argparse
-    from kiosk.documents.fields import ascii_digits, typed
     text = typed(text).strip()
     if not ascii_digits(text):
         raise argparse.ArgumentTypeError(f"expected an account number (digits 0-9), got {text!r}")
@@ -63,39 +66,30 @@ def _secret(env: str, prompt: str) -> str:
     if value is None:
         if not sys.stdin.isatty():
             raise UsageError(f"no PIN: set ${env}, or run from a terminal to be asked")
-        import getpass
         value = getpass.getpass(prompt)
     return value
 
 
-_REFUSED = object()
-
-
-def _authorise(ctx, conn, now):
-    from kiosk.services import staff
-    by = ctx.args.staff
+def _authorise(ctx, db: store.Database) -> int | None:
+    by: int | None = ctx.args.staff
     if by is None:
-        if os.geteuid() == 0 or not staff.list_staff(conn):
+        if os.geteuid() == 0 or not staff.list_staff(db):
             return None
         raise UsageError("give --staff ACCOUNT (an administrator), or run as root on the device")
-    # The configured lockout (staff.max_pin_attempts, staff.lockout_minutes), as at the console.
-    result = staff.login(conn, by, _secret("KIOSK_STAFF_PIN", f"PIN for staff account {by}: "), now,
+    # The configured lockout (staff.max_pin_attempts, staff.lockout_minutes), as at the console. The sign-in
+    # commits its attempt counter in its own transaction, whatever the outcome.
+    result = staff.login(db, by, _secret("KIOSK_STAFF_PIN", f"PIN for staff account {by}: "),
                          policy=staff.LoginPolicy.from_config(ctx.config))
-    return by if result.ok else _REFUSED
+    if not result.ok:
+        raise UsageError(f"--staff {by}: PIN not accepted")  # never which: unknown, disabled, locked
+    return by
 
 
-def _run(ctx, fn):
-    from kiosk import store
-    from kiosk.services import staff
+def _run(ctx, fn: Callable[[store.Database, int | None], staff.StaffAccount]) -> int:
     db = ctx.db()
-    now = datetime.now(timezone.utc)
-    with store.transaction(db) as conn:  # commits the attempt counter whatever the outcome
-        by = _authorise(ctx, conn, now)
-    if by is _REFUSED:  # raised only now: inside the transaction it would roll the wrong PIN's count back
-        raise UsageError(f"--staff {ctx.args.staff}: PIN not accepted")  # never which: unknown, disabled, locked
+    by = _authorise(ctx, db)
     try:
-        with store.transaction(db) as conn:
-            acct = fn(conn, now, by)
+        acct = fn(db, by)
     except staff.StaffError as e:
         raise UsageError(str(e)) from None
     ctx.emit(acct.to_json(), lambda: f"account {acct.id}: {acct.full_name} {acct.masked_id}"
@@ -104,8 +98,7 @@ def _run(ctx, fn):
 
 
 def list_cmd(ctx) -> int:
-    from kiosk.services import staff
-    rows = staff.list_staff(ctx.db().conn)
+    rows = staff.list_staff(ctx.db())
     ctx.emit([a.to_json() for a in rows], lambda: "\n".join(
         f"{a.id:4}  {a.full_name}  {a.masked_id}  {'admin' if a.is_admin else 'receptionist'}"
         f"{'  disabled' if a.disabled else ''}" for a in rows) or "no staff accounts")
@@ -113,24 +106,19 @@ def list_cmd(ctx) -> int:
 
 
 def add(ctx) -> int:
-    from kiosk.services import staff
     pin = _secret("KIOSK_NEW_PIN", f"new PIN ({6 if ctx.args.admin else 4}-8 digits): ")
-    return _run(ctx, lambda conn, now, by: staff.add(conn, ctx.args.name, ctx.args.id_number, pin, now,
-                                                     is_admin=ctx.args.admin, by=by,
-                                                     birth_date=ctx.args.birth_date))
+    return _run(ctx, lambda db, by: staff.add(db, ctx.args.name, ctx.args.id_number, pin, is_admin=ctx.args.admin,
+                                              by=by, birth_date=ctx.args.birth_date))
 
 
 def disable(ctx) -> int:
-    from kiosk.services import staff
-    return _run(ctx, lambda conn, now, by: staff.set_disabled(conn, ctx.args.account, True, now, by=by))
+    return _run(ctx, lambda db, by: staff.set_disabled(db, ctx.args.account, True, by=by))
 
 
 def enable(ctx) -> int:
-    from kiosk.services import staff
-    return _run(ctx, lambda conn, now, by: staff.set_disabled(conn, ctx.args.account, False, now, by=by))
+    return _run(ctx, lambda db, by: staff.set_disabled(db, ctx.args.account, False, by=by))
 
 
 def reset_pin(ctx) -> int:
-    from kiosk.services import staff
     pin = _secret("KIOSK_NEW_PIN", "new PIN (4-8 digits): ")
-    return _run(ctx, lambda conn, now, by: staff.reset_pin(conn, ctx.args.account, pin, now, by=by))
+    return _run(ctx, lambda db, by: staff.reset_pin(db, ctx.args.account, pin, by=by))

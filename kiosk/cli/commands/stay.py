@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from kiosk.cli import add_json, readable, ascii_int
+from kiosk.cli import add_json, ascii_int, readable
+from kiosk.privacy import audit
+from kiosk.services import stay_notification as sn
 
 
 def register(sub) -> None:
@@ -61,13 +63,11 @@ def describe(n: dict) -> str:
 
 
 def start(ctx) -> int:
-    from kiosk.services import stay_notification as sn
-    from kiosk.clock import SystemClock
     cfg = ctx.config
-    clock = SystemClock()
+    clock = ctx.app.clock
     begin = sn.parse_when(ctx.args.stay_from, "--from") if ctx.args.stay_from else None
     until = sn.parse_when(ctx.args.until, "--until") if ctx.args.until else None
-    n = sn.start(ctx.db(), ctx.args.visit_id, ctx.args.reason, clock=clock, facility_code=cfg["facility.code"],
+    n = sn.start(ctx.db(), ctx.args.visit_id, ctx.args.reason, facility_code=cfg["facility.code"],
                  address_of_stay=cfg["facility.address"], stay_from=begin, stay_until=until,
                  passport_number=ctx.args.passport)
     data = n.to_json(clock.now(), n.clock_synced)
@@ -77,15 +77,12 @@ def start(ctx) -> int:
 
 
 def list_(ctx) -> int:
-    from kiosk.services import stay_notification as sn
-    from kiosk.clock import SystemClock
-    clock = SystemClock()
+    clock = ctx.app.clock
     now, synced = clock.now(), clock.synchronised()
     db = ctx.db()
-    rows = [n.to_json(now, synced) for n in sn.list_all(db.conn, sn.OPEN_STATES if ctx.args.open else None)]
+    rows = [n.to_json(now, synced) for n in sn.list_all(db, sn.OPEN_STATES if ctx.args.open else None)]
     if rows:  # names on the console: an access to personal data (issue 10's audit trail)
-        from kiosk.privacy import audit
-        audit.record(db.conn, actor=audit.default_actor(), action="viewed", record_kind="stay_notifications",
+        audit.record(db, actor=audit.default_actor(), action="viewed", record_kind="stay_notifications",
                      record_id="open" if ctx.args.open else "all", purpose="kiosk stay list (command line)",
                      details={"ids": [r["id"] for r in rows]})
 
@@ -99,10 +96,8 @@ def list_(ctx) -> int:
 
 
 def receipt(ctx) -> int:
-    from kiosk.services import stay_notification as sn
-    from kiosk.clock import SystemClock
-    clock = SystemClock()
-    n, outcome = sn.record_receipt(ctx.db(), ctx.args.notification_id, ctx.args.text, clock=clock)
+    clock = ctx.app.clock
+    n, outcome = sn.record_receipt(ctx.db(), ctx.args.notification_id, ctx.args.text)
     data = n.to_json(clock.now(), clock.synchronised())
     data["outcome"] = outcome
     words = {"withdrawn": "receipt recorded; the queued notification was withdrawn from the outbox",

@@ -6,9 +6,15 @@ import fcntl
 import os
 import signal
 import threading
+from types import SimpleNamespace
 
 from kiosk.cli import add_json, ascii_float, ascii_int
-from kiosk.errors import UnavailableError
+from kiosk.errors import KioskError, UnavailableError, UsageError
+from kiosk.privacy import wipe
+from sync.client import DeviceWipeOrdered, HubClient, HubUnavailable
+from sync.heartbeat import TIMEOUT, Heartbeat, HeartbeatRefused, build, send
+from sync.sender import Sender, Settings
+from sync.sender import status as sync_status
 
 
 def register(sub) -> None:
@@ -37,10 +43,7 @@ def register(sub) -> None:
     hb.set_defaults(func=heartbeat)
 
 
-def _sender(ctx):
-    from kiosk.errors import UsageError
-    from sync.client import HubClient
-    from sync.sender import Sender, Settings
+def _sender(ctx) -> Sender:
     a = ctx.args
     if not 1 <= a.batch <= 500:
         raise UsageError("--batch: expected 1..500")
@@ -51,7 +54,6 @@ def _sender(ctx):
         raise UsageError("--backoff-max and --breaker-cooldown: expected a positive number of seconds")
     settings = Settings(batch_size=a.batch, backoff_max=backoff_max, breaker_cooldown=cooldown,
                         backoff_base=min(0.5, backoff_max))
-    from sync.heartbeat import Heartbeat
     db = ctx.db()
     beat = Heartbeat(db, client, data_dir=ctx.config.data_dir, interval=ctx.config["upstream.heartbeat_seconds"])
     return Sender(db, client, settings=settings, heartbeat=beat)
@@ -72,11 +74,9 @@ def _lock(ctx):
 
 def _obey_wipe_order(ctx, sender, e) -> None:
     """A stolen-device order from the hub (issue 10): crypto-shred this kiosk, then say so."""
-    from kiosk.privacy import wipe
     sender.db.conn.close()
     info = wipe.wipe(ctx.config, reason=f"hub order: {e}", actor="hub")
     if info["key_error"]:
-        from kiosk.errors import KioskError
         raise KioskError(f"{e}: {info['files_destroyed']} files destroyed, but the data key {info['key_file']} "
                          f"could not be shredded ({info['key_error']}): it is laid out for an older release; "
                          "run `kiosk wipe --yes-destroy-all-data --force` as root to finish")
@@ -85,7 +85,6 @@ def _obey_wipe_order(ctx, sender, e) -> None:
 
 
 def once(ctx) -> int:
-    from sync.client import DeviceWipeOrdered
     fd = _lock(ctx)
     try:
         sender = _sender(ctx)
@@ -112,7 +111,6 @@ def run(ctx) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     print(f"sync: sending to {sender.client.url}", flush=True)
-    from sync.client import DeviceWipeOrdered
     try:
         sender.run(stop)
     except DeviceWipeOrdered as e:
@@ -123,9 +121,7 @@ def run(ctx) -> int:
 
 
 def status(ctx) -> int:
-    from kiosk.clock import SystemClock
-    from sync.sender import status as sync_status
-    s = sync_status(ctx.db(), SystemClock().now())
+    s = sync_status(ctx.db(), ctx.app.clock.now())
 
     def human() -> str:
         age = "-" if s["oldest_age_seconds"] is None else f"{s['oldest_age_seconds']} s"
@@ -139,18 +135,14 @@ def status(ctx) -> int:
 
 def heartbeat(ctx) -> int:
     """Build one heartbeat, send it, print it: 0 taken, 3 hub unreachable, 1 refused by the hub."""
-    from kiosk.clock import SystemClock
-    from sync.client import DeviceWipeOrdered, HubClient, HubUnavailable
-    from sync.heartbeat import TIMEOUT, HeartbeatRefused, build, send
     a = ctx.args
     client = HubClient.from_config(ctx.config, a.hub, a.token_file)
     db = ctx.db()
-    body = build(db.conn, now=SystemClock().now(), data_dir=ctx.config.data_dir)
+    body = build(db, now=ctx.app.clock.now(), data_dir=ctx.config.data_dir)
     error, code, answer = None, 0, None
     try:
         answer = send(client, body, TIMEOUT)
     except DeviceWipeOrdered as e:
-        from types import SimpleNamespace
         _obey_wipe_order(ctx, SimpleNamespace(db=db), e)
     except HubUnavailable as e:
         error, code = str(e), 3
