@@ -15,15 +15,17 @@ import ctypes
 import ctypes.util
 import logging
 import shutil
-import sqlite3
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import kiosk
+from kiosk import store
 from kiosk.services import device_status
 from kiosk.services import stay_notification
+from kiosk.store import heartbeat as counts
+from kiosk.store import meta, outbox
 from kiosk.clock import SystemClock, iso_utc, vn_date
 from kiosk.logs import event
 
@@ -68,33 +70,23 @@ def disk_free_mb(path: Path) -> int | None:
         return None
 
 
-def build(conn: sqlite3.Connection, *, now: datetime, data_dir: Path, clock=None) -> dict[str, Any]:
+def build(db: store.Executor, *, now: datetime, data_dir: Path, clock=None) -> dict[str, Any]:
     """The heartbeat body, from the store. Every field is a version, count, time or device state."""
-    meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('roster.version', 'roster.as_of')"))
-    outbox = dict.fromkeys(OUTBOX_STATES, 0)
-    outbox.update({s: n for s, n in conn.execute("SELECT state, count(*) FROM outbox GROUP BY state") if s in outbox})
-    oldest = conn.execute("SELECT min(created_at) FROM outbox WHERE state IN ('queued', 'sent')").fetchone()[0]
-    today = vn_date(now).isoformat()
+    by_state = dict.fromkeys(OUTBOX_STATES, 0)
+    by_state.update({s: n for s, n in outbox.counts(db).items() if s in by_state})
     visits = dict.fromkeys(DOCUMENTS, 0)
-    # Every visit of the day, cancelled ones too: the hub counts each visit it receives the same way.
-    # Visits recorded before the `document` column (NULL) are not counted here.
-    visits.update({d: n for d, n in conn.execute(
-        "SELECT document, count(*) FROM visits WHERE visit_date = ? AND document IS NOT NULL GROUP BY document",
-        [today]) if d in visits})
-    marks = ",".join("?" * len(stay_notification.OPEN_STATES))
-    open_stays, earliest = conn.execute(
-        f"SELECT count(*), min(deadline_at) FROM stay_notifications WHERE state IN ({marks})",
-        list(stay_notification.OPEN_STATES)).fetchone()
-    version = meta.get("roster.version")
+    visits.update({d: n for d, n in counts.visits_by_document(db, vn_date(now).isoformat()).items() if d in visits})
+    open_stays, earliest = counts.open_stays(db, stay_notification.OPEN_STATES)
+    version = meta.get_meta(db, "roster.version")
     return {
         "app_version": kiosk.__version__,
         "roster_version": int(version) if version is not None else None,
-        "roster_as_of": meta.get("roster.as_of"),
-        "outbox": outbox,
-        "oldest_unsent_at": oldest,
+        "roster_as_of": meta.get_meta(db, "roster.as_of"),
+        "outbox": by_state,
+        "oldest_unsent_at": outbox.oldest_unsent(db),
         "clock_synced": clock_state(clock),
         "disk_free_mb": disk_free_mb(data_dir),
-        "devices": device_status.read(conn),
+        "devices": device_status.read(db),
         "visits_today": visits,
         "open_stays": open_stays,
         "earliest_stay_deadline": earliest,
@@ -157,7 +149,7 @@ class Heartbeat:
         self.next_at = self.monotonic() + self.interval
         self.pending = False
         try:
-            body = build(self.db.conn, now=self.clock.now(), data_dir=self.data_dir, clock=self.clock)
+            body = build(self.db, now=self.clock.now(), data_dir=self.data_dir, clock=self.clock)
             send(self.client, body, self.timeout)
         except DeviceWipeOrdered:
             raise

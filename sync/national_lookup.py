@@ -20,7 +20,6 @@ and a station that has its own account (`[gateway]` in the configuration).
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import math
 import re
@@ -32,7 +31,7 @@ from typing import Any, Callable
 
 import requests
 
-from kiosk import eligibility
+from kiosk import eligibility, store
 from kiosk.clock import iso_utc
 from kiosk.domain import Eligibility, PersonIdentity
 from kiosk.eligibility.cards import RosterCard
@@ -40,6 +39,8 @@ from kiosk.eligibility.rules import Facility, Presented, decide
 from kiosk.errors import UnavailableError, UsageError
 from kiosk.logs import event
 from kiosk.masking import mask_id
+from kiosk.privacy.datakey import reveal
+from kiosk.store import eligibility_results
 
 log = logging.getLogger(__name__)
 
@@ -302,36 +303,27 @@ def from_config(cfg) -> NationalLookup | HubRelay | None:
                           timeout=float(cfg["gateway.timeout_seconds"]))
 
 
-def recheck_pending(db, gateway: NationalLookup, facility_code: str, limit: int = 200) -> list[dict]:
+def recheck_pending(db: store.Database, gateway: NationalLookup, facility_code: str,
+                    limit: int = 200) -> list[dict[str, Any]]:
     """Visits whose latest answer is "cannot verify now": ask the gateway and record its answer.
 
-    A new eligibility_results row is added (the visit shows the latest one);
+    A new eligibility_results row is added (the visit shows the latest one), stamped by the database's clock;
     the first answer stays as the record of what was known at check-in.
     """
-    from kiosk import store
-    rows = db.execute(
-        "SELECT v.id, v.visit_date, p.id_number, p.social_insurance_number, p.card_number, p.full_name, "
-        "p.date_of_birth FROM visits v JOIN patients p ON p.id = v.patient_id "
-        "JOIN eligibility_results e ON e.id = (SELECT max(id) FROM eligibility_results WHERE visit_id = v.id) "
-        "WHERE e.result_code = ? AND v.status != 'cancelled' ORDER BY v.id LIMIT ?",
-        [eligibility.CANNOT_VERIFY, limit]).fetchall()
     done = []
-    from kiosk.privacy.datakey import reveal  # identity fields are sealed at rest, under the database's data key
-    for visit_id, visit_date, *sealed in rows:
-        idn, sin, card, name, dob = (reveal(f"patients.{c}", v, db.key) for c, v in zip(
-            ("id_number", "social_insurance_number", "card_number", "full_name", "date_of_birth"), sealed))
+    for p in eligibility_results.latest_is(db, eligibility.CANNOT_VERIFY, limit):
+        # Identity fields are sealed at rest, under the database's data key.
+        idn, sin, card, name, dob = (reveal(f"patients.{c}", v, db.key) for c, v in (
+            ("id_number", p.id_number), ("social_insurance_number", p.social_insurance_number),
+            ("card_number", p.card_number), ("full_name", p.full_name), ("date_of_birth", p.date_of_birth)))
         identity = PersonIdentity("recheck", name, dob, id_number=idn, social_insurance_number=sin, card_number=card)
         pending = eligibility.cannot_verify(None)
-        result = check_or_pending(gateway, identity, date.fromisoformat(visit_date), facility_code, pending)
+        result = check_or_pending(gateway, identity, date.fromisoformat(p.visit_date), facility_code, pending)
         if result is pending:
             break  # the gateway is down: try again later
         if result.result_code == eligibility.CANNOT_VERIFY:
             continue  # the gateway could not say either: stays pending
-        with store.transaction(db) as conn:
-            conn.execute(
-                "INSERT INTO eligibility_results(visit_id, result_code, benefit_percent, reason, source, as_of, "
-                "card_masked, details, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [visit_id, result.result_code, result.benefit_percent, result.reason, result.source, result.as_of,
-                 result.card_number, json.dumps(result.details), iso_utc(datetime.now(timezone.utc))])
-        done.append({"visit_id": visit_id, "result_code": result.result_code, "source": result.source})
+        with store.transaction(db) as tx:
+            eligibility_results.insert(tx, p.visit_id, result, db.clock.now())
+        done.append({"visit_id": p.visit_id, "result_code": result.result_code, "source": result.source})
     return done

@@ -21,10 +21,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from kiosk import store
-from kiosk.services import stay_notification
+from kiosk.privacy import audit
 from kiosk.privacy.datakey import unseal_tree
+from kiosk.services import stay_notification
+from kiosk.store import outbox
 from kiosk.clock import SystemClock, iso_utc, parse_iso
 from kiosk.logs import event
 from sync.client import SINGLE_PATHS, Answer, DeviceRevoked, HubAuthError, HubClient, HubUnavailable
@@ -32,7 +35,7 @@ from sync.client import SINGLE_PATHS, Answer, DeviceRevoked, HubAuthError, HubCl
 log = logging.getLogger(__name__)
 
 
-ACTIVE = ("queued", "sent")
+ACTIVE = outbox.UNSENT_STATES
 
 
 # Shipped defaults (docs/sync.md, docs/benchmarks.md "Outbox sync"): the first successful exchange comes at
@@ -66,17 +69,11 @@ class PassResult:
     rejected_ids: list[int] = field(default_factory=list)
 
 
-def set_status(conn, **values: str) -> None:
-    conn.executemany("INSERT INTO sync_status(key, value) VALUES (?, ?) "
-                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value", list(values.items()))
-
-
-def status(db, now: datetime) -> dict:
+def status(db: store.Database, now: datetime) -> dict[str, Any]:
     """`kiosk sync status`: queued, oldest age, last success, last error (and the other states' counts)."""
-    c = db.conn
-    counts = dict(c.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
-    oldest = c.execute("SELECT min(created_at) FROM outbox WHERE state IN ('queued', 'sent')").fetchone()[0]
-    st = dict(c.execute("SELECT key, value FROM sync_status").fetchall())
+    counts = outbox.counts(db)
+    oldest = outbox.oldest_unsent(db)
+    st = outbox.sync_status(db)
     return {
         "queued": counts.get("queued", 0) + counts.get("sent", 0),
         "in_flight": counts.get("sent", 0),
@@ -104,7 +101,6 @@ def _audit_delivered(conn, delivered: list[tuple[str, int, str]], now: datetime)
     """
     if not delivered:
         return
-    from kiosk.privacy import audit
     for kind, record_id, ref in delivered:
         audit.record(conn, actor="system:sync", action="sent_upstream", record_kind=kind, record_id=record_id,
                      purpose="delivery to the provincial hub", details={"hub_reference": ref} if ref else None,
@@ -126,18 +122,13 @@ class Sender:
         self.heartbeat = heartbeat  # sync.heartbeat.Heartbeat: state for the hub, after batches; never blocks them
 
     # --- one batch ---------------------------------------------------------------------------------
-    def claim(self, limit: int) -> list[tuple[int, str, int, str, str]]:
+    def claim(self, limit: int) -> list[outbox.Claimed]:
         """Take the next due rows in outbox order and mark them 'sent' before anything leaves."""
         now = iso_utc(self.clock.now())
-        with store.transaction(self.db) as conn:
-            rows = conn.execute(
-                "SELECT id, kind, record_id, idempotency_key, payload FROM outbox "
-                "WHERE state IN ('queued', 'sent') AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
-                "ORDER BY id LIMIT ?", [now, limit]).fetchall()
+        with store.transaction(self.db) as tx:
+            rows = outbox.claim(tx, now, limit)
             if rows:
-                conn.executemany("UPDATE outbox SET state = 'sent', attempts = attempts + 1, last_attempt_at = ?, "
-                                 "next_attempt_at = NULL WHERE id = ?", [(now, r[0]) for r in rows])
-                stay_notification.mark_sent(conn, [r[2] for r in rows if r[1] == stay_notification.KIND], now)
+                stay_notification.mark_sent(tx, [r.record_id for r in rows if r.kind == stay_notification.KIND], now)
         return rows
 
     def send_batch(self, limit: int | None = None) -> PassResult:
@@ -147,9 +138,9 @@ class Sender:
         if not rows:
             return res
         items = []
-        for oid, kind, record_id, key, payload in rows:
+        for r in rows:
             # The payload as the hub must receive it: personal values sealed at rest are opened here, in memory.
-            items.append((kind, key, unseal_tree(self.db.key, json.loads(payload))))
+            items.append((r.kind, r.idempotency_key, unseal_tree(self.db.key, json.loads(r.payload))))
         try:
             res.requests += 1
             if len(items) == 1 and items[0][0] in SINGLE_PATHS:
@@ -170,33 +161,32 @@ class Sender:
 
     def _transport_failed(self, rows, e: HubUnavailable) -> None:
         now = iso_utc(self.clock.now())
-        with store.transaction(self.db) as conn:
+        with store.transaction(self.db) as tx:
             if e.delivered is False:
-                conn.executemany("UPDATE outbox SET state = 'queued', last_error = ? WHERE id = ? AND state = 'sent'",
-                                 [(str(e)[:300], r[0]) for r in rows])
-                stay_notification.mark_unsent(conn, [r[2] for r in rows if r[1] == stay_notification.KIND])
+                outbox.requeue(tx, [r.id for r in rows], str(e)[:300])
+                stay_notification.mark_unsent(tx, [r.record_id for r in rows if r.kind == stay_notification.KIND])
             else:
-                conn.executemany("UPDATE outbox SET last_error = ? WHERE id = ?", [(str(e)[:300], r[0]) for r in rows])
-            set_status(conn, last_error=str(e)[:300], last_error_at=now)
+                outbox.note_error(tx, [r.id for r in rows], str(e)[:300])
+            outbox.set_sync_status(tx, last_error=str(e)[:300], last_error_at=now)
         self.failures += 1
         event(log, "sync_failed", logging.WARNING, rows=len(rows), failures=self.failures,
               delivered=e.delivered, status=e.status or "-")
 
     def _auth_refused(self, rows, e: HubAuthError) -> None:
         now = iso_utc(self.clock.now())
-        with store.transaction(self.db) as conn:
-            conn.executemany("UPDATE outbox SET state = 'queued', last_error = ? WHERE id = ? AND state = 'sent'",
-                             [(str(e)[:300], r[0]) for r in rows])
-            stay_notification.mark_unsent(conn, [r[2] for r in rows if r[1] == stay_notification.KIND])
-            set_status(conn, last_error=str(e)[:300], last_error_at=now, auth_error=str(e)[:300],
-                       auth_error_at=now)
+        with store.transaction(self.db) as tx:
+            outbox.requeue(tx, [r.id for r in rows], str(e)[:300])
+            stay_notification.mark_unsent(tx, [r.record_id for r in rows if r.kind == stay_notification.KIND])
+            outbox.set_sync_status(tx, last_error=str(e)[:300], last_error_at=now, auth_error=str(e)[:300],
+                                   auth_error_at=now)
         event(log, "sync_token_refused", logging.ERROR, rows=len(rows), revoked=isinstance(e, DeviceRevoked))
 
     def _record(self, rows, answers: list[Answer], res: PassResult) -> None:
         now_dt = self.clock.now()
         now = iso_utc(now_dt)
         acks, stay_acks, rejects, defer = [], [], [], []
-        for (oid, kind, record_id, key, _), a in zip(rows, answers):
+        for row, a in zip(rows, answers):
+            oid, kind, record_id = row.id, row.kind, row.record_id
             if a.accepted:
                 ref = str(a.body.get("id") or "")
                 acks.append((now, ref, oid))
@@ -211,23 +201,21 @@ class Sender:
         # Stored to the second: round up, so a short wait never truncates to "due now".
         retry_at = iso_utc(datetime.fromtimestamp(math.ceil(now_dt.timestamp() + self.settings.in_flight_retry),
                                                   now_dt.tzinfo))
-        with store.transaction(self.db) as conn:
+        with store.transaction(self.db) as tx:
             # Once the hub holds it, the kiosk needs no second copy of the personal data in the outbox.
-            conn.executemany("UPDATE outbox SET state = 'acknowledged', acknowledged_at = ?, hub_reference = ?, "
-                             "payload = '{}', last_error = NULL WHERE id = ?", acks)
-            stay_notification.mark_acknowledged(conn, stay_acks, now)
-            _audit_delivered(conn, [(kind, record_id, str(a.body.get("id") or ""))
-                                    for (_, kind, record_id, _, _), a in zip(rows, answers)
-                                    if a.accepted and kind in PERSONAL_KINDS], now_dt)
+            outbox.acknowledge(tx, acks)
+            stay_notification.mark_acknowledged(tx, stay_acks, now)
+            _audit_delivered(tx, [(row.kind, row.record_id, str(a.body.get("id") or ""))
+                                  for row, a in zip(rows, answers) if a.accepted and row.kind in PERSONAL_KINDS],
+                             now_dt)
             for oid, kind, record_id, reason in rejects:
-                conn.execute("UPDATE outbox SET state = 'needs_manual', last_error = ? WHERE id = ?", [reason, oid])
+                outbox.needs_manual(tx, oid, reason)
                 if kind == stay_notification.KIND:
-                    stay_notification.mark_needs_manual(conn, record_id, reason)
-            conn.executemany("UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?",
-                             [(retry_at, f"hub answered {st}", oid) for oid, st in defer])
+                    stay_notification.mark_needs_manual(tx, record_id, reason)
+            outbox.defer(tx, [(retry_at, f"hub answered {st}", oid) for oid, st in defer])
             if acks:
-                set_status(conn, last_success_at=now)
-                conn.execute("DELETE FROM sync_status WHERE key IN ('auth_error', 'auth_error_at')")
+                outbox.set_sync_status(tx, last_success_at=now)
+                outbox.clear_sync_status(tx, "auth_error", "auth_error_at")
         self.failures = 0
         res.acknowledged += len(acks)
         res.rejected += len(rejects)
@@ -242,7 +230,7 @@ class Sender:
         return self.rng.uniform(0, min(s.backoff_max, s.backoff_base * (2 ** min(self.failures, 30))))
 
     def remaining(self) -> int:
-        return self.db.execute("SELECT count(*) FROM outbox WHERE state IN ('queued', 'sent')").fetchone()[0]
+        return outbox.unsent_count(self.db)
 
     def once(self, max_failures: int = 3, sleep=time.sleep) -> PassResult:
         """Send every due row; give up after `max_failures` consecutive transport failures."""

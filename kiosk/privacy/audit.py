@@ -20,16 +20,21 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any
 
 from kiosk.clock import iso_utc
 from kiosk.errors import KioskError
+from kiosk.store import audit as rows
+from kiosk.store import outbox
+from kiosk.store.audit import HEAD_META_KEY, Entry
+from kiosk.store.connection import Executor
+
+__all__ = ["ACTIONS", "AuditError", "Entry", "GENESIS", "HEAD_META_KEY", "OUTBOX_KIND", "Verdict", "default_actor",
+           "entries", "entry_hash", "record", "verify"]
 
 GENESIS = "0" * 64
-HEAD_META_KEY = "audit.head"
 
 # What can be done to personal data (the issue's list, plus the device-level actions that touch all of it).
 ACTIONS = (
@@ -59,28 +64,6 @@ class AuditError(KioskError):
     pass
 
 
-@dataclass(frozen=True)
-class Entry:
-    seq: int
-    at: str
-    actor: str
-    action: str
-    record_kind: str
-    record_id: str
-    purpose: str
-    details: str
-    prev_hash: str
-    entry_hash: str
-
-    def to_json(self) -> dict[str, Any]:
-        d = dict(self.__dict__)
-        d["details"] = json.loads(self.details)
-        return d
-
-
-_COLUMNS = "seq, at, actor, action, record_kind, record_id, purpose, details, prev_hash, entry_hash"
-
-
 def entry_hash(prev_hash: str, seq: int, at: str, actor: str, action: str, record_kind: str, record_id: str,
                purpose: str, details: str) -> str:
     """The chain link: SHA-256 of the previous hash and this entry, in a fixed, unambiguous form."""
@@ -97,8 +80,8 @@ def default_actor() -> str:
         return "os:unknown"
 
 
-def record(conn: sqlite3.Connection, *, actor: str, action: str, record_kind: str, record_id: Any,
-           purpose: str, details: dict | None = None, now: datetime | None = None,
+def record(db: Executor, *, actor: str, action: str, record_kind: str, record_id: Any,
+           purpose: str, details: dict[str, Any] | None = None, now: datetime | None = None,
            to_outbox: bool = True) -> Entry:
     """Append one entry; inside the caller's transaction if there is one, else in its own.
 
@@ -109,42 +92,26 @@ def record(conn: sqlite3.Connection, *, actor: str, action: str, record_kind: st
         raise ValueError(f"unknown audit action {action!r}; expected one of {', '.join(ACTIONS)}")
     if not actor or not purpose:
         raise ValueError("an audit entry needs an actor and a purpose")
-    if conn.in_transaction:
-        return _append(conn, actor, action, record_kind, str(record_id), purpose, details, now, to_outbox)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        entry = _append(conn, actor, action, record_kind, str(record_id), purpose, details, now, to_outbox)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-    return entry
+    with rows.appending(db) as tx:
+        return _append(tx, actor, action, record_kind, str(record_id), purpose, details, now, to_outbox)
 
 
-def _append(conn, actor, action, record_kind, record_id, purpose, details, now, to_outbox) -> Entry:
+def _append(tx: Executor, actor: str, action: str, record_kind: str, record_id: str, purpose: str,
+            details: dict[str, Any] | None, now: datetime | None, to_outbox: bool) -> Entry:
     at = iso_utc(now or datetime.now(timezone.utc))
     details_text = json.dumps(details or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    last = conn.execute("SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    last = rows.last(tx)
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     h = entry_hash(prev, seq, at, actor, action, record_kind, record_id, purpose, details_text)
-    conn.execute(f"INSERT INTO audit_log({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                 [seq, at, actor, action, record_kind, record_id, purpose, details_text, prev, h])
-    conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                 [HEAD_META_KEY, f"{seq}:{h}"])
     entry = Entry(seq, at, actor, action, record_kind, record_id, purpose, details_text, prev, h)
+    rows.append(tx, entry)
     if to_outbox:
-        from kiosk.store import outbox
-        outbox.enqueue(conn, OUTBOX_KIND, seq, entry.to_json(), now or datetime.now(timezone.utc))
+        outbox.enqueue(tx, OUTBOX_KIND, seq, entry.to_json(), now or datetime.now(timezone.utc))
     return entry
 
 
-def entries(conn: sqlite3.Connection, since: int = 0, limit: int | None = None) -> list[Entry]:
-    sql = f"SELECT {_COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq"
-    args: list[Any] = [since]
-    if limit is not None:
-        sql += " LIMIT ?"
-        args.append(limit)
-    return [Entry(*r) for r in conn.execute(sql, args)]
+def entries(db: Executor, since: int = 0, limit: int | None = None) -> list[Entry]:
+    return rows.entries(db, since, limit)
 
 
 @dataclass(frozen=True)
@@ -160,12 +127,7 @@ class Verdict:
                 "problem": self.problem, "head": self.head}
 
 
-def _rows(conn: sqlite3.Connection) -> Iterator[tuple]:
-    # seq is the rowid: a reorder shows up as contents moved between positions, which breaks the links.
-    yield from conn.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq")
-
-
-def verify(conn: sqlite3.Connection, anchors: dict[int, str] | None = None,
+def verify(db: Executor, anchors: dict[int, str] | None = None,
            anchor_links: dict[int, str] | None = None, highest_seq: int | None = None) -> Verdict:
     """Walk the chain; report the first entry (by position) whose content, link or order is wrong.
 
@@ -181,8 +143,7 @@ def verify(conn: sqlite3.Connection, anchors: dict[int, str] | None = None,
     prev = GENESIS
     expected_seq = 1
     count = 0
-    for row in _rows(conn):
-        e = Entry(*row)
+    for e in rows.walk(db):
         count += 1
         if e.seq != expected_seq:
             if e.seq > expected_seq:
@@ -204,7 +165,7 @@ def verify(conn: sqlite3.Connection, anchors: dict[int, str] | None = None,
             return Verdict(False, count, e.seq, f"entry {e.seq} differs from the copy the hub holds")
         prev = e.entry_hash
         expected_seq += 1
-    head_row = conn.execute("SELECT value FROM meta WHERE key = ?", [HEAD_META_KEY]).fetchone()
+    recorded = rows.head(db)
     head = f"{expected_seq - 1}:{prev}" if count else None
     # The hub only ever holds copies of entries this kiosk wrote: anything it holds beyond the local
     # end was cut off here, whatever the local head now says.
@@ -215,8 +176,8 @@ def verify(conn: sqlite3.Connection, anchors: dict[int, str] | None = None,
                        f"the hub holds entries up to {hub_top} but the local log ends at "
                        f"{last if count else '(nothing)'}: entries {last + 1}..{hub_top} were deleted here",
                        head=head)
-    if head_row is not None and head_row[0] != head:
-        recorded_seq = int(head_row[0].split(":", 1)[0])
+    if recorded is not None and recorded != head:
+        recorded_seq = int(recorded.split(":", 1)[0])
         last = expected_seq - 1
         if recorded_seq > last:
             return Verdict(False, count, expected_seq,
@@ -226,7 +187,7 @@ def verify(conn: sqlite3.Connection, anchors: dict[int, str] | None = None,
                            f"entries {recorded_seq + 1}..{last} were added outside the audit API")
         return Verdict(False, count, recorded_seq, f"entry {recorded_seq} does not match the recorded head: "
                                                    "the chain was rewritten (compare with the hub's copy)")
-    if head_row is None and count:
+    if recorded is None and count:
         return Verdict(False, count, 1, "the recorded head of the log is missing")
     return Verdict(True, count, head=head)
 

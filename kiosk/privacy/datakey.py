@@ -1,4 +1,4 @@
-"""The device data key: field encryption at rest and keyed-hash lookups.
+"""The device data key: its file, provisioning, loading and shredding; opening sealed fields.
 
 One 256-bit secret per device, in a file OUTSIDE the data directory
 (`privacy.data_key_file`, provisioned as `/etc/kiosk/key/data.key`: owner and
@@ -6,17 +6,15 @@ group kiosk, mode 0640, alone in a 0700 directory the kiosk user owns — so the
 sync process can crypto-shred it on the hub's order without reaching any other
 secret in `/etc/kiosk`),
 so a copy of the data directory — a database file, its WAL, a backup — holds
-ciphertext only. Two subkeys are derived from it with HKDF-SHA256:
+ciphertext only. The cipher itself (AES-256-GCM per field, HMAC-SHA256 lookups,
+subkeys by HKDF) is :class:`kiosk.store.sealing.DataKey`, re-exported here.
 
-- an AES-256-GCM key for identity fields: each value is sealed on its own
-  with a fresh 96-bit nonce and the column it belongs to as associated data
-  (a ciphertext moved to another column does not open);
-- an HMAC-SHA256 key for lookups: `lookup("id", "040195001234")` finds a
-  patient without the number being stored in clear.
+Whoever opens the database passes the key (`store.connect(path, key=...)`); it
+then travels with the connection, so nothing looks a key up globally, and
+:func:`reveal` opens a value under the key it is given, never "whichever works".
 
-Sealed values are text: ``enc1:`` + base64url(nonce ‖ ciphertext ‖ tag).
-:meth:`DataKey.open` passes through values without that prefix, so rows
-written before encryption was switched on still read (and `kiosk datakey
+Sealed values carry the ``enc1:`` prefix; values without it pass through, so
+rows written before encryption was switched on still read (and `kiosk datakey
 encrypt-existing` converts them).
 
 Destroying the key file (``kiosk wipe``) makes every sealed value unreadable,
@@ -25,103 +23,31 @@ whatever copies of the database exist: that is the crypto-shred.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import os
 import pwd
 import secrets
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from kiosk.config import Config
+from kiosk.errors import ConfigError, UnavailableError
+from kiosk.store import meta
+from kiosk.store.connection import Executor
+from kiosk.store.sealing import KEY_BYTES, PATIENT_FIELDS, PREFIX, DataKey, DecryptError, is_sealed
 
-from kiosk.errors import ConfigError, KioskError, UnavailableError
+__all__ = ["DataKey", "DecryptError", "DeviceWiped", "PATIENT_FIELDS", "PREFIX", "bind", "check_not_wiped",
+           "conceal", "create", "database_key_id", "identity_keys_for_id", "is_sealed", "key_path", "load",
+           "marker_path", "patient_identity_key", "read", "reveal", "shred", "unseal_tree", "write_restored"]
 
-PREFIX = "enc1:"
-KEY_BYTES = 32
 KEY_GROUP = "kiosk"
-KEY_ID_META = "privacy.key_id"
+KEY_ID_META = meta.KEY_ID
 WIPED_MARKER = ".wiped"
-
-
-class DecryptError(KioskError):
-    """A sealed value does not open under this key: wrong key, or the value was tampered with."""
 
 
 class DeviceWiped(UnavailableError):
     """The device was wiped; it must be re-provisioned before it runs again."""
-
-
-def _derive(master: bytes, info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"tramyte-kiosk data key v1", info=info).derive(master)
-
-
-@dataclass(frozen=True, eq=False)
-class DataKey:
-    master: bytes
-
-    def __post_init__(self) -> None:
-        if len(self.master) != KEY_BYTES:
-            raise ValueError("a data key is 32 bytes")
-        object.__setattr__(self, "_aead", AESGCM(_derive(self.master, b"field encryption")))
-        object.__setattr__(self, "_mac", _derive(self.master, b"lookup hash"))
-        object.__setattr__(self, "key_id", hmac.new(self.master, b"key id", hashlib.sha256).hexdigest()[:16])
-
-    def __repr__(self) -> str:  # never print key material
-        return f"DataKey(key_id={self.key_id})"
-
-    # --- fields ---------------------------------------------------------------------------------------------
-    def seal(self, value: str | None, context: str) -> str | None:
-        """Encrypt one field value (None stays None). `context` is the column, e.g. "patients.full_name"."""
-        if value is None:
-            return None
-        nonce = secrets.token_bytes(12)
-        ct = self._aead.encrypt(nonce, value.encode("utf-8"), context.encode())  # type: ignore[attr-defined]
-        return PREFIX + base64.urlsafe_b64encode(nonce + ct).decode("ascii").rstrip("=")
-
-    def open(self, value: str | None, context: str) -> str | None:
-        """Decrypt a sealed value; clear values (rows from before encryption) pass through unchanged."""
-        if value is None or not isinstance(value, str) or not value.startswith(PREFIX):
-            return value
-        body = value[len(PREFIX):]
-        try:
-            raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-            return self._aead.decrypt(raw[:12], raw[12:], context.encode()).decode("utf-8")  # type: ignore
-        except (InvalidTag, ValueError) as e:
-            raise DecryptError(f"a {context} value does not open under this device's data key "
-                               f"({type(e).__name__}): wrong key file, or the database was altered") from None
-
-    def seal_json(self, obj: Any, context: str) -> str:
-        return self.seal(json.dumps(obj, ensure_ascii=False, sort_keys=True), context)  # type: ignore[return-value]
-
-    def open_json(self, value: Any, context: str) -> Any:
-        if isinstance(value, str) and value.startswith(PREFIX):
-            return json.loads(self.open(value, context))  # type: ignore[arg-type]
-        return value
-
-    # --- lookups --------------------------------------------------------------------------------------------
-    def lookup(self, kind: str, value: str) -> str:
-        """Keyed hash of an identifier (hex): equal inputs give equal outputs, nothing else is learnt."""
-        return hmac.new(self._mac, f"{kind}:{value.strip()}".encode("utf-8"), hashlib.sha256).hexdigest()  # type: ignore
-
-    def identity_key(self, id_number: str | None, social_insurance_number: str | None) -> str:
-        """The patients.identity_key for an identity: "hid:<hmac>" or "hsin:<hmac>" (never the number)."""
-        if id_number:
-            return "hid:" + self.lookup("id", id_number)
-        if social_insurance_number:
-            return "hsin:" + self.lookup("sin", social_insurance_number)
-        raise ValueError("identity has neither an ID number nor a social-insurance number")
-
-
-def is_sealed(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(PREFIX)
 
 
 def unseal_tree(key: DataKey | None, obj: Any, context: str = "outbox.payload") -> Any:
@@ -133,11 +59,6 @@ def unseal_tree(key: DataKey | None, obj: Any, context: str = "outbox.payload") 
     if is_sealed(obj):
         return json.loads(reveal(context, obj, key))
     return obj
-
-
-# The identity fields of `patients` that are sealed at rest (sex and the masked ID stay clear: the masked ID
-# is what screens show, and sex alone identifies nobody).
-PATIENT_FIELDS = ("id_number", "social_insurance_number", "card_number", "full_name", "date_of_birth", "address")
 
 
 def conceal(context: str, value: str | None, key: DataKey | None) -> str | None:
@@ -178,7 +99,7 @@ def identity_keys_for_id(id_number: str, key: DataKey | None) -> list[str]:
 
 # --- the key file -------------------------------------------------------------------------------------------
 
-def key_path(cfg) -> Path:
+def key_path(cfg: Config) -> Path:
     """Where this device's data key lives: `privacy.data_key_file`, or beside (never inside) the data directory."""
     configured = cfg.values.get("privacy.data_key_file", "")
     if configured:
@@ -187,11 +108,11 @@ def key_path(cfg) -> Path:
     return d.parent / f"{d.name}.data-key"
 
 
-def marker_path(cfg) -> Path:
+def marker_path(cfg: Config) -> Path:
     return cfg.data_dir / WIPED_MARKER
 
 
-def check_not_wiped(cfg) -> None:
+def check_not_wiped(cfg: Config) -> None:
     m = marker_path(cfg)
     if m.exists():
         try:
@@ -245,6 +166,14 @@ def create(path: Path, *, overwrite: bool = False) -> DataKey:
     return DataKey(master)
 
 
+def write_restored(path: Path, master: bytes) -> None:
+    """Put a key back from a backup (the file must not exist yet), mode 0640."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    with os.fdopen(fd, "w") as f:
+        f.write(master.hex() + "\n")
+        os.fsync(f.fileno())
+
+
 def read(path: Path) -> DataKey:
     try:
         st = path.stat()
@@ -266,7 +195,7 @@ def read(path: Path) -> DataKey:
     return DataKey(master)
 
 
-def load(cfg, *, create_default: bool = True) -> DataKey:
+def load(cfg: Config, *, create_default: bool = True) -> DataKey:
     """The device key for this configuration; refuses on a wiped device.
 
     When `privacy.data_key_file` is empty (development, demo) a key is created
@@ -291,39 +220,15 @@ def load(cfg, *, create_default: bool = True) -> DataKey:
 
 def database_key_id(database: Path | str) -> str | None:
     """The data key id a database was sealed under (meta privacy.key_id), read without writing; None if none."""
-    import sqlite3
-    path = Path(database)
-    if not path.exists():
-        return None
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    except sqlite3.Error as e:
-        raise UnavailableError(f"cannot open the database {path}: {e}") from None
-    try:
-        row = conn.execute("SELECT value FROM meta WHERE key = ?", [KEY_ID_META]).fetchone()
-    except sqlite3.OperationalError as e:
-        if "no such table" in str(e):
-            return None
-        raise UnavailableError(f"cannot read the database {path}: {e}") from None
-    finally:
-        conn.close()
-    return row[0] if row else None
+    return meta.key_id_of(Path(database))
 
 
-def bind(conn, key: DataKey) -> None:
+def bind(db: Executor, key: DataKey) -> None:
     """Record the key id in the database, or refuse when the database was sealed under another key."""
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", [KEY_ID_META]).fetchone()
-    if row is None:
-        started = not conn.in_transaction
-        if started:
-            conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", [KEY_ID_META, key.key_id])
-        if started:
-            conn.execute("COMMIT")
-        row = conn.execute("SELECT value FROM meta WHERE key = ?", [KEY_ID_META]).fetchone()
-    if row[0] != key.key_id:
+    bound = meta.bind_key_id(db, key.key_id)
+    if bound != key.key_id:
         raise UnavailableError(f"the data key (id {key.key_id}) is not the one this database was sealed with "
-                               f"(id {row[0]}): wrong privacy.data_key_file, or a restored database without its key")
+                               f"(id {bound}): wrong privacy.data_key_file, or a restored database without its key")
 
 
 def shred(path: Path) -> bool:

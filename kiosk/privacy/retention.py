@@ -23,24 +23,25 @@ not just unlinked from the b-tree.
 
 from __future__ import annotations
 
-import json
 import logging
-import sqlite3
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from kiosk import store
-from kiosk.privacy import audit
 from kiosk.clock import iso_utc
+from kiosk.config import Config
 from kiosk.logs import event
+from kiosk.privacy import audit
+from kiosk.store import retention as rows
+from kiosk.store.retention import CACHE_TABLES, scrub, secure_delete
+
+__all__ = ["ACTOR", "CACHE_TABLES", "DONE_STAY_STATES", "Report", "run", "scrub", "secure_delete"]
 
 log = logging.getLogger(__name__)
 
 ACTOR = "system:retention"
 DONE_STAY_STATES = ("acknowledged", "receipt_recorded")
-# Tables that cache answers of the online lookup, with the column holding when the answer was fetched.
-CACHE_TABLES = (("lookup_cache", "fetched_at"), ("online_lookup_cache", "fetched_at"),
-                ("gateway_cache", "fetched_at"), ("eligibility_cache", "fetched_at"))
 
 
 @dataclass
@@ -62,159 +63,53 @@ class Report:
     bytes_before: int = 0
     bytes_after: int = 0
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
-
-
-
-def _delete_with_dependents(conn, table: str, ids: list[int], report: Report, skip: set[str] = frozenset()) -> int:
-    """Delete rows of `table` and, first, every row anywhere that references them (recursively)."""
-    if not ids:
-        return 0
-    n = 0
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        marks = ",".join("?" * len(chunk))
-        for child, column in store.referencing(conn, table):
-            if child in skip or child == table:
-                continue
-            child_ids = [r[0] for r in conn.execute(f"SELECT rowid FROM {child} WHERE {column} IN ({marks})", chunk)]
-            if child_ids:
-                got = _delete_with_dependents(conn, child, child_ids, report, skip)
-                report.dependents_purged[child] = report.dependents_purged.get(child, 0) + got
-        n += conn.execute(f"DELETE FROM {table} WHERE rowid IN ({marks})", chunk).rowcount
-    return n
-
-
-def _db_bytes(db) -> int:
-    import os
-    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
-    total = 0
-    for suffix in ("", "-wal"):
-        try:
-            total += os.path.getsize(path + suffix)
-        except OSError:
-            pass
-    return total
-
-
-def run(db, cfg, now: datetime, *, dry_run: bool = False, vacuum: bool = True) -> Report:
-    visit_cutoff = iso_utc(now - timedelta(days=cfg["privacy.visit_retention_days"]))
-    stay_cutoff = iso_utc(now - timedelta(days=cfg["privacy.stay_notification_retention_days"]))
-    cache_cutoff = iso_utc(now - timedelta(hours=cfg["privacy.lookup_cache_hours"]))
-    report = Report(iso_utc(now), visit_cutoff, stay_cutoff, cache_cutoff, dry_run=dry_run,
-                    bytes_before=_db_bytes(db))
-    conn = db.conn
-    conn.execute("PRAGMA secure_delete=ON")
-    try:
-        with store.transaction(db) as conn:
-            _purge(conn, report, visit_cutoff, stay_cutoff, cache_cutoff)
-            purged = report.visits_purged + report.patients_purged + report.stays_purged + \
-                report.outbox_purged + report.cache_purged
-            if dry_run:
-                raise _DryRun()
-            if purged:
-                audit.record(conn, actor=ACTOR, action="purged", record_kind="retention",
-                             record_id=f"before:{visit_cutoff}", purpose="retention period ended (docs/privacy.md)",
-                             details={k: v for k, v in report.to_json().items()
-                                      if k.endswith("_purged") or k.startswith("kept")}, now=now)
-            conn.execute(
-                "INSERT INTO retention_runs(at, visits_purged, patients_purged, stays_purged, outbox_purged, "
-                "cache_purged, kept_unsynced, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [report.at, report.visits_purged, report.patients_purged, report.stays_purged,
-                 report.outbox_purged, report.cache_purged, report.kept_unsynced,
-                 json.dumps({"dependents": report.dependents_purged, "kept_open_stays": report.kept_open_stays})])
-    except _DryRun:
-        pass
-    if not dry_run and vacuum and (report.visits_purged or report.patients_purged or report.stays_purged
-                                   or report.outbox_purged or report.cache_purged):
-        scrub(db)
-        report.vacuumed = True
-    report.bytes_after = _db_bytes(db)
-    event(log, "retention_run", visits=report.visits_purged, patients=report.patients_purged,
-          stays=report.stays_purged, outbox=report.outbox_purged, cache=report.cache_purged,
-          kept_unsynced=report.kept_unsynced, dry_run=dry_run)
-    return report
+    def add(self, p: rows.Purged) -> None:
+        self.visits_purged += p.visits
+        self.patients_purged += p.patients
+        self.stays_purged += p.stays
+        self.outbox_purged += p.outbox
+        self.cache_purged += p.cache
+        for table, n in p.dependents.items():
+            self.dependents_purged[table] = self.dependents_purged.get(table, 0) + n
+        self.kept_unsynced = p.kept_unsynced
+        self.kept_open_stays = p.kept_open_stays
 
 
 class _DryRun(Exception):
     pass
 
 
-def scrub(db) -> None:
-    """Make freed bytes really go: checkpoint and truncate the WAL, VACUUM, truncate again."""
-    conn = db.conn
-    conn.execute("PRAGMA secure_delete=ON")
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.execute("VACUUM")
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-
-def _purge(conn: sqlite3.Connection, r: Report, visit_cutoff: str, stay_cutoff: str, cache_cutoff: str) -> None:
-    tables = store.tables(conn)
-    has_stays = "stay_notifications" in tables
-
-    # 1. Stay notifications: done (acknowledged or receipted) and past their period.
-    if has_stays:
-        marks = ",".join("?" * len(DONE_STAY_STATES))
-        stays = [row[0] for row in conn.execute(
-            f"SELECT id FROM stay_notifications WHERE state IN ({marks}) AND created_at < ?",
-            [*DONE_STAY_STATES, stay_cutoff])]
-        if stays:
-            r.stays_purged += _delete_with_dependents(conn, "stay_notifications", stays, r)
-            # Their outbox rows (after: the notification references its row): the notification is done, so
-            # whatever the row's state it has nothing left to do.
-            for i in range(0, len(stays), 500):
-                chunk = stays[i:i + 500]
-                sm = ",".join("?" * len(chunk))
-                r.outbox_purged += conn.execute(
-                    f"DELETE FROM outbox WHERE kind = 'stay_notification' AND record_id IN ({sm})", chunk).rowcount
-
-    # 2. Visits past the period whose every outbox row is acknowledged, with no stay notification left.
-    stay_clause = "AND NOT EXISTS (SELECT 1 FROM stay_notifications s WHERE s.visit_id = v.id)" if has_stays else ""
-    old_visits = conn.execute("SELECT count(*) FROM visits WHERE created_at < ?", [visit_cutoff]).fetchone()[0]
-    purgeable = [row[0] for row in conn.execute(
-        f"""SELECT v.id FROM visits v WHERE v.created_at < ?
-            AND EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'visit' AND o.record_id = v.id)
-            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'visit' AND o.record_id = v.id
-                            AND o.state != 'acknowledged')
-            {stay_clause}""", [visit_cutoff])]
-    if has_stays:
-        r.kept_open_stays = conn.execute(
-            "SELECT count(*) FROM visits v WHERE v.created_at < ? AND EXISTS "
-            "(SELECT 1 FROM stay_notifications s WHERE s.visit_id = v.id)", [visit_cutoff]).fetchone()[0]
-    r.kept_unsynced = old_visits - len(purgeable) - r.kept_open_stays
-    for i in range(0, len(purgeable), 500):
-        chunk = purgeable[i:i + 500]
-        marks = ",".join("?" * len(chunk))
-        conn.execute(
-            f"""INSERT INTO retention_counts(visit_date, source, result_code, visits)
-                SELECT v.visit_date, v.source,
-                       coalesce((SELECT e.result_code FROM eligibility_results e WHERE e.visit_id = v.id
-                                 ORDER BY e.id DESC LIMIT 1), '-'), count(*)
-                FROM visits v WHERE v.id IN ({marks}) GROUP BY 1, 2, 3
-                ON CONFLICT(visit_date, source, result_code) DO UPDATE SET visits = visits + excluded.visits""",
-            chunk)
-        r.outbox_purged += conn.execute(
-            f"DELETE FROM outbox WHERE kind = 'visit' AND record_id IN ({marks})", chunk).rowcount
-    r.visits_purged += _delete_with_dependents(conn, "visits", purgeable, r)
-
-    # 3. Patients nobody needs any more.
-    stay_ref = "AND NOT EXISTS (SELECT 1 FROM stay_notifications s WHERE s.patient_id = p.id)" if has_stays else ""
-    patients = [row[0] for row in conn.execute(
-        f"""SELECT p.id FROM patients p WHERE p.updated_at < ?
-            AND NOT EXISTS (SELECT 1 FROM visits v WHERE v.patient_id = p.id) {stay_ref}""", [visit_cutoff])]
-    r.patients_purged += _delete_with_dependents(conn, "patients", patients, r)
-
-    # 4. Other acknowledged outbox rows (audit copies, …) the hub has held for the whole period.
-    r.outbox_purged += conn.execute(
-        "DELETE FROM outbox WHERE state = 'acknowledged' AND coalesce(acknowledged_at, created_at) < ? "
-        "AND kind != 'visit' AND kind != 'stay_notification'", [visit_cutoff]).rowcount
-
-    # 5. Cached online-lookup answers.
-    for table, column in CACHE_TABLES:
-        if table in tables:
-            cols = {c[1] for c in conn.execute(f"PRAGMA table_info('{table}')")}
-            if column in cols:
-                r.cache_purged += conn.execute(f"DELETE FROM {table} WHERE {column} < ?", [cache_cutoff]).rowcount
+def run(db: store.Database, cfg: Config, now: datetime, *, dry_run: bool = False, vacuum: bool = True) -> Report:
+    visit_cutoff = iso_utc(now - timedelta(days=cfg["privacy.visit_retention_days"]))
+    stay_cutoff = iso_utc(now - timedelta(days=cfg["privacy.stay_notification_retention_days"]))
+    cache_cutoff = iso_utc(now - timedelta(hours=cfg["privacy.lookup_cache_hours"]))
+    report = Report(iso_utc(now), visit_cutoff, stay_cutoff, cache_cutoff, dry_run=dry_run,
+                    bytes_before=rows.file_bytes(db))
+    secure_delete(db)
+    purged = rows.Purged()
+    try:
+        with store.transaction(db) as tx:
+            purged = rows.purge(tx, visit_cutoff=visit_cutoff, stay_cutoff=stay_cutoff, cache_cutoff=cache_cutoff,
+                                done_stay_states=DONE_STAY_STATES)
+            report.add(purged)
+            if dry_run:
+                raise _DryRun()
+            if purged.total:
+                audit.record(tx, actor=ACTOR, action="purged", record_kind="retention",
+                             record_id=f"before:{visit_cutoff}", purpose="retention period ended (docs/privacy.md)",
+                             details={k: v for k, v in report.to_json().items()
+                                      if k.endswith("_purged") or k.startswith("kept")}, now=now)
+            rows.record_run(tx, report.at, purged)
+    except _DryRun:
+        pass
+    if not dry_run and vacuum and purged.total:
+        scrub(db)
+        report.vacuumed = True
+    report.bytes_after = rows.file_bytes(db)
+    event(log, "retention_run", visits=report.visits_purged, patients=report.patients_purged,
+          stays=report.stays_purged, outbox=report.outbox_purged, cache=report.cache_purged,
+          kept_unsynced=report.kept_unsynced, dry_run=dry_run)
+    return report

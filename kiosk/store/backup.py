@@ -23,13 +23,14 @@ import sqlite3
 import struct
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from kiosk.privacy import datakey
 from kiosk.clock import iso_utc
 from kiosk.errors import KioskError, UsageError
+from kiosk.store.sealing import DataKey
 
 MAGIC = b"TRAMYTE-KIOSK-BACKUP-1\n"
 CHUNK = 1 << 20
@@ -64,8 +65,8 @@ def _nonce(base: bytes, index: int) -> bytes:
     return base[:4] + struct.pack(">Q", int.from_bytes(base[4:], "big") ^ index)
 
 
-def write_backup(conn: sqlite3.Connection, data_key: datakey.DataKey, backup_key: bytes, out: Path,
-                 now: datetime | None = None) -> dict:
+def write_backup(conn: sqlite3.Connection, data_key: DataKey, backup_key: bytes, out: Path,
+                 now: datetime | None = None) -> dict[str, Any]:
     image = conn.serialize()  # a consistent snapshot, in memory: nothing clear touches the media
     file_key = secrets.token_bytes(32)
     wrap_nonce = secrets.token_bytes(12)
@@ -92,7 +93,7 @@ def write_backup(conn: sqlite3.Connection, data_key: datakey.DataKey, backup_key
             "created_at": header["created_at"]}
 
 
-def read_backup(path: Path, backup_key: bytes) -> tuple[dict, bytes, bytes]:
+def read_backup(path: Path, backup_key: bytes) -> tuple[dict[str, Any], bytes, bytes]:
     """(header, data key, database image) from a backup file; raises BackupError if it does not open."""
     try:
         blob = Path(path).read_bytes()
@@ -132,30 +133,16 @@ def read_backup(path: Path, backup_key: bytes) -> tuple[dict, bytes, bytes]:
     return header, bytes(plain[:32]), bytes(plain[32:])
 
 
-def restore(cfg, path: Path, backup_key: bytes, *, replace: bool = False) -> dict:
-    """Restore database and data key; refuses to overwrite an existing database unless `replace`."""
-    header, master, image = read_backup(path, backup_key)
-    db_path = cfg.database
-    if db_path.exists() and not replace:
-        raise UsageError(f"{db_path} exists; restoring would replace it (add --replace, after stopping the kiosk)")
-    key_file = datakey.key_path(cfg)
-    if key_file.exists():
-        current = datakey.read(key_file)
-        if current.master != master:
-            if not replace:
-                raise UsageError(f"{key_file} holds a different data key (id {current.key_id}); restoring needs "
-                                 f"the backup's key (id {header['key_id']}) — add --replace to install it")
-            datakey.shred(key_file)
-    if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-        with os.fdopen(fd, "w") as f:
-            f.write(master.hex() + "\n")
-            os.fsync(f.fileno())
+def install_image(db_path: Path, image: bytes) -> None:
+    """Put a database image (from :func:`read_backup`) in place of `db_path`, once SQLite says it is sound.
+
+    A serialized image is a complete database file: it is written beside the target, synced, checked with
+    `PRAGMA integrity_check`, and only then renamed over the database (its old WAL and shm go first).
+    """
     db_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = db_path.with_name(db_path.name + ".restore")
     if tmp.exists():
         tmp.unlink()
-    # A serialized image is a complete database file: write it, sync it, then let SQLite check it.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
     with os.fdopen(fd, "wb") as f:
         f.write(image)
@@ -163,7 +150,7 @@ def restore(cfg, path: Path, backup_key: bytes, *, replace: bool = False) -> dic
         os.fsync(f.fileno())
     target = sqlite3.connect(tmp)
     try:
-        ok = target.execute("PRAGMA integrity_check").fetchone()[0]
+        ok = str(target.execute("PRAGMA integrity_check").fetchone()[0])
         target.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except sqlite3.DatabaseError as e:
         ok = str(e)
@@ -179,6 +166,3 @@ def restore(cfg, path: Path, backup_key: bytes, *, replace: bool = False) -> dic
         if p.exists():
             p.unlink()
     os.replace(tmp, db_path)
-    datakey.marker_path(cfg).unlink(missing_ok=True)
-    return {"database": str(db_path), "key_file": str(key_file), "key_id": header["key_id"],
-            "backup_created_at": header["created_at"], "db_bytes": header["db_bytes"]}

@@ -30,10 +30,11 @@ from typing import Any, Protocol, TypeAlias
 
 from kiosk.clock import Clock, SystemClock
 from kiosk.errors import UnavailableError
-from kiosk.privacy.datakey import DataKey
+from kiosk.store.sealing import DataKey
 from kiosk.store import schema
 
 Params: TypeAlias = "Sequence[Any] | Mapping[str, Any]"
+DatabaseError = sqlite3.Error  # what a store call raises; callers outside kiosk.store catch it by this name
 
 
 class Connection(sqlite3.Connection):

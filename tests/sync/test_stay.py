@@ -46,7 +46,7 @@ def test_unsynchronised_clock_is_recorded_and_flagged(service):
     from datetime import datetime
     from kiosk.clock import VN_TZ
     clock = FixedClock(datetime(2026, 11, 26, 20, 0, tzinfo=VN_TZ), synchronised=False)
-    service.clock = clock
+    service.db.conn.clock = clock  # the clock travels with the connection
     n = start(service, clock, visit(service))
     assert not n.clock_synced and "clock_unsynced" in n.flags
     assert n.to_json(clock.now(), False)["deadline_trusted"] is False
