@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -36,7 +35,8 @@ from kiosk.privacy import datakey
 from kiosk.privacy.datakey import DataKey
 from kiosk.services import desk
 from kiosk.services.manual_entry import PassportIdentity
-from kiosk.store import outbox, visits
+from kiosk.store import eligibility_results, outbox, visits
+from kiosk.store.roster import cards as roster_cards
 from kiosk.store.visits import VisitRecord
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ class CheckinService:
             return Refusal("no_identity", "document has no ID or social-insurance number", scan.source)
         try:
             return self._record(identity, scan.source, list(doc.warnings), doc)
-        except (sqlite3.Error, UnavailableError) as e:
+        except (store.DatabaseError, UnavailableError) as e:
             log_event(log, "checkin_failed", logging.ERROR, source=scan.source, error=type(e).__name__)
             return Refusal("storage", str(e), scan.source)
 
@@ -171,7 +171,7 @@ class CheckinService:
                           source=source)
                 return visit
             patient_id = _upsert_patient(tx, identity, identity_key, now)
-            result = eligibility.check(tx, self.roster_key, identity, today, self.facility_code)
+            result = eligibility.check(roster_cards(tx), self.roster_key, identity, today, self.facility_code)
             flags = list(warnings) + ([] if synced else ["clock_unsynced"])
             queue_number = visits.next_queue_number(tx, today.isoformat())
             document = document_of(identity.document_kind, source)
@@ -179,7 +179,7 @@ class CheckinService:
                 patient_id=patient_id, visit_date=today.isoformat(), queue_number=queue_number, source=source,
                 created_at=iso_utc(now), clock_synced=synced, flags=flags, document=document,
                 facility_code=self.facility_code))
-            visits.add_eligibility_result(tx, visit_id, result, now)
+            eligibility_results.insert(tx, visit_id, result, now)
             payload = _upstream_payload(self.facility_code, visit_id, identity, today.isoformat(), queue_number,
                                         source, now, synced, result, document,
                                         _contract_1_2(tx, self.roster_key, identity, doc, result, flags))
@@ -223,7 +223,8 @@ def _upsert_patient(tx: store.Tx, identity: PersonIdentity, identity_key: str, n
         return datakey.conceal(f"patients.{column}", value, tx.key)
     # The latest document read wins for display fields; identifiers are only filled in, never erased.
     return visits.upsert_patient(tx, visits.PatientFields(
-        identity_key=identity_key, document_kind=identity.document_kind, id_number=seal("id_number", identity.id_number),
+        identity_key=identity_key, document_kind=identity.document_kind,
+        id_number=seal("id_number", identity.id_number),
         social_insurance_number=seal("social_insurance_number", identity.social_insurance_number),
         card_number=seal("card_number", identity.card_number), full_name=seal("full_name", identity.full_name),
         date_of_birth=seal("date_of_birth", identity.date_of_birth), sex=identity.sex,
@@ -296,7 +297,7 @@ def _contract_1_2(tx: store.Tx, roster_key: bytes, identity: PersonIdentity, doc
         card = {"valid_from": doc.valid_from, "valid_to": doc.valid_to, "registered_facility": doc.facility_code,
                 "beneficiary_group": doc.beneficiary_group}
     elif result.source == "roster":
-        held = eligibility.matched_card(tx, roster_key, identity) or {}
+        held = eligibility.matched_card(roster_cards(tx), roster_key, identity) or {}
         card = {"valid_from": held.get("valid_from"), "valid_to": held.get("valid_to"),
                 "registered_facility": held.get("facility_code"), "beneficiary_group": held.get("beneficiary_group")}
     # Only values the contract accepts: a roster or QR oddity must not make the hub refuse the whole visit.

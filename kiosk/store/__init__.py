@@ -17,10 +17,10 @@ and `with store.transaction(db) as tx:`.
 
 from __future__ import annotations
 
-from kiosk.store.connection import (Connection, Database, Executor, Params, Tx, connect, migrate, schema_version,
-                                    transaction)
+from kiosk.store.connection import (Connection, Database, DatabaseError, Executor, Params, Tx, connect, migrate,
+                                    schema_version, transaction)
 from kiosk.store.meta import get_meta, referencing, set_meta, tables
 from kiosk.store.schema import MigrationError, all_migrations
 
-__all__ = ["Connection", "Database", "Executor", "MigrationError", "Params", "Tx", "all_migrations", "connect",
-           "get_meta", "migrate", "referencing", "schema_version", "set_meta", "tables", "transaction"]
+__all__ = ["Connection", "Database", "DatabaseError", "Executor", "MigrationError", "Params", "Tx", "all_migrations",
+           "connect", "get_meta", "migrate", "referencing", "schema_version", "set_meta", "tables", "transaction"]

@@ -1,9 +1,9 @@
 """Visits and what hangs off them: queue numbers, states, services, the desk's change log and exports.
 
 The only module with SQL on `visits`, `visit_services`, `visit_changes` and
-`desk_exports`; also, until kiosk.store.patients and
-kiosk.store.eligibility_results take them, the patient row and the eligibility
-answer a check-in writes with its visit. Values come and go as stored: identity fields are sealed
+`desk_exports`; also the patient row as a check-in finds and writes it
+(kiosk.store.patients reads a person's rows for access requests and erasure;
+kiosk.store.eligibility_results holds the eligibility answers). Values come and go as stored: identity fields are sealed
 under the device data key by the services (kiosk.services.checkin, desk),
 which open what they show; nothing here looks at a key. Writers take a
 `Tx` (inside the caller's transaction, so a visit, its services and its
@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Sequence  # Any: a row as sqlite3 returns it, typed field by field below
 
-from kiosk.clock import iso_utc
-from kiosk.domain import Eligibility
 from kiosk.store.connection import Executor as Reader  # a Database, or a Tx inside a transaction
 from kiosk.store.connection import Tx
 
@@ -131,7 +128,7 @@ def count_on(db: Reader, visit_date: str) -> int:
     return int(n)
 
 
-# --- the patient and the eligibility answer a check-in writes -------------------------------------
+# --- the patient a check-in finds and writes -------------------------------------
 
 @dataclass(frozen=True)
 class KnownPatient:
@@ -177,15 +174,6 @@ def upsert_patient(tx: Tx, p: PatientFields, at: str) -> int:
         [p.identity_key, p.document_kind, p.id_number, p.social_insurance_number, p.card_number, p.full_name,
          p.date_of_birth, p.sex, p.address, p.masked_id, at, at])
     return int(tx.execute("SELECT id FROM patients WHERE identity_key = ?", [p.identity_key]).fetchone()[0])
-
-
-def add_eligibility_result(tx: Tx, visit_id: int, result: Eligibility, now: datetime) -> None:
-    """The visit's eligibility answer (a later online re-check adds another; the latest one shows)."""
-    tx.execute(
-        "INSERT INTO eligibility_results(visit_id, result_code, benefit_percent, reason, source, as_of, "
-        "card_masked, details, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [visit_id, result.result_code, result.benefit_percent, result.reason, result.source, result.as_of,
-         result.card_number, json.dumps(result.details), iso_utc(now)])
 
 
 # --- the desk's queue ------------------------------------------------------------------------------

@@ -98,7 +98,8 @@ def test_patient_lookup_is_by_keyed_hash(privacy_cfg, vn_clock):
 
 
 def test_wrong_key_refuses_instead_of_showing_garbage(privacy_cfg, vn_clock, tmp_path):
-    build(privacy_cfg, "none", clock=vn_clock).checkin_service().handle(ScanEvent(person(1)["payload"].encode(), "serial"))
+    service = build(privacy_cfg, "none", clock=vn_clock).checkin_service()
+    service.handle(ScanEvent(person(1)["payload"].encode(), "serial"))
     keyfile = datakey.key_path(privacy_cfg)
     keyfile.unlink()
     datakey.create(keyfile)  # a different key where the old one was
