@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from kiosk import eligibility
+from kiosk.store.roster import cards as roster_cards
 from kiosk.services import roster_import as ri
 from kiosk.domain import PersonIdentity
 from kiosk.eligibility import synthetic
@@ -30,7 +31,7 @@ def table(db) -> list[tuple]:
 
 def lookup(db, key, day="2026-06-01", **who):
     ident = PersonIdentity("test", who.pop("full_name", ""), who.pop("date_of_birth", None), **who)
-    return eligibility.check(db.conn, key, ident, date.fromisoformat(day), "40123")
+    return eligibility.check(roster_cards(db), key, ident, date.fromisoformat(day), "40123")
 
 
 def test_snapshot_then_lookup_by_each_identifier(db, key, tmp_path):

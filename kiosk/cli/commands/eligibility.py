@@ -10,6 +10,7 @@ from kiosk.clock import vn_date
 from kiosk.domain import PersonIdentity
 from kiosk.eligibility.cards import normalise_birth
 from kiosk.errors import UnavailableError, UsageError
+from kiosk.store.roster import cards as roster_cards
 from sync import national_lookup
 
 
@@ -61,14 +62,14 @@ def eligibility_cmd(ctx) -> int:
     db = ctx.db()
     key = ctx.roster_key()
     cfg = ctx.config
-    result = eligibility.check(db, key, identity, day, cfg["facility.code"], admitted_on=admitted)
+    result = eligibility.check(roster_cards(db), key, identity, day, cfg["facility.code"], admitted_on=admitted)
     if not a.offline and (a.online or result.result_code == eligibility.CANNOT_VERIFY):
         gateway = national_lookup.from_config(cfg)
         if gateway is not None:
             result = national_lookup.check_or_pending(gateway, identity, day, cfg["facility.code"], fallback=result)
         elif a.online:
             raise UsageError("--online: no gateway is configured (gateway.url)")
-    card_info = eligibility.matched_card(db, key, identity) if result.source == "roster" else None
+    card_info = eligibility.matched_card(roster_cards(db), key, identity) if result.source == "roster" else None
     data = {"result_code": result.result_code, "benefit_percent": result.benefit_percent, "reason": result.reason,
             "source": result.source, "as_of": result.as_of, "provenance": eligibility.provenance(result),
             "visit_date": day.isoformat(), "card": {"number_masked": result.card_number, **(card_info or {})},
