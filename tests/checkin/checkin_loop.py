@@ -1,25 +1,20 @@
 """Child process for the power-cut test: check in distinct patients forever, until killed.
 
-Identity fields are sealed under the data key given, as on a device (service_from_config).
+Built as a device builds it (kiosk.app.build): identity fields sealed under the data key file given.
 """
 
 import sys
-from datetime import timedelta
 from pathlib import Path
 
-from kiosk import store
-from kiosk.privacy import datakey
-from kiosk.services.checkin import CheckinService
+from kiosk import config
+from kiosk.app import build
 from kiosk.domain import ScanEvent
-from kiosk.eligibility.roster import DEMO_KEY
 
-db_path, key_file, start = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
-key = datakey.read(key_file)
-db = store.connect(db_path)
-datakey.bind(db.conn, key)
-db.conn.close()
-service = CheckinService(store.connect(db_path, key=key), facility_code="40123", roster_key=DEMO_KEY,
-                         rescan_window=timedelta(0))
+db_path, key_file, start = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+defaults = config.load(None, str(db_path.parent), env={})
+cfg = config.Config({**defaults.values, "storage.database": str(db_path), "privacy.data_key_file": key_file,
+                     "facility.code": "40123", "checkin.rescan_window_minutes": 0})
+service = build(cfg, "none").checkin_service()
 i = start
 print("ready", flush=True)
 while True:
