@@ -20,7 +20,6 @@ tests and the benchmarks import kiosk.simulated.
 
 from __future__ import annotations
 
-import logging
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -42,8 +41,6 @@ from kiosk.services.checkin import CheckinService
 from kiosk.simulated.chip_source import EmulatedChipSource
 from sync import national_lookup as national
 
-log = logging.getLogger(__name__)
-
 DeviceSet = Literal["configured", "simulated", "none"]
 
 
@@ -64,6 +61,9 @@ class Devices:
 
 @dataclass
 class App:
+    """One process's kiosk: its configuration, clock, device data key (loaded once, never looked up globally),
+    roster key and devices. Threads share it; each opens its own `database()`."""
+
     config: Config
     clock: Clock
     data_key: DataKey | None
@@ -125,7 +125,8 @@ def build(cfg: Config, devices: DeviceSet = "configured", *, clock: Clock | None
 
 
 def _configured(cfg: Config) -> Devices:
-    sources = [s for s in (driver_sources.make_scanner(cfg), driver_sources.make_camera(cfg)) if s is not None]
+    sources: list[ScanSource] = [s for s in (driver_sources.make_scanner(cfg), driver_sources.make_camera(cfg))
+                                 if s is not None]
     return Devices(sources=sources, chip=driver_sources.make_chip(cfg), printer=printer_from_config(cfg),
                    voice=voice_from_config(cfg))
 
