@@ -297,9 +297,10 @@ def _contract_1_2(tx: store.Tx, roster_key: bytes, identity: PersonIdentity, doc
         card = {"valid_from": doc.valid_from, "valid_to": doc.valid_to, "registered_facility": doc.facility_code,
                 "beneficiary_group": doc.beneficiary_group}
     elif result.source == "roster":
-        held = eligibility.matched_card(roster_cards(tx), roster_key, identity) or {}
-        card = {"valid_from": held.get("valid_from"), "valid_to": held.get("valid_to"),
-                "registered_facility": held.get("facility_code"), "beneficiary_group": held.get("beneficiary_group")}
+        held = eligibility.matched_card(roster_cards(tx), roster_key, identity)
+        if held is not None:
+            card = {"valid_from": held["valid_from"], "valid_to": held["valid_to"],
+                    "registered_facility": held["facility_code"], "beneficiary_group": held["beneficiary_group"]}
     # Only values the contract accepts: a roster or QR oddity must not make the hub refuse the whole visit.
     valid = {k: v for k, v in card.items() if isinstance(v, str) and _CARD_FIELD[k].fullmatch(v)}
     return Contract12([], identity_flags, patient, valid)
