@@ -24,7 +24,7 @@ from typing import TypedDict
 
 from kiosk import documents, eligibility, store
 from kiosk.clock import Clock, iso_utc, vn_date
-from kiosk.documents import BhytQr, ParseError
+from kiosk.documents import BhytQr, CccdQr, ParseError
 from kiosk.documents.chip import ChipRead
 from kiosk.domain import Eligibility, IdentityDocument, PersonIdentity, ScanEvent
 from kiosk.eligibility.roster import normalise_name
@@ -289,7 +289,9 @@ def _contract_1_2(tx: store.Tx, roster_key: bytes, identity: PersonIdentity, doc
     chip = doc if isinstance(doc, ChipRead) else None
     identity_flags = {"chip_verified": chip is not None and chip.passive_authentication == "verified",
                       "clone_suspected": "clone_suspected" in flags, "identity_mismatch": IDENTITY_MISMATCH in flags}
-    old_id = chip.fields.get("old_id_number") if chip is not None else None  # a partial chip read may lack DG13
+    # the old 9-digit number: on the CCCD QR, or in the chip's DG13 (a partial chip read may lack it)
+    old_id = chip.fields.get("old_id_number") if chip is not None else \
+        doc.old_id_number if isinstance(doc, CccdQr) else None
     patient = {"old_id_number": old_id} if (isinstance(old_id, str) and len(old_id) == 9 and old_id.isascii()
                                             and old_id.isdigit()) else {}
     card: dict[str, object] = {}
