@@ -26,8 +26,9 @@ from kiosk.services import device_status
 from kiosk.services import stay_notification
 from kiosk.store import heartbeat as counts
 from kiosk.store import meta, outbox
-from kiosk.clock import SystemClock, iso_utc, vn_date
+from kiosk.clock import _STA_UNSYNC, _TIME_ERROR, SystemClock, _Timex, iso_utc, vn_date
 from kiosk.logs import event
+from sync.client import DeviceWipeOrdered, HubUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,6 @@ def kernel_clock_state() -> bool | None:
     makes: adjtimex without STA_UNSYNC). None — unknown — when adjtimex cannot be asked (no libc symbol, a
     seccomp filter, EPERM): the heartbeat then says `null`, not `false`, so the fleet page does not flag a
     clock nobody could check."""
-    from kiosk.clock import _STA_UNSYNC, _TIME_ERROR, _Timex
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         tx = _Timex()
@@ -105,7 +105,6 @@ class HeartbeatRefused(Exception):
 def send(client, body: dict[str, Any], timeout=TIMEOUT) -> dict[str, Any]:
     """POST the heartbeat; the hub's answer. HubUnavailable (network, 5xx), HubAuthError / DeviceRevoked /
     DeviceWipeOrdered (token) or HeartbeatRefused (another answer) otherwise. No Idempotency-Key: it is state."""
-    from sync.client import HubUnavailable
     r = client.request("POST", PATH, json=body, timeout=timeout)
     answer = client._json(r)
     if r.status_code >= 500:
@@ -145,7 +144,6 @@ class Heartbeat:
 
     def beat(self) -> bool:
         """Build and send one heartbeat; True when the hub took it. Failures are logged and counted."""
-        from sync.client import DeviceWipeOrdered
         self.next_at = self.monotonic() + self.interval
         self.pending = False
         try:

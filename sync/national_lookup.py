@@ -33,6 +33,7 @@ import requests
 
 from kiosk import eligibility, store
 from kiosk.clock import iso_utc
+from kiosk.config import insecure_url
 from kiosk.domain import Eligibility, PersonIdentity
 from kiosk.eligibility.cards import RosterCard
 from kiosk.eligibility.rules import Facility, Presented, decide
@@ -41,6 +42,7 @@ from kiosk.logs import event
 from kiosk.masking import mask_id
 from kiosk.privacy.datakey import reveal
 from kiosk.store import eligibility_results
+from sync.client import BadAnswer, HubClient, HubUnavailable, parse_json, read_bounded
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +93,6 @@ class NationalLookup:
                  clock: Callable[[], float] = time.monotonic):
         if not staff_name.strip() or not staff_id_number.strip():
             raise UsageError("the gateway needs the looking-up staff member's name and ID number")
-        from kiosk.config import insecure_url
         why = insecure_url(base_url)
         if why:
             raise UsageError(f"gateway URL refused: {why} (http:// is allowed only to 127.0.0.1, ::1 or localhost)")
@@ -109,7 +110,6 @@ class NationalLookup:
 
     # --- transport ---
     def _post(self, path: str, body: dict, params: dict | None = None) -> tuple[int, dict]:
-        from sync.client import BadAnswer, parse_json, read_bounded
         try:
             r = self.session.post(self.base_url + path, json=body, params=params,
                                   timeout=(min(3.0, self.timeout), self.timeout), stream=True)
@@ -257,7 +257,6 @@ class HubRelay:
         pass  # the hub logs in
 
     def check(self, number: str, full_name: str, birth: str) -> GatewayAnswer:
-        from sync.client import HubUnavailable
         query = {"full_name": full_name, "date_of_birth": birth}
         query["id_number" if len(number.strip()) == 12 else "card_number"] = number.strip()
         try:
@@ -289,7 +288,6 @@ def from_config(cfg) -> NationalLookup | HubRelay | None:
     if not url:
         if not cfg["upstream.url"]:
             return None
-        from sync.client import HubClient
         try:
             return HubRelay(HubClient.from_config(cfg))
         except UsageError:

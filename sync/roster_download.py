@@ -50,6 +50,7 @@ import requests
 
 from kiosk.errors import UnavailableError, UsageError
 from kiosk.logs import event
+from kiosk.services.roster_import import parse_header
 from sync.client import BadAnswer, HubClient, HubUnavailable, parse_json
 
 log = logging.getLogger(__name__)
@@ -272,7 +273,6 @@ def fetch_file(client: HubClient, url_path: str, sha256: str, size: int, dest: P
 def check_content(path: Path, spec: FileSpec) -> None:
     """The file's own header says what the listing said, no line is absurdly long, and a gzip file does not
     inflate beyond what a roster could (a bomb). RosterDownloadError (the file is deleted) otherwise."""
-    from kiosk.services.roster_import import parse_header
 
     def bad(why: str) -> RosterDownloadError:
         path.unlink(missing_ok=True)

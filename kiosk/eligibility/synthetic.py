@@ -6,7 +6,7 @@ import gzip
 import random
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterable, Iterator
 
 import orjson
 
@@ -21,7 +21,7 @@ _GIVEN = ["An", "Bình", "Cường", "Dung", "Giang", "Hà", "Hải", "Hoa", "H�
           "Quân", "Sơn", "Tâm", "Thảo", "Trang", "Tuấn", "Yến"]
 
 
-def card(i: int, rng: random.Random, base: date = date(2026, 1, 1)) -> dict:
+def card(i: int, rng: random.Random, base: date = date(2026, 1, 1)) -> dict[str, Any]:
     """Card number i: unique card code, ID number and BHXH number derived from i."""
     group = _GROUPS[(i * 7919) % len(_GROUPS)]
     sin = f"40{i:08d}"
@@ -45,15 +45,14 @@ def card(i: int, rng: random.Random, base: date = date(2026, 1, 1)) -> dict:
     }
 
 
-def cards(n: int, seed: int = 6) -> Iterator[dict]:
+def cards(n: int, seed: int = 6) -> Iterator[dict[str, Any]]:
     rng = random.Random(seed)
     for i in range(n):
         yield card(i, rng)
 
 
-def write(path: Path, records, header: dict | None, gz: bool = False) -> Path:
-    opener = gzip.open if gz else open
-    with opener(path, "wb") as f:
+def write(path: Path, records: Iterable[dict[str, Any]], header: dict[str, Any] | None, gz: bool = False) -> Path:
+    with (gzip.open(path, "wb") if gz else open(path, "wb")) as f:
         if header is not None:
             f.write(orjson.dumps(header) + b"\n")
         buf = []
@@ -75,7 +74,7 @@ def delta(path: Path, n_total: int, changes: int, since: int, seed: int = 7) -> 
     """`changes` lines: about 80% updated cards, 10% new cards, 10% deletions."""
     rng = random.Random(seed)
 
-    def recs():
+    def recs() -> Iterator[dict[str, Any]]:
         for k in range(changes):
             r = rng.random()
             if r < 0.8:

@@ -6,10 +6,17 @@
   and the clock, :func:`transaction` yields a :class:`Tx` (`BEGIN IMMEDIATE`).
 - :mod:`kiosk.store.schema` applies the versioned migrations in
   `kiosk/store/migrations/`, exactly once across processes.
-- one module per aggregate (outbox, patients, visits, stays, staff, audit,
-  roster, device_status, retention, backup, meta), each the only place with
-  SQL for its tables, and :mod:`kiosk.store.views` for screen and report
-  queries.
+- one module per aggregate, each the only place with SQL for its tables:
+  outbox (and the one definition of "pending"), visits, eligibility_results,
+  stays, staff, audit, roster and roster_import, device_status, meta; patients
+  (everything about one person, for access requests and erasure), retention
+  (purging), encryption (sealing rows written before encryption), backup
+  (SQLite's serialize, the backup file format); read-only queries for screens
+  and reports in :mod:`kiosk.store.views`, for the heartbeat in
+  :mod:`kiosk.store.heartbeat`, for `kiosk doctor` in :mod:`kiosk.store.health`.
+- :mod:`kiosk.store.sealing` is the field cipher personal columns are stored
+  under (the key file itself is kiosk.privacy.datakey's): the store seals as it
+  writes, and imports nothing from kiosk.privacy, which builds on it.
 
 The public names below are re-exported so callers write `store.connect(...)`
 and `with store.transaction(db) as tx:`.

@@ -38,7 +38,7 @@ class Cards:
         return meta.get_meta(self.db, AS_OF_META)
 
     def _rows(self, where: str, args: list[int | str | None]) -> list[CardRow]:
-        return [tuple(r) for r in self.db.execute(f"{_SELECT} WHERE {where}", args)]  # type: ignore[misc]
+        return [tuple(r) for r in self.db.execute(f"{_SELECT} WHERE {where}", args)]
 
 
 def cards(db: Executor) -> Cards:
