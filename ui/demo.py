@@ -156,7 +156,7 @@ def run(cfg: Config, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO
         paper.clicked.connect(lambda: setattr(printer, "paper_out", not printer.paper_out))
         lay.addWidget(paper)
         try:  # the province's hub, the kiosk syncing to it
-            background = BackgroundSync(cfg, say)
+            background = BackgroundSync(cfg, say, database=demo.app.database)
         except HubUnavailable as e:
             background = None
             say(f"hub: not started: {e}")
@@ -295,7 +295,7 @@ def _headless(app: QApplication, cfg: Config, lang: str, out_dir: Path, say: Cal
     say(f"screenshots in {out_dir}: {', '.join(shots)}")
     # The province's hub (kiosk-hub on SQLite): the kiosk's records and a stay synced to it, a heartbeat, the
     # dashboard's address and demo login, and its screenshots when Chromium is installed.
-    failures += run_stay_demo(cfg, say, out_dir=out_dir)
+    failures += run_stay_demo(cfg, say, database=demo.app.database, out_dir=out_dir)
     return 1 if failures else 0
 
 

@@ -27,7 +27,6 @@ import requests
 from kiosk import store
 from kiosk.clock import VN_TZ, Clock, parse_iso
 from kiosk.config import Config
-from kiosk.privacy import datakey
 from kiosk.services import stay_notification as sn
 from kiosk.store import outbox, visits as visit_rows
 from sync import heartbeat as hb
@@ -39,11 +38,6 @@ DEMO_ADMIN = "demo-admin"
 PAGES = (("fleet", "/fleet/"), ("use", "/use/"), ("stays", "/stays/"), ("devices", "/devices/"))
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-
-
-def _database(cfg: Config) -> Callable[[], store.Database]:
-    # TODO(issue 16): only until ui/demo.py passes kiosk.app's App.database; then `database` is required.
-    return lambda: store.connect(cfg.database, key=datakey.load(cfg))
 
 
 class HubUnavailable(Exception):
@@ -248,12 +242,12 @@ def dashboard_screenshots(hub: DemoHub, out_dir: Path, say: Callable[[str], None
     return shots
 
 
-def run_stay_demo(cfg: Config, say: Callable[[str], None], *, database: Callable[[], store.Database] | None = None,
+def run_stay_demo(cfg: Config, say: Callable[[str], None], *, database: Callable[[], store.Database],
                   clock: Clock | None = None, out_dir: Path | None = None) -> int:
     """The hub scene against the demo's database (`database()` opens it with its key and clock: kiosk.app): the
     kiosk's visits synced to the demo hub, a stay raised, sent and acknowledged, one recorded by hand, a
     heartbeat; then, with `out_dir`, the dashboard's screenshots. Returns the number of failures."""
-    db = (database or _database(cfg))()
+    db = database()
     clock = clock or db.clock
     visits = visit_rows.without_stay(db, limit=2)
     if len(visits) < 2:
@@ -326,11 +320,10 @@ class BackgroundSync:
     """For the windowed demo: the demo hub, and the kiosk's sender (with its heartbeat) working the outbox in
     a thread of its own, as kiosk-sync does on a device, until stop()."""
 
-    def __init__(self, cfg: Config, say: Callable[[str], None], *,
-                 database: Callable[[], store.Database] | None = None):
+    def __init__(self, cfg: Config, say: Callable[[str], None], *, database: Callable[[], store.Database]):
         self.hub = start_demo_hub(cfg, say)
         self._stop = threading.Event()
-        self._database = database or _database(cfg)  # opened on the sync thread: a connection belongs to one thread
+        self._database = database  # opened on the sync thread: a connection belongs to one thread
         self._thread = threading.Thread(target=self._run, args=(cfg,), name="demo-sync", daemon=True)
         self._thread.start()
         say("hub: the kiosk syncs to it in the background (visits, stays, a heartbeat each minute)")
