@@ -1,6 +1,6 @@
 """Child process for the stay power-cut test: check in patients and raise stay notifications until killed.
 
-Identity fields are sealed under the data key given, as on a device (service_from_config).
+Identity fields are sealed under the data key given, as on a device (kiosk.app.build).
 """
 
 import sys
