@@ -18,7 +18,7 @@ import shutil
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Protocol
 
 import kiosk
 from kiosk import store
@@ -26,9 +26,9 @@ from kiosk.services import device_status
 from kiosk.services import stay_notification
 from kiosk.store import heartbeat as counts
 from kiosk.store import meta, outbox
-from kiosk.clock import _STA_UNSYNC, _TIME_ERROR, SystemClock, _Timex, iso_utc, vn_date
+from kiosk.clock import _STA_UNSYNC, _TIME_ERROR, Clock, SystemClock, _Timex, iso_utc, vn_date
 from kiosk.logs import event
-from sync.client import DeviceWipeOrdered, HubUnavailable
+from sync.client import DeviceWipeOrdered, HubClient, HubUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def kernel_clock_state() -> bool | None:
     return state != _TIME_ERROR and not (tx.status & _STA_UNSYNC)
 
 
-def clock_state(clock) -> bool | None:
+def clock_state(clock: Clock | None) -> bool | None:
     """The system clock's tri-state; a test clock says what it was told."""
     if clock is None or isinstance(clock, SystemClock):
         return kernel_clock_state()
@@ -70,7 +70,7 @@ def disk_free_mb(path: Path) -> int | None:
         return None
 
 
-def build(db: store.Executor, *, now: datetime, data_dir: Path, clock=None) -> dict[str, Any]:
+def build(db: store.Executor, *, now: datetime, data_dir: Path, clock: Clock | None = None) -> dict[str, Any]:
     """The heartbeat body, from the store. Every field is a version, count, time or device state."""
     by_state = dict.fromkeys(OUTBOX_STATES, 0)
     by_state.update({s: n for s, n in outbox.counts(db).items() if s in by_state})
@@ -94,6 +94,15 @@ def build(db: store.Executor, *, now: datetime, data_dir: Path, clock=None) -> d
     }
 
 
+class Batch(Protocol):
+    """What the sender tells after a batch (sync.sender.PassResult)."""
+
+    claimed: int
+    acknowledged: int
+    rejected: int
+    error: str | None
+
+
 class HeartbeatRefused(Exception):
     """The hub answered, but did not take the heartbeat (an older hub: 404; a body it refused: 400)."""
 
@@ -102,7 +111,7 @@ class HeartbeatRefused(Exception):
         self.status = status
 
 
-def send(client, body: dict[str, Any], timeout=TIMEOUT) -> dict[str, Any]:
+def send(client: HubClient, body: dict[str, Any], timeout: tuple[float, float] = TIMEOUT) -> dict[str, Any]:
     """POST the heartbeat; the hub's answer. HubUnavailable (network, 5xx), HubAuthError / DeviceRevoked /
     DeviceWipeOrdered (token) or HeartbeatRefused (another answer) otherwise. No Idempotency-Key: it is state."""
     r = client.request("POST", PATH, json=body, timeout=timeout)
@@ -118,8 +127,9 @@ class Heartbeat:
     """The sync loop's heartbeat: every `interval` seconds, and once the outbox drains after a pass that
     delivered something. `after_batch` never raises except for a wipe order, which the loop must obey."""
 
-    def __init__(self, db, client, *, data_dir: Path, interval: float = DEFAULT_INTERVAL, clock=None,
-                 monotonic=time.monotonic, timeout=TIMEOUT):
+    def __init__(self, db: store.Database, client: HubClient, *, data_dir: Path, interval: float = DEFAULT_INTERVAL,
+                 clock: Clock | None = None, monotonic: Callable[[], float] = time.monotonic,
+                 timeout: tuple[float, float] = TIMEOUT):
         self.db = db
         self.client = client
         self.data_dir = Path(data_dir)
@@ -133,7 +143,7 @@ class Heartbeat:
         self.failed = 0
         self.last_error: str | None = None
 
-    def after_batch(self, r) -> None:
+    def after_batch(self, r: Batch) -> None:
         """Called by the sender after each batch (a PassResult)."""
         if r.acknowledged or r.rejected:
             self.pending = True

@@ -21,16 +21,17 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from kiosk import store
 from kiosk.privacy import audit
 from kiosk.privacy.datakey import unseal_tree
 from kiosk.services import stay_notification
 from kiosk.store import outbox
-from kiosk.clock import SystemClock, iso_utc, parse_iso
+from kiosk.clock import Clock, SystemClock, iso_utc, parse_iso
 from kiosk.logs import event
 from sync.client import SINGLE_PATHS, Answer, DeviceRevoked, HubAuthError, HubClient, HubUnavailable
+from sync.heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def status(db: store.Database, now: datetime) -> dict[str, Any]:
 PERSONAL_KINDS = ("visit", stay_notification.KIND)
 
 
-def _audit_delivered(conn, delivered: list[tuple[str, int, str]], now: datetime) -> None:
+def _audit_delivered(tx: store.Tx, delivered: list[tuple[str, int, str]], now: datetime) -> None:
     """One `sent_upstream` audit entry per record of personal data the hub acknowledged (issue 10).
 
     Kept local (not queued back to the hub): the hub's own record of what it received is the other half.
@@ -102,14 +103,15 @@ def _audit_delivered(conn, delivered: list[tuple[str, int, str]], now: datetime)
     if not delivered:
         return
     for kind, record_id, ref in delivered:
-        audit.record(conn, actor="system:sync", action="sent_upstream", record_kind=kind, record_id=record_id,
+        audit.record(tx, actor="system:sync", action="sent_upstream", record_kind=kind, record_id=record_id,
                      purpose="delivery to the provincial hub", details={"hub_reference": ref} if ref else None,
                      now=now, to_outbox=False)
 
 
 class Sender:
-    def __init__(self, db, client: HubClient, *, clock=None, settings: Settings | None = None,
-                 rng: random.Random | None = None, monotonic=time.monotonic, heartbeat=None):
+    def __init__(self, db: store.Database, client: HubClient, *, clock: Clock | None = None,
+                 settings: Settings | None = None, rng: random.Random | None = None,
+                 monotonic: Callable[[], float] = time.monotonic, heartbeat: Heartbeat | None = None):
         self.db = db
         self.client = client
         self.clock = clock or SystemClock()
@@ -159,7 +161,7 @@ class Sender:
         self._record(rows, answers, res)
         return res
 
-    def _transport_failed(self, rows, e: HubUnavailable) -> None:
+    def _transport_failed(self, rows: list[outbox.Claimed], e: HubUnavailable) -> None:
         now = iso_utc(self.clock.now())
         with store.transaction(self.db) as tx:
             if e.delivered is False:
@@ -172,7 +174,7 @@ class Sender:
         event(log, "sync_failed", logging.WARNING, rows=len(rows), failures=self.failures,
               delivered=e.delivered, status=e.status or "-")
 
-    def _auth_refused(self, rows, e: HubAuthError) -> None:
+    def _auth_refused(self, rows: list[outbox.Claimed], e: HubAuthError) -> None:
         now = iso_utc(self.clock.now())
         with store.transaction(self.db) as tx:
             outbox.requeue(tx, [r.id for r in rows], str(e)[:300])
@@ -181,10 +183,13 @@ class Sender:
                                    auth_error_at=now)
         event(log, "sync_token_refused", logging.ERROR, rows=len(rows), revoked=isinstance(e, DeviceRevoked))
 
-    def _record(self, rows, answers: list[Answer], res: PassResult) -> None:
+    def _record(self, rows: list[outbox.Claimed], answers: list[Answer], res: PassResult) -> None:
         now_dt = self.clock.now()
         now = iso_utc(now_dt)
-        acks, stay_acks, rejects, defer = [], [], [], []
+        acks: list[tuple[str, str, int]] = []
+        stay_acks: list[tuple[int, str | None]] = []
+        rejects: list[tuple[int, str, int, str]] = []
+        defer: list[tuple[int, int]] = []
         for row, a in zip(rows, answers):
             oid, kind, record_id = row.id, row.kind, row.record_id
             if a.accepted:
@@ -232,7 +237,7 @@ class Sender:
     def remaining(self) -> int:
         return outbox.unsent_count(self.db)
 
-    def once(self, max_failures: int = 3, sleep=time.sleep) -> PassResult:
+    def once(self, max_failures: int = 3, sleep: Callable[[float], None] = time.sleep) -> PassResult:
         """Send every due row; give up after `max_failures` consecutive transport failures."""
         total = PassResult()
         while True:
@@ -265,7 +270,7 @@ class Sender:
         event(log, "sync_probe_ok", failures=self.failures)
         return True
 
-    def run(self, stop: threading.Event | None = None, *, wait=None) -> None:
+    def run(self, stop: threading.Event | None = None, *, wait: Callable[[float], object] | None = None) -> None:
         """Forever: drain, back off with jitter on failures, open the circuit when the hub is down.
 
         Closed: full batches; a failure waits `backoff()` (full jitter, at most `backoff_max`). After

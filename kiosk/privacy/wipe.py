@@ -21,10 +21,12 @@ import os
 import secrets
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
-from kiosk.privacy import datakey
 from kiosk.clock import iso_utc
+from kiosk.config import Config
 from kiosk.logs import event
+from kiosk.privacy import datakey
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,7 @@ def _overwrite(path: Path) -> int:
     return size
 
 
-def wipe(cfg, *, reason: str, actor: str, now: datetime | None = None) -> dict:
+def wipe(cfg: Config, *, reason: str, actor: str, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(timezone.utc)
     key_file = datakey.key_path(cfg)
     key_id = None
@@ -98,7 +100,7 @@ def wipe(cfg, *, reason: str, actor: str, now: datetime | None = None) -> dict:
     return info
 
 
-def reprovisioned(cfg) -> None:
+def reprovisioned(cfg: Config) -> None:
     """Clear the wipe marker (called by `kiosk datakey init --after-wipe` once a new key exists)."""
     m = datakey.marker_path(cfg)
     if m.exists():
