@@ -62,7 +62,7 @@ class EmulatedChipSource:
 
     def expect(self, id_number: str | None = None, *, date_of_birth: date | None = None, can: str | None = None,
                mrz=None) -> None:
-        from drivers.chip.reader import Credentials
+        from drivers.chip.reader import Credentials  # the `chip` extra, as in __init__
         with self._lock:
             self._creds = Credentials(can=can, mrz=mrz, id_number=id_number, date_of_birth=date_of_birth)
 
@@ -73,6 +73,7 @@ class EmulatedChipSource:
         return t
 
     def _read(self) -> None:
+        # The emulator and the chip stack: the `chip` extra, as in __init__.
         from drivers.cccd_emulator import CccdCard, InProcessConnection
         from drivers.chip.errors import AccessDenied, CardRemoved, ChipError
         from drivers.chip.reader import ChipReader
@@ -82,7 +83,7 @@ class EmulatedChipSource:
             self._status(True, "need_qr")
             return
         self._status(True, "reading")
-        from drivers.chip.link import TracingConnection
+        from drivers.chip.link import TracingConnection  # the `chip` extra
         try:
             card = CccdCard(self.profile, self.pki)
             reader = ChipReader(TracingConnection(InProcessConnection(card), self.link), extended=self.extended)
@@ -101,7 +102,7 @@ class EmulatedChipSource:
         self._status(True, "read")
         self._on_scan(ScanEvent(b"", source="chip", document=doc))
         if self.photo:
-            from drivers.chip.source import read_photo_after
+            from drivers.chip.source import read_photo_after  # the `chip` extra
             t0 = time.perf_counter()
             read_photo_after(reader, doc, self.on_photo)
             self.photos.append(time.perf_counter() - t0)

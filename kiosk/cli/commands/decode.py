@@ -29,7 +29,6 @@ def register(sub) -> None:
 def decode_cmd(ctx) -> int:
     # OpenCV and the decoders are the optional `camera` extra: loaded when this command runs.
     import cv2
-
     from drivers.decoders import DecoderUnavailable, get_decoder
     try:
         decoder = get_decoder(ctx.args.backend)

@@ -40,7 +40,7 @@ def run(ctx) -> int:
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):
         raise UnavailableError("no display: set DISPLAY/WAYLAND_DISPLAY or QT_QPA_PLATFORM (eglfs on a device)")
     _ui()
-    from ui.run import run as run_kiosk
+    from ui.run import run as run_kiosk  # PySide6, checked just above
     cfg = ctx.config
     if cfg["scanner.kind"] not in ("serial", "simulated", "none"):
         raise UsageError(f"scanner.kind: unsupported {cfg['scanner.kind']!r}")

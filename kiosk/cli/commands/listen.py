@@ -49,7 +49,7 @@ def make_source(ctx):
     # the configuration, as kiosk.app does). Each driver needs its own optional extra: imported when chosen.
     a, cfg = ctx.args, ctx.config
     if a.serial:
-        from drivers.serial_scanner import SUFFIXES, SerialScanner
+        from drivers.serial_scanner import SUFFIXES, SerialScanner  # pyserial
         suffix = a.suffix or cfg["scanner.suffix"]
         if suffix not in SUFFIXES:
             raise UsageError(f"--suffix: expected one of {', '.join(SUFFIXES)}, got {suffix!r}")
@@ -59,11 +59,11 @@ def make_source(ctx):
         return SerialScanner(a.serial, baud, cfg["scanner.frame_timeout_ms"] / 1000,
                              max_frame=cfg["scanner.max_scan_bytes"], suffix=suffix)
     if a.camera is not None:
-        from drivers.camera import CameraSource
+        from drivers.camera import CameraSource  # OpenCV and the decoders: the `camera` extra
         dev = int(a.camera) if a.camera.isascii() and a.camera.isdigit() else a.camera
         return CameraSource(dev, decoder=a.decoder or cfg["camera.decoder"], cooldown=cfg["camera.cooldown_seconds"],
                             width=cfg["camera.width"], height=cfg["camera.height"])
-    from drivers.hid_scanner import HidScanner
+    from drivers.hid_scanner import HidScanner  # python-evdev: the `hid` extra
     try:
         import evdev  # noqa: F401
     except ImportError:

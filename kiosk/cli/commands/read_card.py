@@ -58,7 +58,7 @@ def mrz_credentials(text: str) -> tuple[str, str, str]:
 
 
 def credentials(args):
-    from drivers.chip.reader import Credentials
+    from drivers.chip.reader import Credentials  # the `chip` extra, as above
     dob = parse_date(args.date_of_birth, "--date-of-birth") if args.date_of_birth else None
     if args.id_number:
         if not re.fullmatch(r"[0-9]{12}", args.id_number, re.ASCII):
@@ -75,6 +75,7 @@ def credentials(args):
 
 def read_card(ctx) -> int:
     try:
+        # pyscard and the chip stack: the `chip` extra
         from drivers.chip.connection import PcscConnection
         from drivers.chip.errors import AccessDenied, CardRemoved, ChipError, ReaderUnavailable
         from drivers.chip.passive import load_trust_store
