@@ -22,11 +22,11 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import requests
 
-from kiosk.config import insecure_url
+from kiosk.config import Config, insecure_url
 from kiosk.errors import UnavailableError, UsageError
 from kiosk.logs import event
 
@@ -96,7 +96,7 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def read_bounded(r, limit: int = MAX_ANSWER_BYTES, deadline: float = ANSWER_DEADLINE) -> bytes:
+def read_bounded(r: requests.Response, limit: int = MAX_ANSWER_BYTES, deadline: float = ANSWER_DEADLINE) -> bytes:
     """The body of a streamed response, refusing more than `limit` bytes (announced or sent) or more than
     `deadline` seconds; the response is closed either way. Transport errors propagate (requests' own)."""
     try:
@@ -121,7 +121,7 @@ def read_bounded(r, limit: int = MAX_ANSWER_BYTES, deadline: float = ANSWER_DEAD
         r.close()
 
 
-def _loaded(r) -> Any:
+def _loaded(r: requests.Response) -> Any:
     """The JSON body of a response request() already read (None when it is not JSON)."""
     try:
         return parse_json(r.content)
@@ -129,13 +129,13 @@ def _loaded(r) -> Any:
         return None
 
 
-def _error_code(r) -> str | None:
+def _error_code(r: requests.Response) -> str | None:
     body = _loaded(r)
     code = body.get("error") if isinstance(body, dict) else None
     return code if isinstance(code, str) else None
 
 
-def _error_detail(r) -> str:
+def _error_detail(r: requests.Response) -> str:
     body = _loaded(r)
     return str(body.get("detail", ""))[:200] if isinstance(body, dict) else ""
 
@@ -184,10 +184,11 @@ class HubClient:
             self.session.cert = (client_cert, client_key) if client_key else client_cert
 
     @classmethod
-    def from_config(cls, cfg, hub: str | None = None, token_file: str | None = None) -> "HubClient":
+    def from_config(cls, cfg: Config, hub: str | None = None, token_file: str | None = None) -> "HubClient":
         def get(k: str) -> str:
             try:
-                return cfg[k]
+                value: str = cfg[k]
+                return value
             except KeyError:
                 return ""
         url = check_hub_url(hub or get("upstream.url"))  # before the token is even read
@@ -310,7 +311,7 @@ class HubClient:
         return data
 
 
-def _http_status(v: Any) -> bool:
+def _http_status(v: Any) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool) and 100 <= v <= 599
 
 

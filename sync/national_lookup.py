@@ -33,7 +33,7 @@ import requests
 
 from kiosk import eligibility, store
 from kiosk.clock import iso_utc
-from kiosk.config import insecure_url
+from kiosk.config import Config, insecure_url
 from kiosk.domain import Eligibility, PersonIdentity
 from kiosk.eligibility.cards import RosterCard
 from kiosk.eligibility.rules import Facility, Presented, decide
@@ -109,7 +109,7 @@ class NationalLookup:
         self.logins = 0
 
     # --- transport ---
-    def _post(self, path: str, body: dict, params: dict | None = None) -> tuple[int, dict]:
+    def _post(self, path: str, body: dict[str, Any], params: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
         try:
             r = self.session.post(self.base_url + path, json=body, params=params,
                                   timeout=(min(3.0, self.timeout), self.timeout), stream=True)
@@ -160,7 +160,7 @@ class NationalLookup:
         for attempt in (1, 2):
             if self._token is None or self.clock() >= self._expires:
                 self.login()
-            params = {**self._token, "username": self.username, "password": self.password_md5}
+            params = {**(self._token or {}), "username": self.username, "password": self.password_md5}
             status, data = self._post(CHECK_PATH, body, params)
             code = str(data.get("maKetQua", ""))[:8] if status != 401 else "401"
             if code == "401":
@@ -197,7 +197,7 @@ def _day(text: Any) -> date | None:
         return None
 
 
-def _answer_card(body: dict, new: bool = False) -> RosterCard:
+def _answer_card(body: dict[str, Any], new: bool = False) -> RosterCard:
     """The gateway's card fields as a RosterCard (no hashes), so the same rules give the percentage."""
     suffix = "Moi" if new else ""
     number = str(body.get("maTheMoi" if new else "maThe") or body.get("maThe") or "").strip().upper()
@@ -250,7 +250,7 @@ class HubRelay:
     """The hub's eligibility relay (`POST /v1/eligibility`), used like a NationalLookup by a kiosk without an
     account of its own: the hub holds the facility's gateway account and whitelisted IP."""
 
-    def __init__(self, client):
+    def __init__(self, client: HubClient):
         self.client = client
 
     def login(self) -> None:
@@ -266,7 +266,8 @@ class HubRelay:
         # The hub answers {"result_code", "gateway": <the gateway's answer>, "received_at", "source"}.
         if not isinstance(resp, dict):
             raise GatewayUnavailable("the hub's eligibility relay answered with something other than an object")
-        body = resp.get("gateway") if isinstance(resp.get("gateway"), dict) else {}
+        gateway = resp.get("gateway")
+        body: dict[str, Any] = gateway if isinstance(gateway, dict) else {}
         code = resp.get("result_code") or body.get("maKetQua") or ""
         if isinstance(code, int) and not isinstance(code, bool) and 0 <= code <= 999:
             code = f"{code:03d}"
@@ -282,7 +283,7 @@ class HubRelay:
         return GatewayAnswer(code, body, at)
 
 
-def from_config(cfg) -> NationalLookup | HubRelay | None:
+def from_config(cfg: Config) -> NationalLookup | HubRelay | None:
     """The station's own gateway account; else the hub's relay when a hub is provisioned; else None."""
     url = cfg["gateway.url"]
     if not url:

@@ -44,7 +44,7 @@ import shutil
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import requests
 
@@ -121,7 +121,7 @@ def _refused(what: str, **fields: Any) -> RosterDownloadError:
     return RosterDownloadError(f"the hub's roster answer cannot be used: {what}; nothing was applied")
 
 
-def _version(v: Any) -> bool:
+def _version(v: Any) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_VERSION
 
 
@@ -145,7 +145,7 @@ def parse_plan(info: Any, since: int | None) -> Listing:
             raise _refused("up to date, yet the versions say otherwise")
         return Listing(latest, True, [])
     out: list[FileSpec] = []
-    at = since
+    at: int | None = since
     for i, f in enumerate(files):
         if not isinstance(f, dict):
             raise _refused(f"file {i} is not a JSON object")
@@ -161,7 +161,7 @@ def parse_plan(info: Any, since: int | None) -> Listing:
             start = None
         elif not _version(start) or start >= version or start != at:
             raise _refused(f"file {i}: a delta that does not continue from version {at}")
-        if i and version <= at:
+        if i and at is not None and version <= at:
             raise _refused(f"file {i}: versions do not increase")
         if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_FILE_BYTES:
             raise _refused(f"file {i}: size is not an integer from 0 to {MAX_FILE_BYTES}")
@@ -196,7 +196,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _content_length(r) -> int | None:
+def _content_length(r: requests.Response) -> int | None:
     text = r.headers.get("Content-Length")
     if text is None:
         return None
