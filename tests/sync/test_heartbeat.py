@@ -170,7 +170,7 @@ def test_heartbeat_counts_on_a_live_hub_and_carries_no_personal_data(service, hu
     assert got["app_version"] and got["roster_version"] is None
 
     # No personal data: not in the body sent, not in what the hub stored.
-    body = hb.build(db.conn, now=clock.now(), data_dir=data_dir, clock=clock)
+    body = hb.build(db, now=clock.now(), data_dir=data_dir, clock=clock)
     assert body["sent_at"] == iso_utc(clock.now())
     assert {**as_stored(body), "disk_free_mb": 0} == {**got, "disk_free_mb": 0}  # the disk may change meanwhile
     assert_no_personal_data(body)

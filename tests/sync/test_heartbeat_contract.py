@@ -30,7 +30,7 @@ def test_heartbeat_and_visits_match_the_contract(service, clock, data_dir):
     start_stay(service, ids["chip"], clock)
     db = store.connect(service.db_path, key=service.data_key)
     device_status.record(db, "printer", "fault", clock.now())
-    check("Heartbeat", hb.build(db.conn, now=clock.now(), data_dir=data_dir, clock=clock))
+    check("Heartbeat", hb.build(db, now=clock.now(), data_dir=data_dir, clock=clock))
     for (payload,) in db.execute("SELECT payload FROM outbox WHERE kind = 'visit'"):
         body = unseal_tree(service.data_key, json.loads(payload))
         check("Visit", body)
