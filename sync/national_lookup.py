@@ -109,7 +109,8 @@ class NationalLookup:
         self.logins = 0
 
     # --- transport ---
-    def _post(self, path: str, body: dict[str, Any], params: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+    def _post(self, path: str, body: dict[str, Any],
+              params: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
         try:
             r = self.session.post(self.base_url + path, json=body, params=params,
                                   timeout=(min(3.0, self.timeout), self.timeout), stream=True)

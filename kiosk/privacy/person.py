@@ -32,7 +32,7 @@ from kiosk.privacy.retention import DONE_STAY_STATES, scrub, secure_delete
 from kiosk.store import audit as audit_rows
 from kiosk.store import outbox
 from kiosk.store import patients as rows
-from kiosk.store.retention import delete_outbox_rows, delete_with_dependents
+from kiosk.store.retention import delete_with_dependents
 from kiosk.store.sealing import DataKey
 
 PURPOSE_EXPORT = "access request by the data subject (Luật 91/2025/QH15)"
@@ -94,7 +94,7 @@ def collect(db: store.Executor, id_number: str) -> dict[str, Any]:
     stay_ids = [s["id"] for s in out["stay_notifications"]]
     for kind, ids in (("visit", visit_ids), ("stay_notification", stay_ids)):
         for i in ids:
-            out["sent_to_hub"] += rows.sent_to_hub(db, kind, i)
+            out["sent_to_hub"] += outbox.deliveries(db, kind, i)
     refs = [("patient", str(p)) for p in pids] + [("visit", str(v)) for v in visit_ids] + \
         [("stay_notification", str(s)) for s in stay_ids]
     for kind, rid in refs:
@@ -128,7 +128,7 @@ def erase(db: store.Database, id_number: str, *, actor: str, now: datetime, purp
                 if state in DONE_STAY_STATES:
                     erased["stay_notifications"] += delete_with_dependents(tx, "stay_notifications", [sid],
                                                                            dependents)
-                    erased["outbox"] += delete_outbox_rows(tx, "stay_notification", [sid])
+                    erased["outbox"] += outbox.delete_for(tx, "stay_notification", [sid])
                 else:
                     kept.append({"record": f"stay_notification:{sid}", "state": state,
                                  "reason": "the stay notification is a statutory duty (Luật Cư trú) and is "
@@ -142,7 +142,7 @@ def erase(db: store.Database, id_number: str, *, actor: str, now: datetime, purp
                                  "reason": "not yet delivered to the provincial hub (BHYT claim, Luật BHYT); "
                                            "erase again once it is acknowledged"})
                 else:
-                    erased["outbox"] += delete_outbox_rows(tx, "visit", [vid])
+                    erased["outbox"] += outbox.delete_for(tx, "visit", [vid])
                     erased["visits"] += delete_with_dependents(tx, "visits", [vid], dependents)
             if not rows.still_referenced(tx, pid):
                 erased["patients"] += delete_with_dependents(tx, "patients", [pid], dependents)

@@ -80,6 +80,32 @@ def states_of(db: Executor, kind: str, record_id: int) -> list[str]:
                                           [kind, record_id])]
 
 
+def deliveries(db: Executor, kind: str, record_id: int) -> list[dict[str, Any]]:
+    """The rows that carried one record: state and times, never the payload."""
+    cur = db.execute("SELECT kind, record_id, state, created_at, acknowledged_at FROM outbox "
+                     "WHERE kind = ? AND record_id = ?", [kind, record_id])
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def delete_for(tx: Executor, kind: str, record_ids: Sequence[int]) -> int:
+    """Delete every row of these records, whatever their state (retention and erasure decide when)."""
+    n = 0
+    for i in range(0, len(record_ids), 500):
+        chunk = list(record_ids[i:i + 500])
+        marks = ",".join("?" * len(chunk))
+        n += tx.execute(f"DELETE FROM outbox WHERE kind = ? AND record_id IN ({marks})", [kind, *chunk]).rowcount
+    return n
+
+
+def delete_acknowledged_before(tx: Executor, cutoff: str, keep_kinds: Sequence[str]) -> int:
+    """Acknowledged rows the hub has held since before `cutoff`, except of `keep_kinds` (whose rows go with
+    their records)."""
+    marks = ",".join("?" * len(keep_kinds))
+    return tx.execute(f"DELETE FROM outbox WHERE state = 'acknowledged' AND coalesce(acknowledged_at, created_at) < ? "
+                      f"AND kind NOT IN ({marks})", [cutoff, *keep_kinds]).rowcount
+
+
 def withdraw_queued(tx: Executor, kind: str, record_id: int) -> int:
     """Withdraw a record's rows the sender has not taken yet (state 'queued': it moves a row to 'sent' under
     the same write lock before sending); their payload is dropped. Returns how many were withdrawn."""

@@ -85,9 +85,3 @@ def still_referenced(db: Executor, patient_id: int) -> bool:
         return True
     return "stay_notifications" in meta.tables(db) and db.execute(
         "SELECT 1 FROM stay_notifications WHERE patient_id = ?", [patient_id]).fetchone() is not None
-
-
-def sent_to_hub(db: Executor, kind: str, record_id: int) -> list[Row]:
-    """The outbox rows that carried a record (state and times, not the payload)."""
-    return _rows(db, "SELECT kind, record_id, state, created_at, acknowledged_at FROM outbox "
-                     "WHERE kind = ? AND record_id = ?", [kind, record_id])

@@ -12,7 +12,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from kiosk.store import meta
+from kiosk.store import meta, outbox
 from kiosk.store.connection import Executor
 
 # Tables that cache answers of the online lookup, with the column holding when the answer was fetched.
@@ -84,15 +84,6 @@ def delete_with_dependents(tx: Executor, table: str, ids: Sequence[int], depende
     return n
 
 
-def delete_outbox_rows(tx: Executor, kind: str, record_ids: Sequence[int]) -> int:
-    n = 0
-    for i in range(0, len(record_ids), _CHUNK):
-        chunk = list(record_ids[i:i + _CHUNK])
-        marks = ",".join("?" * len(chunk))
-        n += tx.execute(f"DELETE FROM outbox WHERE kind = ? AND record_id IN ({marks})", [kind, *chunk]).rowcount
-    return n
-
-
 def purge(tx: Executor, *, visit_cutoff: str, stay_cutoff: str, cache_cutoff: str,
           done_stay_states: Sequence[str]) -> Purged:
     """Delete what the retention periods let go (see kiosk.privacy.retention); returns what went and was kept."""
@@ -110,7 +101,7 @@ def purge(tx: Executor, *, visit_cutoff: str, stay_cutoff: str, cache_cutoff: st
             r.stays += delete_with_dependents(tx, "stay_notifications", stays, r.dependents)
             # Their outbox rows (after: the notification references its row): the notification is done, so
             # whatever the row's state it has nothing left to do.
-            r.outbox += delete_outbox_rows(tx, "stay_notification", stays)
+            r.outbox += outbox.delete_for(tx, "stay_notification", stays)
 
     # 2. Visits past the period whose every outbox row is acknowledged, with no stay notification left.
     stay_clause = "AND NOT EXISTS (SELECT 1 FROM stay_notifications s WHERE s.visit_id = v.id)" if has_stays else ""
@@ -137,7 +128,7 @@ def purge(tx: Executor, *, visit_cutoff: str, stay_cutoff: str, cache_cutoff: st
                 FROM visits v WHERE v.id IN ({marks}) GROUP BY 1, 2, 3
                 ON CONFLICT(visit_date, source, result_code) DO UPDATE SET visits = visits + excluded.visits""",
             chunk)
-    r.outbox += delete_outbox_rows(tx, "visit", purgeable)
+    r.outbox += outbox.delete_for(tx, "visit", purgeable)
     r.visits += delete_with_dependents(tx, "visits", purgeable, r.dependents)
 
     # 3. Patients nobody needs any more.
@@ -148,9 +139,7 @@ def purge(tx: Executor, *, visit_cutoff: str, stay_cutoff: str, cache_cutoff: st
     r.patients += delete_with_dependents(tx, "patients", patients, r.dependents)
 
     # 4. Other acknowledged outbox rows (audit copies, …) the hub has held for the whole period.
-    r.outbox += tx.execute(
-        "DELETE FROM outbox WHERE state = 'acknowledged' AND coalesce(acknowledged_at, created_at) < ? "
-        "AND kind != 'visit' AND kind != 'stay_notification'", [visit_cutoff]).rowcount
+    r.outbox += outbox.delete_acknowledged_before(tx, visit_cutoff, ("visit", "stay_notification"))
 
     # 5. Cached online-lookup answers.
     for table, column in CACHE_TABLES:
