@@ -106,4 +106,4 @@ def test_the_cli_exits_with_the_mapped_status(monkeypatch, capsys):
     monkeypatch.setattr(parser, "parse_args", parse)
     monkeypatch.setattr(cli, "build_parser", lambda: parser)
     assert cli.main([]) == 3
-    assert "unexpected failure" in capsys.readouterr().err
+    assert "error: a device, the disk or the network is unavailable (SerialException)" in capsys.readouterr().err
