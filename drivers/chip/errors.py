@@ -32,6 +32,10 @@ class AccessDenied(ChipError, errors.UsageError):
     """The chip refused the key we derived: the number (CAN/MRZ) does not open this card."""
 
 
+class WrongNumber(AccessDenied):
+    """Every access the given number allows (PACE, then BAC) was tried and the chip refused them all."""
+
+
 class StatusError(ChipError):
     """The chip answered a command with an error status word."""
 

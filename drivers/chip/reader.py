@@ -21,7 +21,7 @@ from drivers.chip.apdu import SW_END_OF_FILE, SW_OK, Command, Response
 from drivers.chip.connection import Connection, CountingConnection
 from drivers.chip.ec import BY_NAME, Curve
 from drivers.chip.errors import (AccessDenied, ChipError, FileNotFound, ParseError, ProtocolError,
-                                 SecureMessagingError, SecurityNotSatisfied, StatusError)
+                                 SecureMessagingError, SecurityNotSatisfied, StatusError, WrongNumber)
 from drivers.chip.sm import SecureMessaging
 from kiosk.documents.chip import ChipRead
 
@@ -168,7 +168,7 @@ class ChipReader:
             self.session.access_method = method
             log.info("event=chip_access method=%s attempts=%d", method, len(self.session.attempts))
             return method
-        raise AccessDenied("the number does not open this card")
+        raise WrongNumber("the number does not open this card")
 
     def _pace_info(self) -> lds.PaceInfo | None:
         try:

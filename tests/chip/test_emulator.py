@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from drivers.cccd_emulator import CccdCard, InProcessConnection
-from drivers.chip.errors import AccessDenied, CardRemoved
+from drivers.chip.errors import AccessDenied, CardRemoved, WrongNumber
 from drivers.chip.reader import ChipReader, Credentials, expiry_candidates
 from tests.chip.conftest import profile
 
@@ -144,7 +144,7 @@ def test_no_anti_cloning_keys_is_not_supported(pki):
 
 def test_wrong_can_is_access_denied(pki):
     card = CccdCard(profile("pace-card"), pki)
-    with pytest.raises(AccessDenied, match="does not open this card"):
+    with pytest.raises(WrongNumber, match="does not open this card"):
         read(card, Credentials(id_number="001085999999"), [pki.csca_cert])
     with pytest.raises(AccessDenied):
         read(CccdCard(profile("bac-only-lifetime"), pki), Credentials(can="123456"), [])

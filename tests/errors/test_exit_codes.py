@@ -32,6 +32,7 @@ TABLE: list[tuple[BaseException, int]] = [
     (chip.StatusError(0x6F00), 1),
     (chip.FileNotFound(0x6A82), 1),
     (chip.AccessDenied("x"), 2),
+    (chip.WrongNumber("x"), 2),
     (chip.ReaderUnavailable("x"), 3),
     (chip.NoCard("x"), 3),
     (chip.CardRemoved("x"), 3),

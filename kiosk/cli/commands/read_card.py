@@ -77,7 +77,7 @@ def read_card(ctx) -> int:
     try:
         # pyscard and the chip stack: the `chip` extra
         from drivers.chip.connection import PcscConnection
-        from drivers.chip.errors import AccessDenied, CardRemoved, ChipError, ReaderUnavailable
+        from drivers.chip.errors import AccessDenied, CardRemoved, ChipError, ReaderUnavailable, WrongNumber
         from drivers.chip.passive import load_trust_store
         from drivers.chip.reader import ChipReader
     except ImportError as e:
@@ -98,7 +98,7 @@ def read_card(ctx) -> int:
             break
         except AccessDenied as e:
             log_event(log, "chip_read_refused", logging.WARNING, reason="access_denied")
-            if "does not open" in str(e):
+            if isinstance(e, WrongNumber):
                 raise UsageError("the number does not open this card — check the ID number / CAN / MRZ "
                                  "(a chip without PACE also needs --date-of-birth or --mrz)") from None
             raise UsageError(str(e)) from None
