@@ -152,7 +152,7 @@ class SerialScanner(ThreadedSource):
         except (OSError, serial.SerialException) as e:
             details["error"] = type(e).__name__
             details["message"] = str(e)[:200]
-            denied = getattr(e, "errno", None) == errno.EACCES or "ermission" in str(e)
+            denied = e.errno in (errno.EACCES, errno.EPERM)  # pyserial keeps the OS errno
             return Probe("scanner", True, False, "permission" if denied else "busy", details=details)
         return Probe("scanner", True, True, details=details)
 

@@ -106,3 +106,20 @@ def test_voice_without_espeak():
         assert v.probe().problem == "not_installed"
     finally:
         v.close()
+
+
+def test_serial_port_refused_to_this_user_is_a_permission_problem(tmp_path, monkeypatch):
+    """As pyserial reports it (SerialException carrying the OS errno), without depending on its wording."""
+    import errno
+
+    import serial
+
+    from drivers import serial_scanner
+
+    def refuse(*a, **kw):
+        raise serial.SerialException(errno.EACCES, "could not open port: [Errno 13] (any wording)")
+    monkeypatch.setattr(serial_scanner.serial, "Serial", refuse)
+    port = tmp_path / "ttyACM0"
+    port.write_text("")
+    p = SerialScanner(str(port)).probe()
+    assert (p.present, p.usable, p.problem) == (True, False, "permission")
