@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk import store
 from kiosk.eligibility.roster import DEMO_KEY
 
 
 @pytest.fixture
-def db(data_dir, data_key):
-    """The kiosk's store as production has it: bound to a data key (tests/conftest.py `data_key`)."""
-    return store.connect(data_dir / "kiosk.db")
+def db(app):
+    """The kiosk's store as production opens it (kiosk.app.build: the data key and the test's clock)."""
+    db = app.database()
+    yield db
+    db.close()
 
 
 @pytest.fixture

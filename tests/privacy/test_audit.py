@@ -31,8 +31,11 @@ def _tamper(db, sql, args=()):
 
 
 @pytest.fixture
-def db(data_dir):
-    return store.connect(data_dir / "kiosk.db")
+def db(app):
+    """The kiosk's store as production opens it (kiosk.app.build: the data key and the test's clock)."""
+    db = app.database()
+    yield db
+    db.close()
 
 
 def test_intact_chain_verifies_and_entries_go_to_the_outbox(db):

@@ -30,8 +30,11 @@ FOREIGN_DIGIT = st.characters(categories=["Nd"]).filter(lambda c: unicodedata.no
 
 
 @pytest.fixture
-def db(data_dir):
-    return store.connect(data_dir / "kiosk.db")
+def db(app):
+    """The kiosk's store as production opens it (kiosk.app.build: the data key and the test's clock)."""
+    db = app.database()
+    yield db
+    db.close()
 
 
 def _tx(db):
@@ -242,7 +245,7 @@ def _cli_env(tmp_path, data_dir, attempts=3, minutes=7):
 
 
 @pytest.mark.parametrize("command", [("staff", "disable", "2"), ("person", "export", "--id-number", "040195001234")])
-def test_the_command_line_uses_the_configured_lockout(db, tmp_path, data_dir, command):
+def test_the_command_line_uses_the_configured_lockout(app, db, tmp_path, data_dir, command):
     with _tx(db) as c:
         admin = staff.add(c, "A", "040190000111", ADMIN_PIN, T0, is_admin=True)
         staff.add(c, "B", "040188000222", CLERK_PIN, T0, by=admin.id)
@@ -253,8 +256,8 @@ def test_the_command_line_uses_the_configured_lockout(db, tmp_path, data_dir, co
                            capture_output=True, text=True)
         assert r.returncode == 2 and "PIN not accepted" in r.stderr, r.stderr
     after = datetime.now(VN_TZ)
-    again = store.connect(data_dir / "kiosk.db")
-    locked = staff.get(again.conn, admin.id).locked_until
+    again = app.database()
+    locked = staff.get(again, admin.id).locked_until
     assert locked, "3 wrong PINs lock the account when the configuration says 3 (the built-in default is 5)"
     span = datetime.fromisoformat(locked.replace("Z", "+00:00")) - after
     assert timedelta(minutes=6) < span <= timedelta(minutes=7)  # the configured 7 minutes, not the built-in 5

@@ -14,7 +14,6 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from kiosk import store
 from kiosk.services import device_status
 from kiosk.services import stay_notification
 from kiosk.clock import VN_TZ, iso_utc
@@ -138,7 +137,7 @@ def assert_no_personal_data(body: dict) -> None:
         assert number[-4:] not in digits, number
 
 
-def test_heartbeat_counts_on_a_live_hub_and_carries_no_personal_data(service, hub, clock, data_dir):
+def test_heartbeat_counts_on_a_live_hub_and_carries_no_personal_data(app, service, hub, clock, data_dir):
     ids = check_in_every_kind(service)
     # Yesterday's visits are not today's (Vietnam-time day): one more visit a day earlier.
     clock.advance(days=-1)
@@ -146,7 +145,7 @@ def test_heartbeat_counts_on_a_live_hub_and_carries_no_personal_data(service, hu
     clock.advance(days=1)
     overdue = start_stay(service, ids["cccd_qr"], clock, hours_ago=30)
     later = start_stay(service, ids["chip"], clock)
-    db = store.connect(service.db_path, key=service.data_key)
+    db = app.database()
     device_status.record(db, "scanner", "ok", clock.now())
     device_status.record(db, "chip", "fault", clock.now())
     client = HubClient(hub.url, hub.token)
@@ -177,10 +176,10 @@ def test_heartbeat_counts_on_a_live_hub_and_carries_no_personal_data(service, hu
     assert_no_personal_data({k: str(v) for k, v in got.items()})
 
 
-def test_sync_loop_heartbeats_after_delivering_and_on_schedule(service, hub, clock, data_dir):
+def test_sync_loop_heartbeats_after_delivering_and_on_schedule(app, service, hub, clock, data_dir):
     for i in range(3):
         assert service.handle(ScanEvent(cccd(id=f"04019500{i:04d}", name=f"Người Thử {i}").encode())).ok
-    db = store.connect(service.db_path, key=service.data_key)
+    db = app.database()
     client = HubClient(hub.url, hub.token)
     # An interval far beyond the test: every heartbeat after the first comes from delivering records.
     beat = hb.Heartbeat(db, client, data_dir=data_dir, clock=clock, interval=3600)
@@ -213,14 +212,14 @@ def test_sync_loop_heartbeats_after_delivering_and_on_schedule(service, hub, clo
 
 
 @pytest.mark.parametrize("fault", ["fail", "reset"])
-def test_failing_heartbeats_never_hold_up_records(service, hub, clock, data_dir, fault):
+def test_failing_heartbeats_never_hold_up_records(app, service, hub, clock, data_dir, fault):
     """Through a proxy that answers every heartbeat 503 (or resets it): records still all arrive, the
     breaker never counts the heartbeat, and the loop keeps running."""
     from urllib.parse import urlsplit
     u = urlsplit(hub.url)
     with FaultProxy(u.hostname, u.port, only_paths=("/v1/heartbeat",), **{f"{fault}_rate": 1.0}) as proxy:
         client = HubClient(proxy.url, hub.token)
-        db = store.connect(service.db_path, key=service.data_key)
+        db = app.database()
         beat = hb.Heartbeat(db, client, data_dir=data_dir, clock=clock, interval=0.1)
         sender = Sender(db, client, clock=clock, settings=Settings(idle_poll=0.05), heartbeat=beat)
         stop = threading.Event()

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import jsonschema
 
-from kiosk import store
 from kiosk.services import device_status
 from kiosk.privacy.datakey import unseal_tree
 from sync import heartbeat as hb
@@ -25,10 +24,10 @@ def check(name, instance):
                                      "components": SPEC["components"]}).validate(instance)
 
 
-def test_heartbeat_and_visits_match_the_contract(service, clock, data_dir):
+def test_heartbeat_and_visits_match_the_contract(app, service, clock, data_dir):
     ids = check_in_every_kind(service)
     start_stay(service, ids["chip"], clock)
-    db = store.connect(service.db_path, key=service.data_key)
+    db = app.database()
     device_status.record(db, "printer", "fault", clock.now())
     check("Heartbeat", hb.build(db, now=clock.now(), data_dir=data_dir, clock=clock))
     for (payload,) in db.execute("SELECT payload FROM outbox WHERE kind = 'visit'"):
@@ -37,13 +36,13 @@ def test_heartbeat_and_visits_match_the_contract(service, clock, data_dir):
         assert body["document"] in EXPECTED_DOCUMENT.values()
 
 
-def test_new_hub_takes_the_heartbeat_and_counts_documents(service, clock, data_dir, tmp_path, request):
+def test_new_hub_takes_the_heartbeat_and_counts_documents(app, service, clock, data_dir, tmp_path, request):
     env = new_hub_env("sqlite", tmp_path / "hub", request)
     _, token = env.enrol("kiosk-hb", facility="40123")
     live = start_hub(env, workers=1)
     try:
         ids = check_in_every_kind(service)
-        db = store.connect(service.db_path, key=service.data_key)
+        db = app.database()
         device_status.record(db, "camera", "ok", clock.now())
         client = HubClient(live.url, token)
         assert Sender(db, client, clock=clock).once().error is None

@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from kiosk import store
 from kiosk.domain import ScanEvent
 from sync.client import HubClient
 from sync.sender import Sender, Settings, status
@@ -24,11 +23,11 @@ def checkin(service, i):
     return v
 
 
-def test_breaker_opens_while_down_and_drains_when_back(service, hub):
+def test_breaker_opens_while_down_and_drains_when_back(app, service, hub):
     for i in range(5):
         checkin(service, i)
     port = free_port()  # nobody answers there yet
-    db = store.connect(service.db_path, key=service.data_key)
+    db = app.database()
     sender = Sender(db, HubClient(f"http://127.0.0.1:{port}", hub.token),
                     settings=Settings(batch_size=2, backoff_base=0.01, backoff_max=0.02, breaker_threshold=3,
                                       breaker_cooldown=0.3))
@@ -49,11 +48,11 @@ def test_breaker_opens_while_down_and_drains_when_back(service, hub):
         path.stop()
 
 
-def test_checkin_does_not_wait_for_a_slow_hub(service, hub):
+def test_checkin_does_not_wait_for_a_slow_hub(app, service, hub):
     checkin(service, 100)
     slow = path_on(free_port(), hub, delay=2.0)  # every request held 2 s on the way
     try:
-        db = store.connect(service.db_path, key=service.data_key)
+        db = app.database()
         sender = Sender(db, HubClient(slow.url, hub.token))
         t = threading.Thread(target=sender.once, daemon=True)
         t.start()
@@ -69,9 +68,9 @@ def test_checkin_does_not_wait_for_a_slow_hub(service, hub):
         slow.stop()
 
 
-def test_acknowledged_rows_keep_no_personal_data(service, hub):
+def test_acknowledged_rows_keep_no_personal_data(app, service, hub):
     checkin(service, 200)
-    db = store.connect(service.db_path, key=service.data_key)
+    db = app.database()
     Sender(db, HubClient(hub.url, hub.token)).once()
     state, payload, ref = db.execute("SELECT state, payload, hub_reference FROM outbox").fetchone()
     assert state == "acknowledged" and json.loads(payload) == {} and ref.startswith("V")
@@ -86,11 +85,11 @@ def _until(pred, timeout):
     return pred()
 
 
-def test_in_flight_409_defers_then_replays(service, hub):
+def test_in_flight_409_defers_then_replays(app, service, hub):
     # A killed sender's request may still be in the hub's hands when the next sender resends the same key:
     # here the first request has claimed its key and waits for the hub's store, which the test holds.
     checkin(service, 300)
-    db = store.connect(service.db_path, key=service.data_key)
+    db = app.database()
     kind, key, payload = db.execute("SELECT kind, idempotency_key, payload FROM outbox").fetchone()
     from kiosk.privacy.datakey import unseal_tree
     body = unseal_tree(service.data_key, json.loads(payload))
@@ -130,7 +129,7 @@ class _LoggingClient(HubClient):
 
 
 @pytest.mark.parametrize("seed,outage", [(1, 3.0), (2, 17.5), (3, 42.0), (4, 90.0), (5, 123.4), (6, 300.0)])
-def test_shipped_settings_recover_within_10_s_and_probe_gently_while_down(service, hub, seed, outage):
+def test_shipped_settings_recover_within_10_s_and_probe_gently_while_down(app, service, hub, seed, outage):
     """Hub down for `outage` seconds, then up: with the shipped Settings() the first answered request comes
     ≤ 10 s after the hub's return, and while it is down the kiosk sends at most one small probe per ~4 s.
 
@@ -144,7 +143,7 @@ def test_shipped_settings_recover_within_10_s_and_probe_gently_while_down(servic
     up = []
     stop = threading.Event()
     client = _LoggingClient(f"http://127.0.0.1:{port}", hub.token, lambda: vt[0])
-    sender = Sender(store.connect(service.db_path, key=service.data_key), client, settings=Settings(), rng=random.Random(seed),
+    sender = Sender(app.database(), client, settings=Settings(), rng=random.Random(seed),
                     monotonic=lambda: vt[0])
 
     def wait(seconds):
@@ -177,7 +176,7 @@ def test_shipped_settings_recover_within_10_s_and_probe_gently_while_down(servic
         assert len(probes) >= outage / 6 - 3  # it does keep probing
 
 
-def test_shipped_settings_real_time_first_answer_within_10_s_of_return(service, tmp_path):
+def test_shipped_settings_real_time_first_answer_within_10_s_of_return(app, service, tmp_path):
     """The same at wall-clock time, once, with generous bounds: the circuit opens on a dead hub (shipped
     settings), the hub comes back, and the outbox drains ≤ 10 s later (the design bound is ~6 s). The hub is
     started for real (gunicorn on the kiosk's port) once the circuit is open; "back" counts from when it
@@ -189,7 +188,7 @@ def test_shipped_settings_real_time_first_answer_within_10_s_of_return(service, 
     env = new_env(tmp_path / "hub")
     dev = device_on(env, None, tmp_path / "hub")
     client = _LoggingClient(f"http://127.0.0.1:{port}", dev.token, time.monotonic)
-    sender = Sender(store.connect(service.db_path, key=service.data_key), client)
+    sender = Sender(app.database(), client)
     assert (sender.settings.backoff_max, sender.settings.breaker_cooldown) == (5.0, 5.0)
     stop = threading.Event()
     t = threading.Thread(target=sender.run, args=(stop,), daemon=True)
