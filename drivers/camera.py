@@ -26,7 +26,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Union
 
 # This module is the optional `camera` extra (opencv-python-headless): drivers.sources imports it only when
 # camera.enabled is set, so a station without a camera never loads OpenCV.
@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 
 from drivers import decoders
+from drivers.decoders.base import Decoder
 from drivers.protocols import Probe
 from drivers.scan import DeviceStatus, ScanCallback, StatusCallback
 from drivers.timeouts import call_with_timeout
@@ -64,17 +65,22 @@ class Presence:
         return new
 
 
+# What the capture hands the decoder: (time, frame), or ("end", None) after a video file's last frame.
+Item = tuple[Union[float, str], Any]
+Capture = Any  # cv2.VideoCapture, or what a test's capture_factory returns (isOpened, read, get, set, release)
+
+
 class _Mailbox:
     """The newest frame for the decoder. `block=True` (files): the capture waits instead of dropping."""
 
     def __init__(self, block: bool):
         self.block = block
         self._cv = threading.Condition()
-        self._item = None
+        self._item: Item | None = None
         self.dropped = 0
         self.closed = False
 
-    def put(self, item, stop: threading.Event) -> None:
+    def put(self, item: Item, stop: threading.Event) -> None:
         with self._cv:
             if self.block:
                 while self._item is not None and not stop.is_set():
@@ -84,7 +90,7 @@ class _Mailbox:
             self._item = item
             self._cv.notify_all()
 
-    def get(self, timeout: float):
+    def get(self, timeout: float) -> Item | None:
         with self._cv:
             if self._item is None:
                 self._cv.wait(timeout)
@@ -103,7 +109,7 @@ class CameraSource:
 
     def __init__(self, device: int | str = 0, *, decoder: str = "default", cooldown: float = 3.0,
                  width: int = 1280, height: int = 720, reopen_interval: float = 1.0, preview_width: int = 320,
-                 capture_factory: Callable | None = None, decoder_threads: int = 1):
+                 capture_factory: Callable[[int | str], Capture] | None = None, decoder_threads: int = 1):
         self.device = device
         self.is_file = isinstance(device, str) and Path(device).is_file()
         self.name = f"camera {device}"
@@ -178,7 +184,7 @@ class CameraSource:
             return None if self._preview is None else self._preview.copy()
 
     # --- threads ------------------------------------------------------------------------------
-    def _open(self):
+    def _open(self) -> Capture:
         if self._capture_factory:
             return self._capture_factory(self.device)
         if self.is_file:
@@ -236,7 +242,7 @@ class CameraSource:
         with self._preview_lock:
             self._preview = small
 
-    def _decode_loop(self, decoder, on_scan: ScanCallback) -> None:
+    def _decode_loop(self, decoder: Decoder, on_scan: ScanCallback) -> None:
         # One decoding thread: on a 4-core Pi the UI, capture and check-in keep the other cores.
         cv2.setNumThreads(self.decoder_threads)
         presence = Presence(self.cooldown)
@@ -245,7 +251,7 @@ class CameraSource:
             if item is None:
                 continue
             t, frame = item
-            if t == "end":
+            if isinstance(t, str):  # "end": the video file is done
                 self.finished.set()
                 return
             t0 = time.perf_counter()

@@ -28,7 +28,7 @@ import select
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from drivers.protocols import SWITCH_TO_SERIAL, Probe
 from drivers.scan import DeviceStatus, ScanCallback, StatusCallback, ThreadedSource
@@ -162,8 +162,11 @@ def events_from_recording(lines: Iterable[str]) -> list[tuple[float, int, int, i
     return out
 
 
-def find_device(name: str = "", vid_pid: str = "", list_devices: Callable | None = None,
-                open_device: Callable | None = None):
+InputDevice = Any  # evdev.InputDevice, or a test's stand-in (fileno, read, grab, ungrab, close, name, info)
+
+
+def find_device(name: str = "", vid_pid: str = "", list_devices: Callable[[], list[str]] | None = None,
+                open_device: Callable[[str], InputDevice] | None = None) -> InputDevice | None:
     """The first input device whose name contains `name` (case-insensitive) or whose VID:PID is `vid_pid`."""
     import evdev  # optional (the `hid` extra): the key decoding above is tested without it
     list_devices = list_devices or evdev.list_devices
@@ -189,7 +192,7 @@ class HidScanner(ThreadedSource):
     object (fileno, read, grab, ungrab, close) or None when the scanner is not plugged in."""
 
     def __init__(self, name: str = "", vid_pid: str = "", frame_timeout: float = 0.1, reopen_interval: float = 1.0,
-                 grab: bool = True, open_device: Callable | None = None):
+                 grab: bool = True, open_device: Callable[[], InputDevice | None] | None = None):
         if not name and not vid_pid and open_device is None:
             raise ValueError("HID scanner: configure scanner.hid_name or scanner.hid_vid_pid")
         self.name = name or vid_pid or "hid scanner"
@@ -248,7 +251,7 @@ class HidScanner(ThreadedSource):
             finally:
                 _release(dev)
 
-    def _read(self, dev, on_scan: ScanCallback, on_status: StatusCallback) -> None:
+    def _read(self, dev: InputDevice, on_scan: ScanCallback, on_status: StatusCallback) -> None:
         decoder = KeyDecoder(self.frame_timeout)
         fd = dev.fileno()
         while not self._stop.is_set():
@@ -278,7 +281,7 @@ class HidScanner(ThreadedSource):
         on_scan(ScanEvent(scan.text.encode("ascii"), "hid", datetime.now(timezone.utc)))
 
 
-def _release(dev) -> None:
+def _release(dev: InputDevice | None) -> None:
     if dev is None:
         return
     for fn in ("ungrab", "close"):

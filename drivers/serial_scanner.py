@@ -30,7 +30,7 @@ import serial  # pyserial
 
 from drivers.protocols import Probe
 from drivers.scan import DeviceStatus, ScanCallback, StatusCallback, ThreadedSource
-from kiosk.domain import ScanEvent
+from kiosk.domain import ScanEvent, ScanSourceName
 from kiosk.logs import event
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ def utf8_problem(frame: bytes) -> int | None:
 
 class SerialScanner(ThreadedSource):
     def __init__(self, port: str, baud: int = 9600, frame_timeout: float = 0.08, reopen_interval: float = 1.0,
-                 max_frame: int = MAX_FRAME, suffix: str = "auto", source: str = "serial"):
+                 max_frame: int = MAX_FRAME, suffix: str = "auto", source: ScanSourceName = "serial"):
         if suffix not in SUFFIXES:
             raise ValueError(f"suffix: expected one of {', '.join(SUFFIXES)}, got {suffix!r}")
         self.name = port
@@ -181,7 +181,7 @@ class SerialScanner(ThreadedSource):
                     on_status(DeviceStatus("scanner", False, f"{self.port}: internal error"))
                 self._stop.wait(self.reopen_interval)
 
-    def _read(self, port, on_scan: ScanCallback) -> None:
+    def _read(self, port: serial.Serial, on_scan: ScanCallback) -> None:
         framer = Framer(self.frame_timeout, self.max_frame, self.suffix)
         try:
             while not self._stop.is_set():

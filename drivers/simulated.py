@@ -8,11 +8,11 @@ from datetime import datetime, timezone
 
 from drivers.protocols import Probe
 from drivers.scan import DeviceStatus, ScanCallback, StatusCallback
-from kiosk.domain import ScanEvent
+from kiosk.domain import ScanEvent, ScanSourceName
 
 
 class SimulatedScanner:
-    def __init__(self, source: str = "serial", name: str = "simulated scanner"):
+    def __init__(self, source: ScanSourceName = "serial", name: str = "simulated scanner"):
         self.name = name
         self.source = source
         self._queue: queue.Queue[bytes | None] = queue.Queue()

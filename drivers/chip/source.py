@@ -25,35 +25,42 @@ import threading
 import time
 from datetime import date
 from pathlib import Path
+from typing import Callable, Iterable
+
+from cryptography.x509 import Certificate
 
 from drivers.chip.connection import PcscConnection, list_readers
 from drivers.chip.errors import AccessDenied, CardRemoved, ChipError, NoCard, ReaderUnavailable
 from drivers.chip.reader import ChipReader, Credentials
 from drivers.protocols import Probe
-from drivers.scan import DeviceStatus
+from drivers.scan import DeviceStatus, ScanCallback, StatusCallback
 from drivers.timeouts import call_with_timeout
+from kiosk.documents.chip import ChipRead
 from kiosk.domain import ScanEvent
 
 log = logging.getLogger(__name__)
 
 PCSCD_SOCKET = Path("/run/pcscd/pcscd.comm")
+PhotoCallback = Callable[[ChipRead, tuple[str, bytes]], None]  # (the read, (format, image)): memory only
 
 
 class ChipSource:
     name = "chip"
 
-    def __init__(self, reader_name: str = "", trust=(), extended: str = "auto", poll_seconds: float = 0.25,
+    def __init__(self, reader_name: str = "", trust: Iterable[Certificate] = (), extended: str = "auto",
+                 poll_seconds: float = 0.25,
                  expect_seconds: float = 120.0, photo: bool = False):
         self.reader_name, self.trust, self.extended = reader_name, list(trust), extended
         self.photo = photo  # DG2 into memory for the receptionist's face check; never written anywhere
-        self.on_photo = None  # (ChipRead, (format, image)) after the result; set by ui.app.CheckinBridge
+        self.on_photo: PhotoCallback | None = None  # after the result; set by ui.app.CheckinBridge
         self.poll, self.expect_seconds = poll_seconds, expect_seconds
         self._creds: Credentials | None = None
         self._creds_at = 0.0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._status: tuple | None = None
+        self._status: tuple[bool, str] | None = None
+        self._on_status: StatusCallback | None = None
 
     def expect(self, id_number: str | None = None, *, date_of_birth: date | None = None, can: str | None = None,
                mrz: tuple[str, str, str] | None = None) -> None:
@@ -68,9 +75,9 @@ class ChipSource:
                 self._creds = None
             return self._creds
 
-    def start(self, on_scan, on_status=None) -> None:
-        self._on_scan, self._on_status = on_scan, on_status
-        self._thread = threading.Thread(target=self._run, name="chip-source", daemon=True)
+    def start(self, on_scan: ScanCallback, on_status: StatusCallback | None = None) -> None:
+        self._on_status = on_status
+        self._thread = threading.Thread(target=self._run, args=(on_scan,), name="chip-source", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -102,7 +109,7 @@ class ChipSource:
             return Probe("reader", False, False, "no_match", details=details)
         return Probe("reader", True, True, details=details)
 
-    def _run(self) -> None:
+    def _run(self, on_scan: ScanCallback) -> None:
         card_done = False  # one read per placement
         while not self._stop.is_set():
             try:
@@ -135,7 +142,7 @@ class ChipSource:
                 with self._lock:
                     self._creds = None
                 self._status_is(True, "read")
-                self._on_scan(ScanEvent(b"", source="chip", document=result))
+                on_scan(ScanEvent(b"", source="chip", document=result))
                 if self.photo:
                     read_photo_after(reader, result, self.on_photo)
             except AccessDenied:
@@ -155,7 +162,7 @@ class ChipSource:
                 conn.close()
 
 
-def read_photo_after(reader, document, on_photo) -> None:
+def read_photo_after(reader: ChipReader, document: ChipRead, on_photo: PhotoCallback | None) -> None:
     """DG2 after the result has gone to the core: the face for the console, or a log line saying why not."""
     t0 = time.perf_counter()
     try:

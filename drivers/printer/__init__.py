@@ -13,12 +13,19 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
 
 from drivers.protocols import Probe
 from kiosk.config import Config
 from kiosk.domain import Ticket
 from kiosk.errors import UnavailableError
 from kiosk.logs import event
+
+if TYPE_CHECKING:  # Pillow is the optional `print` extra: imported where a ticket is drawn
+    from PIL import Image as PilImage, ImageDraw as PilDraw, ImageFont as PilFont
+
+Font = Union["PilFont.FreeTypeFont", "PilFont.ImageFont"]
+EscposDevice = Any  # a python-escpos printer (Usb or Serial): the library has no type hints
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +50,7 @@ class PrinterError(UnavailableError):
         self.detail = detail
 
 
-def _font(paths: tuple[str, ...], size: int):
+def _font(paths: tuple[str, ...], size: int) -> Font:
     from PIL import ImageFont  # Pillow: the optional `print` extra
     for p in paths:
         if os.path.exists(p):
@@ -51,7 +58,7 @@ def _font(paths: tuple[str, ...], size: int):
     return ImageFont.load_default(size)
 
 
-def _wrap(draw, text: str, font, width: int) -> list[str]:
+def _wrap(draw: PilDraw.ImageDraw, text: str, font: Font, width: int) -> list[str]:
     words, lines, line = text.split(), [], ""
     for w in words:
         trial = f"{line} {w}".strip()
@@ -65,7 +72,7 @@ def _wrap(draw, text: str, font, width: int) -> list[str]:
     return lines
 
 
-def render_ticket(ticket: Ticket, width_px: int = 384):
+def render_ticket(ticket: Ticket, width_px: int = 384) -> PilImage.Image:
     """The ticket as a 1-bit PIL image `width_px` wide (384 dots = 58 mm paper at 203 dpi)."""
     from PIL import Image, ImageDraw  # Pillow: the optional `print` extra
     scale = width_px / 384
@@ -81,11 +88,12 @@ def render_ticket(ticket: Ticket, width_px: int = 384):
     if ticket.footer:
         blocks.append((ticket.footer, _font(FONT_PATHS, int(20 * scale))))
     probe = ImageDraw.Draw(Image.new("1", (1, 1)))
-    laid: list[tuple[str, object, int]] = []
+    laid: list[tuple[str, Font, int]] = []
     height = margin
     for text, font in blocks:
         for line in _wrap(probe, text, font, inner):
-            top, bottom = font.getbbox(line)[1], font.getbbox(line)[3]
+            box = font.getbbox(line)
+            top, bottom = int(box[1]), int(box[3])  # whole dots (FreeType answers ints already)
             laid.append((line, font, height - top))
             height += (bottom - top) + int(10 * scale)
         height += int(8 * scale)
@@ -146,7 +154,7 @@ class EscposPrinter:
         self.port, self.baud, self.width_px = port, baud, width_px
         self._lock = threading.Lock()
 
-    def _open(self):
+    def _open(self) -> EscposDevice:
         try:
             from escpos import printer as escpos_printer  # python-escpos: the optional `print` extra
         except ImportError as e:
@@ -212,7 +220,7 @@ class EscposPrinter:
         event(log, "ticket_printed", printer=self.kind, queue_number=ticket.queue_number)
 
 
-def _close(p) -> None:
+def _close(p: EscposDevice) -> None:
     try:
         p.close()
     except Exception:
