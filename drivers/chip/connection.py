@@ -43,7 +43,7 @@ class CountingConnection:
 
 def list_readers() -> list[str]:
     try:
-        from smartcard.System import readers
+        from smartcard.System import readers  # pyscard: the optional `chip` extra
         from smartcard.Exceptions import ListReadersException
         from smartcard.pcsc.PCSCExceptions import EstablishContextException
     except ImportError as e:

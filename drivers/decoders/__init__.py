@@ -14,6 +14,10 @@ Vietnamese names). Only the symbologies a kiosk reads are enabled: QR Code
 from __future__ import annotations
 
 from drivers.decoders.base import Decoded, Decoder, DecoderUnavailable, to_gray
+from drivers.decoders.opencv import OpenCvDecoder
+from drivers.decoders.pipeline import Pipeline
+from drivers.decoders.zbar import ZbarDecoder, ZbarTextDecoder
+from drivers.decoders.zxing import ZxingDecoder
 
 BACKENDS = ("zxing", "zbar", "opencv")
 DEFAULT = "pipeline"  # zxing-cpp behind ROI / fast-pass / unchanged-frame logic; chosen by bench/qr_decode.py
@@ -22,23 +26,16 @@ DEFAULT = "pipeline"  # zxing-cpp behind ROI / fast-pass / unchanged-frame logic
 def get_decoder(name: str = "default") -> Decoder:
     """A decoder by name: "default"/"pipeline", "zxing", "zxing-fast", "zbar", "zbar-text", "opencv"."""
     if name in ("default", "pipeline"):
-        from drivers.decoders.pipeline import Pipeline
-        from drivers.decoders.zxing import ZxingDecoder
         return Pipeline(ZxingDecoder())
     if name == "zxing":
-        from drivers.decoders.zxing import ZxingDecoder
         return ZxingDecoder()
     if name == "zxing-fast":
-        from drivers.decoders.zxing import ZxingDecoder
         return ZxingDecoder(fast=True)
     if name == "zbar":
-        from drivers.decoders.zbar import ZbarDecoder
         return ZbarDecoder()
     if name == "zbar-text":  # pyzbar.decode() as most code uses it: for the benchmark's comparison only
-        from drivers.decoders.zbar import ZbarTextDecoder
         return ZbarTextDecoder()
     if name == "opencv":
-        from drivers.decoders.opencv import OpenCvDecoder
         return OpenCvDecoder()
     raise ValueError(f"unknown decoder {name!r}: expected one of default, pipeline, zxing, zxing-fast, zbar, "
                      "zbar-text, opencv")

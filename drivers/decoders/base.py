@@ -50,7 +50,7 @@ class Decoder(Protocol):
 def to_gray(frame: np.ndarray) -> np.ndarray:
     if frame.ndim == 2:
         return frame
-    import cv2
+    import cv2  # OpenCV (the `camera` extra) only for colour frames: grey ones convert without it
     if frame.shape[2] == 4:
         return cv2.cvtColor(frame, cv2.COLOR_BGRA2GRAY)
     return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)

@@ -12,7 +12,7 @@ class OpenCvDecoder:
 
     def __init__(self):
         try:
-            import cv2
+            import cv2  # optional backend: a missing one is DecoderUnavailable, not an import error
         except ImportError as e:  # pragma: no cover
             raise DecoderUnavailable(f"opencv-python-headless is not installed ({e})") from None
         self._det = cv2.QRCodeDetectorAruco()

@@ -36,6 +36,7 @@ import cv2
 import numpy as np
 
 from drivers.decoders.base import Decoded, to_gray, unique
+from drivers.decoders.zxing import ZxingDecoder
 
 # A block of 8x8 pixels (a few QR modules) whose mean grey level moves by more
 # than this means the scene changed; sensor noise averages out over a block.
@@ -50,7 +51,6 @@ class Pipeline:
 
     def __init__(self, engine, fast_engine=None, *, skip_unchanged: bool = True, use_roi: bool = True,
                  fast_pass: bool = True, budget_slow_passes: bool = True):
-        from drivers.decoders.zxing import ZxingDecoder
         self.engine = engine
         self.fast_engine = fast_engine or ZxingDecoder(fast=True)
         self.half_engine = ZxingDecoder(fast=True, invert=True)

@@ -23,7 +23,7 @@ _Y800 = 0x30303859  # fourcc('Y','8','0','0')
 
 def _wrapper():
     try:
-        from pyzbar import wrapper
+        from pyzbar import wrapper  # optional backend (and libzbar): missing is DecoderUnavailable
         wrapper.load_libzbar()
     except (ImportError, OSError) as e:
         raise DecoderUnavailable(f"pyzbar/libzbar0 is not installed ({e})") from None
@@ -87,7 +87,7 @@ class ZbarTextDecoder:
 
     def __init__(self):
         _wrapper()
-        from pyzbar import pyzbar
+        from pyzbar import pyzbar  # loaded by _wrapper() just above, which says when it is missing
         self._p = pyzbar
 
     def decode(self, frame: np.ndarray) -> list[Decoded]:

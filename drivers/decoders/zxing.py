@@ -12,7 +12,7 @@ class ZxingDecoder:
 
     def __init__(self, fast: bool = False, invert: bool = False):
         try:
-            import zxingcpp
+            import zxingcpp  # optional backend: a missing one is DecoderUnavailable, not an import error
         except ImportError as e:  # pragma: no cover - depends on the install
             raise DecoderUnavailable(f"zxing-cpp is not installed ({e})") from None
         self._z = zxingcpp
