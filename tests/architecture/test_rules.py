@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+import tomllib
 import shutil
 import subprocess
 import sys
@@ -109,3 +110,11 @@ def test_readme_where_things_are_covers_every_package():
     packages |= {"drivers/", "sync/", "hub/", "deploy/", "tests/", "bench/", "docs/"}
     absent = sorted(p for p in packages if f"`{p}" not in section)
     assert absent == [], f"README's 'Where things are' does not mention {absent}"
+
+
+def test_the_ui_contract_names_every_store_writer():
+    """A new store module is a writer until someone decides otherwise: the UI contract must forbid it by name."""
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]["contracts"]
+    ui = next(c for c in contracts if c["source_modules"] == ["ui"])
+    store = {f"kiosk.store.{p.stem}" for p in (ROOT / "kiosk/store").glob("*.py") if p.stem not in ("__init__", "views")}
+    assert store - set(ui["forbidden_modules"]) == set()
