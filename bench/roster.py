@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from kiosk import eligibility, store  # noqa: E402
 from kiosk.store.roster import cards as roster_cards  # noqa: E402
 from kiosk.domain import PersonIdentity  # noqa: E402
-from kiosk.eligibility import synthetic  # noqa: E402
+from kiosk.simulated import synthetic  # noqa: E402
 from kiosk.eligibility.roster import DEMO_KEY  # noqa: E402
 
 

@@ -2,6 +2,8 @@
 
 Headless, it walks every screen of the patient flow and of the receptionist
 console and saves each as a PNG (`--out DIR`); `docs/screens/` is made this way.
+The doubles, the invented people and the demo hub come from the App itself
+(`kiosk.app.build(cfg, devices="simulated").simulation`): the UI imports no double.
 """
 
 from __future__ import annotations
@@ -10,29 +12,22 @@ import os
 import shutil
 import sys
 import time
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol, TextIO, cast
+from typing import Callable, TextIO
 
 from PySide6.QtWidgets import QApplication, QPushButton, QVBoxLayout, QWidget
 
 from drivers.protocols import DeviceStatus
-from drivers.simulated import SimulatedScanner
 from kiosk import app as kiosk_app
 from kiosk import text
-from kiosk.app import App
-from kiosk.clock import SystemClock, vn_date
+from kiosk.app import App, DemoChip, DemoPrinter, DemoScanner, Simulation
+from kiosk.clock import SystemClock
 from kiosk.config import Config
-from kiosk.simulated import demo as demo_data
-from kiosk.simulated.chip_source import PACE_CARD_QR, EmulatedChipSource
-from kiosk.simulated.demo_hub import BackgroundSync, HubUnavailable, run_stay_demo
 from ui.app import CheckinBridge, apply_font
 from ui.console.window import ConsoleWindow
 from ui.patient.screens import eligibility_words
 from ui.patient.window import KioskWindow
-
-DEMO_STAFF = demo_data.DEMO_STAFF  # invented; the demo's administrator and PIN
 
 
 def has_display() -> bool:
@@ -58,14 +53,6 @@ def _describe(outcome, lang: str) -> str:
             f"{eligibility_words(outcome.eligibility, lang)}")
 
 
-class PngPrinter(Protocol):
-    """The simulated printer as the demo drives it (drivers.printer.SimulatedPrinter)."""
-
-    out_dir: Path
-    printed: list[Path]
-    paper_out: bool
-
-
 @dataclass
 class Demo:
     """The demo's parts: the App on simulated devices, the bridge, both windows."""
@@ -78,28 +65,28 @@ class Demo:
     timeout: float
 
     @property
-    def scanner(self) -> SimulatedScanner:
-        scanner = self.app.devices.sources[0]
-        assert isinstance(scanner, SimulatedScanner)
-        return scanner
+    def sim(self) -> Simulation:
+        assert self.app.simulation is not None  # built with devices="simulated"
+        return self.app.simulation
 
     @property
-    def printer(self) -> PngPrinter:
-        return cast(PngPrinter, self.app.devices.printer)
+    def scanner(self) -> DemoScanner:
+        return self.sim.scanner
 
     @property
-    def chip(self) -> EmulatedChipSource:
-        chip = self.app.devices.chip
-        assert isinstance(chip, EmulatedChipSource)
-        return chip
+    def printer(self) -> DemoPrinter:
+        return self.sim.printer
+
+    @property
+    def chip(self) -> DemoChip:
+        return self.sim.chip
 
 
 def build(cfg: Config, lang: str, *, headless: bool, result_timeout: float | None = None) -> Demo:
     """The demo roster and staff seeded, the simulated devices, both windows; the scanner started."""
     app = kiosk_app.build(cfg, devices="simulated", clock=SystemClock())
-    with closing(app.database()) as db:
-        n = demo_data.seed_roster(db, app.roster_key, vn_date(app.clock.now()), cfg["facility.code"])
-        demo_data.seed_staff(db)
+    assert app.simulation is not None
+    n = app.simulation.seed()
     bridge = CheckinBridge(app)
     timeout = result_timeout if result_timeout is not None else (2.0 if headless else cfg["ui.result_timeout_seconds"])
     window = KioskWindow.from_app(bridge, app, lang=lang, result_timeout_s=timeout)
@@ -115,7 +102,9 @@ def run(cfg: Config, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO
     if headless:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # read when the QApplication is made, below
     demo_dir = cfg.data_dir / "demo"
-    demo_data.reset_dir(demo_dir)
+    if demo_dir.exists():  # each demo starts from empty data
+        shutil.rmtree(demo_dir)
+    demo_dir.mkdir(parents=True)
     cfg = cfg.with_data_dir(demo_dir)
 
     def say(line: str) -> None:
@@ -128,7 +117,8 @@ def run(cfg: Config, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO
     bridge, window, console, scanner, printer, chip = \
         demo.bridge, demo.window, demo.console, demo.scanner, demo.printer, demo.chip
     say(f"demo: {cfg['facility.name']} — data in {demo_dir}, demo roster of {demo.roster_cards} cards, font {font}")
-    say(f"demo: console sign-in — {DEMO_STAFF[0]} (administrator), PIN {DEMO_STAFF[2]}; "
+    admin, people = demo.sim.admin, demo.sim.payloads
+    say(f"demo: console sign-in — {admin.full_name} (administrator), PIN {admin.pin}; "
         f"tickets as PNG in {printer.out_dir}")
     if not demo.app.clock.synchronised():
         say("demo: note — the system clock is not synchronised; visits are flagged clock_unsynced")
@@ -137,16 +127,16 @@ def run(cfg: Config, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO
         sim = QWidget()
         sim.setWindowTitle("Device simulator")
         lay = QVBoxLayout(sim)
-        for label, payload in (("Scan a sample CCCD QR", demo_data.ELIGIBLE_CCCD),
-                               ("Scan an expired card's CCCD QR", demo_data.EXPIRED_CCCD),
-                               ("Scan a CCCD not on the roster", demo_data.UNKNOWN_CCCD),
-                               ("Scan a BHYT QR", demo_data.BHYT_QR),
-                               ("Scan garbage", demo_data.GARBAGE)):
+        for label, payload in (("Scan a sample CCCD QR", people.eligible_cccd),
+                               ("Scan an expired card's CCCD QR", people.expired_cccd),
+                               ("Scan a CCCD not on the roster", people.unknown_cccd),
+                               ("Scan a BHYT QR", people.bhyt_qr),
+                               ("Scan garbage", people.garbage)):
             button = QPushButton(label)
             button.clicked.connect(lambda _=False, p=payload: scanner.scan(p))
             lay.addWidget(button)
         qr = QPushButton("Scan the chip card's QR (Nguyễn Thị Thu Hương)")
-        qr.clicked.connect(lambda: scanner.scan(PACE_CARD_QR))
+        qr.clicked.connect(lambda: scanner.scan(people.chip_card_qr))
         lay.addWidget(qr)
         place = QPushButton("Place the chip card on the reader (emulator, 25 ms/command)")
         place.clicked.connect(lambda: chip.present())
@@ -155,11 +145,7 @@ def run(cfg: Config, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO
         paper = QPushButton("Printer: toggle out of paper")
         paper.clicked.connect(lambda: setattr(printer, "paper_out", not printer.paper_out))
         lay.addWidget(paper)
-        try:  # the province's hub, the kiosk syncing to it
-            background = BackgroundSync(cfg, say, database=demo.app.database)
-        except HubUnavailable as e:
-            background = None
-            say(f"hub: not started: {e}")
+        background = demo.sim.start_hub(say)  # the province's hub, the kiosk syncing to it
         window.show()
         console.show()
         sim.show()
@@ -170,14 +156,13 @@ def run(cfg: Config, *, headless: bool, out_dir: Path, lang: str, stdout: TextIO
             background.stop()
         return code
 
-    return _headless(app, cfg, lang, out_dir, say, demo)
+    return _headless(app, lang, out_dir, say, demo)
 
 
-def _headless(app: QApplication, cfg: Config, lang: str, out_dir: Path, say: Callable[[str], None],
-              demo: Demo) -> int:
+def _headless(app: QApplication, lang: str, out_dir: Path, say: Callable[[str], None], demo: Demo) -> int:
     bridge, window, console, scanner, printer, chip = \
         demo.bridge, demo.window, demo.console, demo.scanner, demo.printer, demo.chip
-    timeout = demo.timeout
+    timeout, people = demo.timeout, demo.sim.payloads
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("*.png"):
         old.unlink()
@@ -218,7 +203,7 @@ def _headless(app: QApplication, cfg: Config, lang: str, out_dir: Path, say: Cal
     _wait(app, lambda: False, 0.2)
     shot("01-idle")
     say("screen: idle — " + text.t("idle.prompt", lang))
-    if scan("scan a sample CCCD QR (on the roster)", demo_data.ELIGIBLE_CCCD):
+    if scan("scan a sample CCCD QR (on the roster)", people.eligible_cccd):
         shot("02-result")
         choose_first_service()
         say(f"ticket: number {window.ticket.queue_number.text()} for {window.ticket.service.text()} "
@@ -228,13 +213,13 @@ def _headless(app: QApplication, cfg: Config, lang: str, out_dir: Path, say: Cal
             shutil.copy(printer.printed[-1], out_dir / "03-ticket-paper.png")
             shots.append("03-ticket-paper.png")
     window.show_idle()
-    if scan("scan the same card again", demo_data.ELIGIBLE_CCCD):
+    if scan("scan the same card again", people.eligible_cccd):
         shot("04-result-again")
-    if scan("scan garbage", demo_data.GARBAGE):
+    if scan("scan garbage", people.garbage):
         shot("05-error-unreadable")
-    steps = [("06-result-expired", "scan a CCCD whose BHYT card has expired", demo_data.EXPIRED_CCCD),
-             ("07-result-pending", "scan a CCCD not on the roster (offline)", demo_data.UNKNOWN_CCCD),
-             ("08-result-bhyt", "scan a BHYT QR", demo_data.BHYT_QR)]
+    steps = [("06-result-expired", "scan a CCCD whose BHYT card has expired", people.expired_cccd),
+             ("07-result-pending", "scan a CCCD not on the roster (offline)", people.unknown_cccd),
+             ("08-result-bhyt", "scan a BHYT QR", people.bhyt_qr)]
     for name, what, payload in steps:
         if scan(what, payload):
             shot(name)
@@ -247,7 +232,7 @@ def _headless(app: QApplication, cfg: Config, lang: str, out_dir: Path, say: Cal
     # The chip path, with the project's CCCD emulator on the "reader": QR → invitation → card → verified.
     chip.start(bridge.on_scan, bridge.on_status)
     wait_for(lambda: "reader" in window.devices, "reader status")
-    if scan("scan the QR of a chip card", PACE_CARD_QR):
+    if scan("scan the QR of a chip card", people.chip_card_qr):
         wait_for(lambda: window.current == "verify", "invitation to a verified chip read")
         shot("10-verify")
         seen = []
@@ -287,7 +272,7 @@ def _headless(app: QApplication, cfg: Config, lang: str, out_dir: Path, say: Cal
     else:
         failures += 1
 
-    failures += _console_tour(app, console, say, shot, wait_for)
+    failures += _console_tour(app, console, say, shot, wait_for, demo.sim.admin.pin)
     scanner.stop()
     bridge.shutdown()
     window.close()
@@ -295,11 +280,11 @@ def _headless(app: QApplication, cfg: Config, lang: str, out_dir: Path, say: Cal
     say(f"screenshots in {out_dir}: {', '.join(shots)}")
     # The province's hub (kiosk-hub on SQLite): the kiosk's records and a stay synced to it, a heartbeat, the
     # dashboard's address and demo login, and its screenshots when Chromium is installed.
-    failures += run_stay_demo(cfg, say, database=demo.app.database, out_dir=out_dir)
+    failures += demo.sim.stay_scene(say, out_dir)
     return 1 if failures else 0
 
 
-def _console_tour(app, console, say, shot, wait_for) -> int:
+def _console_tour(app, console, say, shot, wait_for, admin_pin: str) -> int:
     c = console
     wait_for(lambda: c.login.staff.count() >= 2, "staff list")
     shot("20-console-login", c)
@@ -311,7 +296,7 @@ def _console_tour(app, console, say, shot, wait_for) -> int:
     say("console: wrong PIN → " + c.login.message.text())
     shot("21-console-wrong-pin", c)
     c.login.staff.setCurrentIndex(c.login.staff.findData(1))
-    c.login.pin.setText(DEMO_STAFF[2])
+    c.login.pin.setText(admin_pin)
     c.sign_in()
     if not wait_for(lambda: c.current == "queue" and len(c.queue.rows) >= 4, "console queue"):
         return 1

@@ -1,19 +1,15 @@
 """Demo data: invented people, their card payloads, a roster that knows two of them, two staff accounts.
 
 Everyone here is invented (shapes from shared/reference/identity-documents.md).
-Used by `kiosk demo` (ui/demo.py), the tests and the benchmarks, never by a
-kiosk in service.
+Used by `kiosk demo` (through kiosk.app's Simulation), the tests and the
+benchmarks, never by a kiosk in service.
 """
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, timedelta
-from pathlib import Path
 
 from kiosk import store
-from kiosk.config import Config
-from kiosk.eligibility import roster
 from kiosk.eligibility.cards import minimise
 from kiosk.services import roster_import, staff
 
@@ -28,12 +24,6 @@ ROSTER = [
     ("040195001234", "HS4400195001234", "Trần Thị Lan Anh", "1995-05-12", "HS", 4, -300, 65),
     ("040205004321", "SV4400205004321", "Lê Văn Bình", "2005-09-02", "SV", 4, -395, -30),
 ]
-
-
-def reset_dir(path: Path) -> None:
-    if path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
 
 
 # (name, ID number, PIN): the demo's administrator and a receptionist, invented
@@ -75,7 +65,3 @@ def _hex(text: str) -> str:
 BHYT_QR = "|".join([
     "4012345678", _hex("Phạm Thị Hoa"), "07/08/1960", "2", "-", "40 - 123", "01/01/2026", "-",
     "15/12/2025", "01014012345678", "-", "4", " 01/01/2021", "a1b2c3d4e5f6a7b8-7102", "3", _hex("Nghệ An"), "$"])
-
-
-def roster_key(cfg: Config) -> bytes:
-    return roster.load_key(cfg["roster.key_file"])

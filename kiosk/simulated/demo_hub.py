@@ -1,6 +1,6 @@
 """The demo's hub: `kiosk-hub serve` (the province's Django hub, hub/) on SQLite in the demo's data directory,
 with the seeded province, the demo kiosk enrolled for its facility and a demo province admin; and the
-stay-notification scene synced to it. Called by `kiosk demo` (ui/demo.py).
+stay-notification scene synced to it. Called by `kiosk demo` (ui/demo.py, through kiosk.app's Simulation).
 
 The hub is its own program: it runs as a subprocess through its command line, as a province runs it, and
 the kiosk talks to it over HTTP on loopback with its real sender, heartbeat and client.

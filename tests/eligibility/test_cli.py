@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from kiosk.eligibility import synthetic
+from kiosk.simulated import synthetic
 from kiosk.simulated.fake_gateway import FakeGateway
 from tests.conftest import kiosk_cmd
 

@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import time
 
-from kiosk.eligibility import synthetic
+from kiosk.simulated import synthetic
 from tests.conftest import kiosk_cmd
 
 COLS = ("sin_key, card_prefix, id_key, name_key, birth_key, beneficiary_group, benefit_level, province_code, "

@@ -17,7 +17,7 @@ from kiosk import eligibility
 from kiosk.store.roster import cards as roster_cards
 from kiosk.services import roster_import as ri
 from kiosk.domain import PersonIdentity
-from kiosk.eligibility import synthetic
+from kiosk.simulated import synthetic
 from kiosk.eligibility.cards import FIELDS, BadCard, minimise
 from kiosk.errors import UsageError
 from tests.conftest import kiosk_cmd
