@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import closing
 
 import pytest
 
@@ -13,8 +14,9 @@ from kiosk.app import build, open_database
 from kiosk.domain import ScanEvent
 from kiosk.errors import UnavailableError
 from kiosk.privacy import datakey
+from kiosk.services import staff
 from kiosk.simulated import demo
-from kiosk.simulated.chip_source import EmulatedChipSource
+from kiosk.simulated.chip_source import PACE_CARD_QR, EmulatedChipSource
 
 
 def test_none_builds_no_devices_and_a_database_with_key_and_clock(app, clock):
@@ -50,6 +52,30 @@ def test_configured_devices_follow_the_configuration(kiosk_config, clock):
     assert [type(s) for s in app.devices.sources] == [SimulatedScanner]
     assert app.devices.chip is None  # reader.enabled is off by default
     assert isinstance(app.devices.printer, SimulatedPrinter)
+    assert app.simulation is None  # simulated drivers in a configuration are not the demo
+
+
+def test_the_simulation_is_what_the_demo_drives(kiosk_config, clock):
+    """ui/demo.py reaches the doubles only through App.simulation: the same objects as the devices, the
+    invented people's payloads and the demo's accounts."""
+    assert build(kiosk_config, "none", clock=clock).simulation is None
+    app = build(kiosk_config, "simulated", clock=clock)
+    sim = app.simulation
+    assert sim is not None
+    assert app.devices.sources == [sim.scanner] and app.devices.chip is sim.chip
+    assert app.devices.printer is sim.printer
+    assert sim.payloads.eligible_cccd == demo.ELIGIBLE_CCCD and sim.payloads.chip_card_qr == PACE_CARD_QR
+    assert sim.seed() == len(demo.ROSTER)
+    assert sim.seed() == len(demo.ROSTER)  # a second seeding adds no second set of accounts
+    with closing(app.database()) as db:
+        accounts = staff.list_staff(db)
+    assert [a.full_name for a in accounts].count(sim.admin.full_name) == 1 and len(accounts) == 2
+    service = app.checkin_service()
+    try:
+        outcome = service.handle(ScanEvent(sim.payloads.eligible_cccd.encode(), "serial"))
+    finally:
+        service.db.close()
+    assert outcome.ok and outcome.eligibility["result_code"] == "000"  # on the seeded roster, insured
 
 
 def test_unknown_device_set_is_refused(kiosk_config, clock):
