@@ -24,6 +24,7 @@ from kiosk import text
 from kiosk.app import App, DemoChip, DemoPrinter, DemoScanner, Simulation
 from kiosk.clock import SystemClock
 from kiosk.config import Config
+from kiosk.services.checkin import Outcome, Refusal
 from ui.app import CheckinBridge, apply_font
 from ui.console.window import ConsoleWindow
 from ui.patient.screens import eligibility_words
@@ -34,7 +35,7 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def _wait(app, predicate: Callable[[], bool], timeout: float) -> bool:
+def _wait(app: QApplication, predicate: Callable[[], bool], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         app.processEvents()
@@ -44,8 +45,8 @@ def _wait(app, predicate: Callable[[], bool], timeout: float) -> bool:
     return predicate()
 
 
-def _describe(outcome, lang: str) -> str:
-    if not outcome.ok:
+def _describe(outcome: Outcome, lang: str) -> str:
+    if isinstance(outcome, Refusal):
         return f"refused: {text.t(outcome.message_key, lang)} [{outcome.detail}]"
     again = "same visit returned (existing)" if outcome.existing else "new visit"
     return (f"queue number {outcome.queue_number} — {again}; {outcome.patient['full_name']} "
@@ -173,13 +174,13 @@ def _headless(app: QApplication, lang: str, out_dir: Path, say: Callable[[str], 
     shots: list[str] = []
     failures = 0
 
-    def shot(name: str, widget=window) -> None:
+    def shot(name: str, widget: QWidget = window) -> None:
         _wait(app, lambda: False, 0.15)  # let queued signals and repaints land
         path = out_dir / f"{name}.png"
         widget.grab().save(str(path))
         shots.append(path.name)
 
-    def wait_for(pred, what: str, limit: float = 10) -> bool:
+    def wait_for(pred: Callable[[], bool], what: str, limit: float = 10) -> bool:
         nonlocal failures
         if _wait(app, pred, limit):
             return True
@@ -284,7 +285,9 @@ def _headless(app: QApplication, lang: str, out_dir: Path, say: Callable[[str], 
     return 1 if failures else 0
 
 
-def _console_tour(app, console, say, shot, wait_for, admin_pin: str) -> int:
+def _console_tour(app: QApplication, console: ConsoleWindow, say: Callable[[str], None],
+                  shot: Callable[[str, QWidget], None], wait_for: Callable[[Callable[[], bool], str], bool],
+                  admin_pin: str) -> int:
     c = console
     wait_for(lambda: c.login.staff.count() >= 2, "staff list")
     shot("20-console-login", c)
