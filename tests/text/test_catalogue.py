@@ -11,7 +11,10 @@ from kiosk import text
 from kiosk.text import catalogue, fields, t
 
 ROOT = Path(__file__).resolve().parents[2]
-CODE = [p for d in ("kiosk", "drivers", "ui", "sync") for p in sorted((ROOT / d).rglob("*.py"))]
+
+
+def _code() -> list[Path]:
+    return [p for d in ("kiosk", "drivers", "ui", "sync") for p in sorted((ROOT / d).rglob("*.py"))]
 DOCTOR = ROOT / "kiosk" / "doctor"
 
 
@@ -28,7 +31,7 @@ def _scan() -> tuple[set[str], list[tuple[str, str]]]:
     """(every string literal in the code, [(file, key) for each literal key passed to t() or both()])."""
     literals: set[str] = set()
     calls: list[tuple[str, str]] = []
-    for path in CODE:
+    for path in _code():
         source = path.read_text(encoding="utf-8")
         tree = ast.parse(source)
         in_doctor = DOCTOR in path.parents
