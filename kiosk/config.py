@@ -76,7 +76,7 @@ def _between(lo: float, hi: float) -> Callable[[Any], bool]:
     return lambda v: lo <= v <= hi
 
 
-def _one_of(*choices: str) -> Callable[[Any], bool]:
+def _one_of(*choices: object) -> Callable[[Any], bool]:
     return lambda v: v in choices
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from typing import TextIO
 
 _DIGITS = re.compile(r"\d{9,}")
 _BHYT_CODE = re.compile(r"\b[A-Z]{2}\d{13}\b")
@@ -56,7 +57,7 @@ def _quote(v: object) -> str:
     return f'"{s}"' if (" " in s or not s) else s
 
 
-def setup(level: str = "INFO", stream=None) -> None:
+def setup(level: str = "INFO", stream: TextIO | None = None) -> None:
     root = logging.getLogger()
     if any(getattr(h, "_kiosk", False) for h in root.handlers):
         return
