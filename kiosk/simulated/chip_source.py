@@ -18,9 +18,16 @@ import threading
 import time
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from drivers.scan import DeviceStatus
+from drivers.scan import DeviceStatus, ScanCallback, StatusCallback
+from kiosk.documents.chip import ChipRead
 from kiosk.domain import ScanEvent
+
+if TYPE_CHECKING:  # types only: the modules themselves need the `chip` extra, imported where they are used
+    from drivers.chip.link import LinkModel
+    from drivers.chip.reader import Credentials
+    from drivers.chip.source import PhotoCallback
 
 PROFILES = Path(__file__).resolve().parents[2] / "drivers" / "cccd_emulator" / "profiles"
 # The QR printed on the pace-card profile's card (same person, invented).
@@ -32,7 +39,7 @@ class EmulatedChipSource:
     name = "chip (emulated)"
 
     def __init__(self, profile: str = "pace-card", latency_ms: float = 25.0, photo: bool = True,
-                 extended: str = "auto", link=None):
+                 extended: str = "auto", link: LinkModel | None = None):
         # The emulator and the chip reader need the `chip` extra (ecdsa, pyscard's types): imported when a
         # simulated reader is built, so a kiosk without the extra still builds its other simulated devices.
         from drivers.cccd_emulator import load_profile
@@ -41,15 +48,16 @@ class EmulatedChipSource:
         self.pki = TestPki.generate()
         self.photo = photo
         self.extended, self.link = extended, link
-        self.on_photo = None  # (ChipRead, (format, image)) after the result; set by ui.app.CheckinBridge
+        self.on_photo: PhotoCallback | None = None  # after the result; set by ui.app.CheckinBridge
         self.photos: list[float] = []  # seconds each photo took after its result
-        self._creds = None
+        self._creds: Credentials | None = None
         self._lock = threading.Lock()
-        self._on_scan = self._on_status = None
-        self.reads: list = []
+        self._on_scan: ScanCallback | None = None
+        self._on_status: StatusCallback | None = None
+        self.reads: list[ChipRead] = []
         self.errors: list[str] = []
 
-    def start(self, on_scan, on_status=None) -> None:
+    def start(self, on_scan: ScanCallback, on_status: StatusCallback | None = None) -> None:
         self._on_scan, self._on_status = on_scan, on_status
         self._status(True, "no_card")
 
@@ -61,7 +69,7 @@ class EmulatedChipSource:
             self._on_status(DeviceStatus("reader", connected, detail))
 
     def expect(self, id_number: str | None = None, *, date_of_birth: date | None = None, can: str | None = None,
-               mrz=None) -> None:
+               mrz: tuple[str, str, str] | None = None) -> None:
         from drivers.chip.reader import Credentials  # the `chip` extra, as in __init__
         with self._lock:
             self._creds = Credentials(can=can, mrz=mrz, id_number=id_number, date_of_birth=date_of_birth)
@@ -100,7 +108,8 @@ class EmulatedChipSource:
             return
         self.reads.append(doc)
         self._status(True, "read")
-        self._on_scan(ScanEvent(b"", source="chip", document=doc))
+        if self._on_scan is not None:  # a card presented before start() is read for `reads` only
+            self._on_scan(ScanEvent(b"", source="chip", document=doc))
         if self.photo:
             from drivers.chip.source import read_photo_after  # the `chip` extra
             t0 = time.perf_counter()

@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import requests
 
@@ -48,7 +48,7 @@ def _local(iso: str | None) -> str:
     return parse_iso(iso).astimezone(VN_TZ).strftime("%H:%M:%S %d/%m") if iso else "-"
 
 
-def _left(n: dict) -> str:
+def _left(n: dict[str, Any]) -> str:
     s = n.get("time_left_seconds")
     if s is None:
         return "done"
@@ -79,7 +79,7 @@ class DemoHub:
 
     def __init__(self, data_dir: Path):
         self.data_dir = data_dir
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.token_file = data_dir / f"{DEMO_DEVICE}.token"
         self.token = ""
@@ -135,11 +135,14 @@ class DemoHub:
 
     def start(self, timeout: float = 90) -> "DemoHub":
         log = open(self.data_dir / "hub.log", "ab")
-        self.proc = subprocess.Popen([*self.cmd, "serve", "--bind", "127.0.0.1:0", "--workers", "1", "--no-migrate"],
-                                     stdout=subprocess.PIPE, stderr=log, text=True, env=self.env)
+        self.proc = proc = subprocess.Popen([*self.cmd, "serve", "--bind", "127.0.0.1:0", "--workers", "1",
+                                             "--no-migrate"], stdout=subprocess.PIPE, stderr=log, text=True,
+                                            env=self.env)
         log.close()
+        out = proc.stdout
+        assert out is not None  # stdout=PIPE
         box: list[str] = []
-        reader = threading.Thread(target=lambda: box.append(self.proc.stdout.readline()), daemon=True)
+        reader = threading.Thread(target=lambda: box.append(out.readline()), daemon=True)
         reader.start()
         reader.join(timeout)
         line = box[0] if box else ""
@@ -154,14 +157,15 @@ class DemoHub:
                     return self
             except requests.RequestException:
                 pass
-            if self.proc.poll() is not None:
+            if proc.poll() is not None:
                 break
             time.sleep(0.2)
         self.stop()
         raise HubUnavailable(f"kiosk-hub never became ready (see {self.data_dir / 'hub.log'})")
 
-    def stats(self) -> dict:
-        return json.loads(self.cli("stats", "--json"))
+    def stats(self) -> dict[str, Any]:
+        counts: dict[str, Any] = json.loads(self.cli("stats", "--json"))
+        return counts
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

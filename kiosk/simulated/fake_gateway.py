@@ -39,7 +39,7 @@ class FakeGateway:
         self.drop_next = 0
         self.fail_next = 0
         self.logins = 0
-        self.checks: list[dict] = []  # bodies received (tests look at the staff fields)
+        self.checks: list[dict[str, Any]] = []  # bodies received (tests look at the staff fields)
         self._server: ThreadingHTTPServer | None = None
 
     # --- set-up ---
@@ -63,10 +63,10 @@ class FakeGateway:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, *a):  # quiet
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
                 pass
 
-            def do_POST(self):
+            def do_POST(self) -> None:
                 gw._handle(self)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -82,7 +82,7 @@ class FakeGateway:
     def __enter__(self) -> "FakeGateway":
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # --- serving ---
@@ -110,7 +110,7 @@ class FakeGateway:
             return self._check(h, body, {k: v[0] for k, v in parse_qs(url.query).items()})
         return self._send(h, 404, {"message": "not found"})
 
-    def _token(self, h, body: dict) -> None:
+    def _token(self, h: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
         if body.get("username") != self.username or \
                 body.get("password") != hashlib.md5(self.password.encode()).hexdigest():
             return self._send(h, 200, {"maKetQua": "401", "APIKey": None})
@@ -121,7 +121,7 @@ class FakeGateway:
             "access_token": token, "id_token": secrets.token_hex(8), "token_type": "Bearer",
             "username": self.username, "expires_in": self.token_ttl}})
 
-    def _check(self, h, body: dict, q: dict) -> None:
+    def _check(self, h: BaseHTTPRequestHandler, body: dict[str, Any], q: dict[str, str]) -> None:
         expiry = self.tokens.get(q.get("token", ""))
         if expiry is None or expiry < time.monotonic() or q.get("username") != self.username:
             return self._send(h, 401, {"maKetQua": "401", "ghiChu": "Lỗi xác thực"})
@@ -140,7 +140,7 @@ class FakeGateway:
         return self._send(h, 200, answer)
 
     @staticmethod
-    def _send(h, status: int, body: dict) -> None:
+    def _send(h: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body, ensure_ascii=False).encode()
         h.send_response(status)
         h.send_header("Content-Type", "application/json; charset=utf-8")
