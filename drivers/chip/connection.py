@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Protocol
 
 from drivers.chip.errors import CardRemoved, NoCard, ProtocolError, ReaderUnavailable
 
 log = logging.getLogger(__name__)
+
+PCSCD_SOCKET = Path("/run/pcscd/pcscd.comm")  # where pcscd listens (Debian's pcscd.socket)
 
 
 class Connection(Protocol):

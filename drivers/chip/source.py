@@ -24,12 +24,11 @@ import logging
 import threading
 import time
 from datetime import date
-from pathlib import Path
 from typing import Callable, Iterable
 
 from cryptography.x509 import Certificate
 
-from drivers.chip.connection import PcscConnection, list_readers
+from drivers.chip.connection import PCSCD_SOCKET, PcscConnection, list_readers
 from drivers.chip.errors import AccessDenied, CardRemoved, ChipError, NoCard, ReaderUnavailable
 from drivers.chip.reader import ChipReader, Credentials
 from drivers.protocols import Probe
@@ -40,7 +39,6 @@ from kiosk.domain import ScanEvent
 
 log = logging.getLogger(__name__)
 
-PCSCD_SOCKET = Path("/run/pcscd/pcscd.comm")
 PhotoCallback = Callable[[ChipRead, tuple[str, bytes]], None]  # (the read, (format, image)): memory only
 
 

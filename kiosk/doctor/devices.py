@@ -10,6 +10,7 @@ matching of `reader.name`.
 from __future__ import annotations
 
 from drivers import sources
+from drivers.chip.connection import PCSCD_SOCKET
 from drivers.printer import printer_from_config
 from drivers.protocols import Probe, ProbeDetail
 from drivers.voice import voice_from_config
@@ -26,7 +27,8 @@ def check_pcscd(env: Env) -> Finding:
     try:
         chip = sources.make_chip(env.config, enabled_only=False)
     except ImportError as e:  # the chip library's optional dependencies (the `chip` extra)
-        p = _not_installed("reader", e)
+        p = Probe("reader", False, False, "not_installed",
+                  details={"missing": e.name or "?", "socket": PCSCD_SOCKET.exists()})
     else:
         assert chip is not None
         p = chip.probe()
