@@ -18,10 +18,10 @@ test: setup
 
 # The architecture's rules (docs/architecture.md): import contracts, then mypy --strict on the core.
 check: setup
-	$(VENV)/bin/lint-imports
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy -p kiosk.domain -p kiosk.documents -p kiosk.eligibility -p kiosk.store -p kiosk.services \
 	    -p kiosk.privacy -p kiosk.app -p kiosk.errors -p kiosk.clock -p kiosk.config -p kiosk.logs -p kiosk.masking \
-	    -p kiosk.text -p sync
+	    -p kiosk.text -p kiosk.simulated -p sync
 
 # Soak and scale runs (`-m slow`); not part of `make test`.
 test-slow: setup

@@ -199,8 +199,7 @@ class App:
         gateway = self.national_lookup(staff_id)
         if gateway is None:
             return None
-        # The hub's relay answers check() as the gateway does; sync.national_lookup annotates the gateway only.
-        return len(national.recheck_pending(db, gateway, self.facility_code))  # type: ignore[arg-type]
+        return len(national.recheck_pending(db, gateway, self.facility_code))
 
 
 def build(cfg: Config, devices: DeviceSet = "configured", *, clock: Clock | None = None) -> App:

@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import requests
 
@@ -233,7 +233,13 @@ def to_eligibility(answer: GatewayAnswer, identity: PersonIdentity, visit_date: 
     return Eligibility(code, 0, REASONS.get(code, f"Mã kết quả {code}"), "gateway", at, masked, details)
 
 
-def check_or_pending(gateway: NationalLookup, identity: PersonIdentity, visit_date: date, facility_code: str,
+class EligibilityLookup(Protocol):
+    """What a re-check needs: the gateway itself (NationalLookup) or the hub's relay (HubRelay) answer alike."""
+
+    def check(self, number: str, full_name: str, birth: str) -> GatewayAnswer: ...
+
+
+def check_or_pending(gateway: EligibilityLookup, identity: PersonIdentity, visit_date: date, facility_code: str,
                      fallback: Eligibility) -> Eligibility:
     """Ask the gateway; when it cannot answer, keep `fallback` (the roster's answer or "cannot verify now")."""
     number = identity.card_number or identity.social_insurance_number or identity.id_number
@@ -303,7 +309,7 @@ def from_config(cfg: Config) -> NationalLookup | HubRelay | None:
                           timeout=float(cfg["gateway.timeout_seconds"]))
 
 
-def recheck_pending(db: store.Database, gateway: NationalLookup, facility_code: str,
+def recheck_pending(db: store.Database, gateway: EligibilityLookup, facility_code: str,
                     limit: int = 200) -> list[dict[str, Any]]:
     """Visits whose latest answer is "cannot verify now": ask the gateway and record its answer.
 
