@@ -61,12 +61,10 @@ class Executor(Protocol):
     def executemany(self, sql: str, params: Iterable[Params], /) -> sqlite3.Cursor: ...
 
 
-class Database:
-    """One open database: its connection, path, device data key and clock."""
+class _OnConnection:
+    """What a Database and a Tx share: SQL on one connection, which carries the data key and the clock."""
 
-    def __init__(self, conn: Connection, path: Path):
-        self.conn = conn
-        self.path = path
+    conn: Connection
 
     @property
     def key(self) -> DataKey | None:
@@ -85,6 +83,14 @@ class Database:
 
     def executemany(self, sql: str, params: Iterable[Params], /) -> sqlite3.Cursor:
         return self.conn.executemany(sql, params)
+
+
+class Database(_OnConnection):
+    """One open database: its connection, path, device data key and clock."""
+
+    def __init__(self, conn: Connection, path: Path):
+        self.conn = conn
+        self.path = path
 
     def close(self) -> None:
         self.conn.close()
@@ -93,30 +99,12 @@ class Database:
         return f"Database({self.path}, key={self.key!r})"
 
 
-class Tx:
+class Tx(_OnConnection):
     """The open write transaction :func:`transaction` yields: SQL, plus the key and clock of its database."""
 
     def __init__(self, db: Database):
         self.db = db
         self.conn = db.conn
-
-    @property
-    def key(self) -> DataKey | None:
-        return self.conn.key
-
-    @property
-    def clock(self) -> Clock:
-        return self.conn.clock
-
-    @property
-    def in_transaction(self) -> bool:
-        return self.conn.in_transaction
-
-    def execute(self, sql: str, params: Params = (), /) -> sqlite3.Cursor:
-        return self.conn.execute(sql, params)
-
-    def executemany(self, sql: str, params: Iterable[Params], /) -> sqlite3.Cursor:
-        return self.conn.executemany(sql, params)
 
 
 def connect(path: Path | str, *, key: DataKey | None = None, clock: Clock | None = None, migrate_now: bool = True,
