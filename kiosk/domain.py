@@ -72,6 +72,18 @@ class PersonIdentity:
         raise ValueError("identity has neither an ID number nor a social-insurance number")
 
 
+@dataclass(frozen=True)
+class PassportIdentity(PersonIdentity):
+    """A foreigner identified by passport (typed at the desk): keyed by nationality and number, no Vietnamese ID."""
+
+    passport_number: str = ""
+    nationality: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"passport:{self.nationality}:{self.passport_number}"
+
+
 EligibilitySource = Literal["roster", "gateway", "none"]
 
 

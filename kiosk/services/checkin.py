@@ -26,7 +26,7 @@ from kiosk import documents, eligibility, store
 from kiosk.clock import Clock, iso_utc, vn_date
 from kiosk.documents import BhytQr, CccdQr, ParseError
 from kiosk.documents.chip import ChipRead
-from kiosk.domain import Eligibility, IdentityDocument, PersonIdentity, ScanEvent
+from kiosk.domain import Eligibility, IdentityDocument, PassportIdentity, PersonIdentity, ScanEvent
 from kiosk.eligibility.roster import normalise_name
 from kiosk.errors import UnavailableError
 from kiosk.logs import event as log_event
@@ -34,7 +34,6 @@ from kiosk.masking import mask_id
 from kiosk.privacy import datakey
 from kiosk.privacy.datakey import DataKey
 from kiosk.services import desk
-from kiosk.services.manual_entry import PassportIdentity
 from kiosk.store import eligibility_results, outbox, visits
 from kiosk.store.roster import cards as roster_cards
 from kiosk.store.visits import VisitRecord

@@ -1,12 +1,14 @@
 """Manual entry at the desk when a card cannot be read: the same field rules as the parsers.
 
-`manual_document(...)` returns a document the check-in service takes through
-`ScanEvent(source="manual", document=...)`; the visit is flagged
-`manual_entry` (and `foreign_passport` for a passport); the console then
-writes who typed it with kiosk.services.desk.record_change. No Qt, no SQL.
+`manual_document(...)` validates what the receptionist typed into a document
+the check-in service takes (`ScanEvent(source="manual", document=...)`); the
+visit is flagged `manual_entry` (and `foreign_passport` for a passport, whose
+identity is kiosk.domain's `PassportIdentity`). :func:`check_in` is the
+console's one step: the check-in, then who typed it in the visit's change
+log. No Qt, no SQL.
 
-Public API: :func:`manual_document`, :class:`ManualDocument`,
-:class:`PassportIdentity`, :data:`KINDS`.
+Public API: :func:`check_in`, :func:`manual_document`, :class:`ManualDocument`,
+:data:`KINDS`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from dataclasses import dataclass, field
 
 from kiosk.documents import fields as F
 from kiosk.documents.errors import ParseError
-from kiosk.domain import PersonIdentity
+from kiosk.domain import PassportIdentity, PersonIdentity, ScanEvent
+from kiosk.services import desk
+from kiosk.services.checkin import CheckinService, Outcome, Refusal
 
 KINDS = ("id_number", "bhyt", "passport")
 # ASCII only: what was typed is NFKC-normalised first (full-width → ASCII), then anything else
@@ -26,18 +30,6 @@ _BHYT15 = re.compile(r"[A-Z]{2}[1-5][0-9]{12}", re.ASCII)
 _BHXH10 = re.compile(r"[0-9]{10}", re.ASCII)
 _PASSPORT = re.compile(r"[A-Z0-9]{6,9}", re.ASCII)
 _COUNTRY = re.compile(r"[A-Z]{3}", re.ASCII)
-
-
-@dataclass(frozen=True)
-class PassportIdentity(PersonIdentity):
-    """A foreigner identified by passport: keyed by nationality and number (no Vietnamese ID)."""
-
-    passport_number: str = ""
-    nationality: str = ""
-
-    @property
-    def key(self) -> str:
-        return f"passport:{self.nationality}:{self.passport_number}"
 
 
 @dataclass(frozen=True)
@@ -95,3 +87,20 @@ def manual_document(kind: str, number: str, full_name: str, date_of_birth: str =
         warnings.append("foreign_passport")
         return ManualDocument(kind, number, name, dob, sex_value, nat, warnings)
     return ManualDocument(kind, number, name, dob, sex_value, None, warnings)
+
+
+def check_in(checkin: CheckinService, document: ManualDocument, staff_id: int | None) -> Outcome:
+    """Check in what the receptionist typed and record who typed it ("manual_entry" in the visit's change log).
+
+    Two transactions, one after the other on the check-in service's database: `CheckinService.handle` opens
+    its own (the visit, its eligibility answer and its outbox row commit together, and a storage failure
+    comes back as a Refusal, not an exception), and it cannot join a caller's. Should the second write fail,
+    the visit stands, already flagged `manual_entry`; the error reaches the console, and typing it again
+    within the re-scan window finds the same visit and writes the line then.
+    A refusal is returned as it is, with nothing recorded.
+    """
+    outcome = checkin.handle(ScanEvent(b"", "manual", document=document))
+    if isinstance(outcome, Refusal):
+        return outcome
+    desk.record_change(checkin.db, outcome.visit_id, staff_id, "manual_entry", field="kind", new=document.kind)
+    return outcome

@@ -1,18 +1,17 @@
 """The Manual entry page: a check-in typed by the receptionist when a card cannot be read, then its ticket.
 
-The typed fields go through the same parsers' rules as a scan
-(kiosk.services.manual_entry); the visit is marked `manual_entry` with who
-typed it.
+The typed fields go through the same parsers' rules as a scan, and the
+visit is marked `manual_entry` with who typed it: one step,
+kiosk.services.manual_entry.check_in. The ticket is its own step after it
+(the printer).
 """
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QVBoxLayout
 
-from kiosk.domain import ScanEvent
-from kiosk.services import desk
+from kiosk.services import manual_entry
 from kiosk.services.checkin import Outcome, Refusal
-from kiosk.services.manual_entry import manual_document
 from kiosk.store import Database
 from ui.common import T, TButton, TLabel, tr
 from ui.console.page import Page, Shell, edit
@@ -72,12 +71,11 @@ class ManualPage(Page):
         services = self.shell.services
         service = next((s for s in services if s.code == self.service.currentData()), services[0])
         staff_id = self.session.staff_id
-
         bridge = self.shell.bridge
-        kind = args["kind"]
 
         def check_in(db: Database) -> Outcome:  # the fields go through the parsers' rules (ParseError names one)
-            return bridge.app.checkin_service(db).handle(ScanEvent(b"", "manual", document=manual_document(**args)))
+            return manual_entry.check_in(bridge.app.checkin_service(db), manual_entry.manual_document(**args),
+                                         staff_id)
 
         def done(outcome: Outcome) -> None:
             if isinstance(outcome, Refusal):
@@ -87,9 +85,6 @@ class ManualPage(Page):
                 e.clear()
             self.say(self.message, tr("Number {number} for {name}."), number=outcome.queue_number,
                      name=outcome.patient.get("full_name", ""))
-            # Who typed it, then the ticket: queued behind one another on the desk thread.
-            Op(lambda db: desk.record_change(db, outcome.visit_id, staff_id, "manual_entry", field="kind", new=kind)) \
-                .failure(failed).run(bridge)
             bridge.ticket(outcome, service, self.lang, self.shell.facility_name, staff_id=staff_id) \
                 .failure(failed).run(bridge)
 
