@@ -10,6 +10,7 @@ whose key opens and seals identity fields and whose clock stamps the change,
 or a `store.Tx` to join the caller's transaction); `now` defaults to its clock:
 
 - reading: :func:`queue_for`, :func:`get_row`, :func:`visit_by_number`, :func:`changes`, :func:`end_of_day`
+  (a :class:`DayCounts`)
 - queue: :func:`change_state` (alias :func:`set_status`), :func:`call_next`
 - visits: :func:`add_service`, :func:`correct`, :func:`record_change`
 - access: :func:`record_print`, :func:`record_view`, :func:`export_csv`
@@ -308,7 +309,21 @@ def bhyt_answer(result_code: str | None, source: str | None) -> str:
     return "not_covered"
 
 
-def end_of_day(db: store.Executor, visit_date: str) -> dict[str, object]:
+@dataclass(frozen=True)
+class DayCounts:
+    """The day's counts. `visits`, `by_service` and `by_bhyt` leave cancelled visits out; `by_state` counts all.
+
+    `by_service`: service code → visits (a visit with two services counts in both; none is "(none)");
+    `by_bhyt`: covered / not_covered / unverified (:func:`bhyt_answer`); `by_state`: every one of STATES."""
+
+    visit_date: str
+    visits: int
+    by_service: dict[str, int]
+    by_bhyt: dict[str, int]
+    by_state: dict[str, int]
+
+
+def end_of_day(db: store.Executor, visit_date: str) -> DayCounts:
     """Counts for the day: by service, by BHYT answer, by state (cancelled visits excluded from the first two)."""
     rows = queue_for(db, visit_date)
     live = [r for r in rows if r.status != "cancelled"]
@@ -322,8 +337,8 @@ def end_of_day(db: store.Executor, visit_date: str) -> dict[str, object]:
     by_state = {s: 0 for s in STATES}
     for r in rows:
         by_state[r.status] += 1
-    return {"visit_date": visit_date, "visits": len(live), "by_service": by_service, "by_bhyt": by_bhyt,
-            "by_state": by_state}
+    return DayCounts(visit_date=visit_date, visits=len(live), by_service=by_service, by_bhyt=by_bhyt,
+                     by_state=by_state)
 
 
 EXPORT_COLUMNS = ("queue_number", "status", "created_at", "source", "masked_id", "full_name", "services",

@@ -99,9 +99,10 @@ def test_end_of_day_counts(seeded, clock):
         desk.add_service(c, 1, "tiem_chung", None, clock.now())
         desk.add_service(c, 2, "kham_benh", None, clock.now())
     counts = desk.end_of_day(conn, "2026-11-26")
-    assert counts["visits"] == 4
-    assert counts["by_service"] == {"kham_benh": 2, "tiem_chung": 1, "(none)": 2}
-    assert counts["by_bhyt"] == {"covered": 1, "not_covered": 1, "unverified": 2}
+    assert counts.visit_date == "2026-11-26" and counts.visits == 4
+    assert counts.by_service == {"kham_benh": 2, "tiem_chung": 1, "(none)": 2}
+    assert counts.by_bhyt == {"covered": 1, "not_covered": 1, "unverified": 2}
+    assert counts.by_state == {"waiting": 4, "being_seen": 0, "done": 0, "left": 0, "cancelled": 0}
 
 
 ID12 = st.from_regex(r"[0-9]{12}", fullmatch=True)

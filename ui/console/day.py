@@ -7,7 +7,6 @@ recorded with who made it (kiosk.services.desk.export_csv).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout
@@ -45,13 +44,13 @@ class DayPage(Page):
         self.by_bhyt.clear()
 
     def refresh(self) -> None:
-        def done(counts: dict[str, Any]) -> None:
+        def done(counts: desk.DayCounts) -> None:
             if self.session is None:
                 return
-            self.say(self.total, tr("Visits today: {count}"), count=counts["visits"])
+            self.say(self.total, tr("Visits today: {count}"), count=counts.visits)
             labels = {s.code: s.label(self.lang) for s in self.shell.services}
-            self.by_service.setText("\n".join(f"{labels.get(k, k)}: {v}" for k, v in counts["by_service"].items()))
-            self.by_bhyt.setText("\n".join(f"{T(self.lang, BHYT_WORDS[k])}: {v}" for k, v in counts["by_bhyt"].items()))
+            self.by_service.setText("\n".join(f"{labels.get(k, k)}: {v}" for k, v in counts.by_service.items()))
+            self.by_bhyt.setText("\n".join(f"{T(self.lang, BHYT_WORDS[k])}: {v}" for k, v in counts.by_bhyt.items()))
         Op(lambda db: desk.end_of_day(db, views.today(db))).success(done).failure(lambda e: None).run(self.bridge)
 
     def export_day(self) -> None:
