@@ -5,7 +5,8 @@
   Callbacks run on the driver's thread: receivers (the UI bridge, the CLI)
   hand them on to their own threads and never block the driver for long.
 - `ChipSource`: a scan source for the PC/SC reader that is told whose card to
-  expect (from a QR, or a CAN typed at the desk) before it reads a placed card.
+  expect (from a QR, or a CAN typed at the desk) before it reads a placed card,
+  and hands the face photo (DG2, read after the result) to `on_photo` if set.
 - `Printer`: prints a `kiosk.domain.Ticket` (raises drivers.printer.PrinterError).
 - `Voice`: calls a queue number aloud, never in the way when it cannot.
 
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable, Protocol, Union
 
+from kiosk.documents.chip import ChipRead
 from kiosk.domain import ScanEvent, Ticket
 
 
@@ -39,6 +41,7 @@ SWITCH_TO_SERIAL = ("HID keyboard mode cannot carry Vietnamese: switch the scann
 
 ScanCallback = Callable[[ScanEvent], None]
 StatusCallback = Callable[[DeviceStatus], None]
+PhotoCallback = Callable[[ChipRead, tuple[str, bytes]], None]  # (the read, (format, image)): memory only
 
 ProbeDetail = Union[str, int, bool, list[str]]
 
@@ -74,6 +77,8 @@ class ScanSource(Protocol):
 
 class ChipSource(ScanSource, Protocol):
     """A chip reader source: told whose card to expect (from a QR) before it reads a placed card."""
+
+    on_photo: PhotoCallback | None  # called on the reader's thread after the result; set by ui.app.CheckinBridge
 
     def expect(self, id_number: str | None = None, *, date_of_birth: date | None = None, can: str | None = None,
                mrz: tuple[str, str, str] | None = None) -> None: ...

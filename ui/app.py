@@ -217,7 +217,7 @@ class CheckinBridge(QObject):
         self._worker.photo.connect(self.photo)
         self._chip_photo.connect(self._worker.photo_after)  # queued behind the scan it belongs to
         if chip is not None:
-            chip.on_photo = self._chip_photo.emit  # type: ignore[attr-defined]  # both chip sources take it
+            chip.on_photo = self._chip_photo.emit
         self._thread.start()
         self._desk_thread = QThread()
         self._desk_thread.setObjectName("desk-worker")

@@ -24,22 +24,20 @@ import logging
 import threading
 import time
 from datetime import date
-from typing import Callable, Iterable
+from typing import Iterable
 
 from cryptography.x509 import Certificate
 
 from drivers.chip.connection import PCSCD_SOCKET, PcscConnection, list_readers
 from drivers.chip.errors import AccessDenied, CardRemoved, ChipError, NoCard, ReaderUnavailable
 from drivers.chip.reader import ChipReader, Credentials
-from drivers.protocols import Probe
+from drivers.protocols import PhotoCallback, Probe
 from drivers.scan import DeviceStatus, ScanCallback, StatusCallback
 from drivers.timeouts import call_with_timeout
 from kiosk.documents.chip import ChipRead
 from kiosk.domain import ScanEvent
 
 log = logging.getLogger(__name__)
-
-PhotoCallback = Callable[[ChipRead, tuple[str, bytes]], None]  # (the read, (format, image)): memory only
 
 
 class ChipSource:

@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from drivers.protocols import PhotoCallback
 from drivers.scan import DeviceStatus, ScanCallback, StatusCallback
 from kiosk.documents.chip import ChipRead
 from kiosk.domain import ScanEvent
@@ -27,7 +28,6 @@ from kiosk.domain import ScanEvent
 if TYPE_CHECKING:  # types only: the modules themselves need the `chip` extra, imported where they are used
     from drivers.chip.link import LinkModel
     from drivers.chip.reader import Credentials
-    from drivers.chip.source import PhotoCallback
 
 PROFILES = Path(__file__).resolve().parents[2] / "drivers" / "cccd_emulator" / "profiles"
 # The QR printed on the pace-card profile's card (same person, invented).
