@@ -26,7 +26,6 @@ from drivers.protocols import ChipSource, DeviceStatus
 from kiosk import documents
 from kiosk.app import App
 from kiosk.documents.cccd import CccdQr
-from kiosk.documents.errors import ParseError
 from kiosk.domain import ScanEvent
 from kiosk.errors import KioskError
 from kiosk.logs import event
@@ -181,7 +180,7 @@ class _DeskWorker(QObject):
         try:
             result, error = fn(self.db), None
         except Exception as e:  # handed back to the screen that asked, which says what to do
-            if not isinstance(e, (KioskError, ParseError)):  # a refusal is expected; anything else is a bug
+            if not isinstance(e, KioskError):  # a refusal (ParseError included) is expected; anything else is a bug
                 log.exception("event=desk_job_failed")
             result, error = None, e
         self.done.emit(job, result, error)

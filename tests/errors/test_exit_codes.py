@@ -14,6 +14,7 @@ from smartcard.pcsc.PCSCExceptions import EstablishContextException
 from drivers.chip import errors as chip
 from drivers.printer import PrinterError
 from kiosk import errors
+from kiosk.documents import ParseError
 from kiosk.errors import exit_code_for
 from kiosk.privacy.audit import AuditError
 
@@ -25,6 +26,7 @@ TABLE: list[tuple[BaseException, int]] = [
     (errors.ConfigError("x"), 2),
     (errors.UnavailableError("x"), 3),
     (errors.NoCard("x"), 3),
+    (ParseError("id_number: expected 12 digits", "id_number"), 2),  # a scanned or typed document: bad input
     (chip.ChipError("x"), 1),
     (chip.ProtocolError("x"), 1),
     (chip.SecureMessagingError("x"), 1),
@@ -80,6 +82,7 @@ def test_exit_code_for(exc, code):
 def test_the_chip_library_and_the_printer_join_the_family():
     for cls in (chip.ChipError, PrinterError, AuditError):
         assert issubclass(cls, errors.KioskError)
+    assert issubclass(ParseError, errors.UsageError) and issubclass(ParseError, ValueError)
     assert issubclass(chip.NoCard, errors.NoCard) and issubclass(chip.NoCard, chip.ReaderUnavailable)
     assert issubclass(chip.AccessDenied, errors.UsageError)
     assert issubclass(PrinterError, errors.UnavailableError)
