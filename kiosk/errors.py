@@ -4,7 +4,8 @@ Exit status: 0 done, 2 bad usage/configuration/input, 3 a device, the
 network or the hub unavailable, 1 anything else. Our own errors carry their
 status as `exit_code` on the class (`KioskError` and its subclasses; the chip
 library's `ChipError`, the printer's `PrinterError` and the audit trail's
-`AuditError` join the family). Errors raised by libraries — pyserial,
+`AuditError` join the family, and a document parser's `ParseError` is a
+`UsageError`: bad input). Errors raised by libraries — pyserial,
 pyscard, requests, sqlite3, the OS — are mapped in `exit_code_for`, the only
 place that decides a status, so the CLI, the doctor and the UI agree.
 
