@@ -290,7 +290,7 @@ def serving(hubfs):
             pass
         assert time.monotonic() < deadline, "the hub did not get ready behind nginx"
         time.sleep(0.5)
-    yield {"url": url, "cert": str(cert), "root": root}
+    yield {"url": url, "cert": str(cert), "root": root, "proc": proc}
 
 
 def test_readyz_through_nginx_over_tls(serving):
@@ -301,10 +301,30 @@ def test_readyz_through_nginx_over_tls(serving):
     # (the hub would otherwise generate one into its data directory).
     uid = next(line.split(":")[2] for line in (serving["root"] / "etc/passwd").read_text().splitlines()
                if line.startswith("kiosk-hub:"))
-    ps = [line.split(None, 1) for line in run(["ps", "-eww", "-o", "uid=,args="]).stdout.splitlines()]
-    hub = [p for p in ps if len(p) == 2 and "bin/kiosk-hub serve --no-migrate" in p[1] and "runuser" not in p[1]]
-    assert len(hub) >= 3 and all(p[0] == uid for p in hub), hub  # the master and 2 workers
+    # The master and 2 workers. Polled: /readyz answers as soon as one worker is up, and a CI run once sampled
+    # the process list while the second was not there (it passed on re-run); what gunicorn said is shown then.
+    deadline = time.monotonic() + 20
+    while True:
+        ps = [line.split(None, 1) for line in run(["ps", "-eww", "-o", "uid=,args="]).stdout.splitlines()]
+        hub = [p for p in ps if len(p) == 2 and "bin/kiosk-hub serve --no-migrate" in p[1] and "runuser" not in p[1]]
+        if len(hub) >= 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert len(hub) >= 3 and all(p[0] == uid for p in hub), (hub, _said(serving["proc"]))
     assert not (serving["root"] / "var/lib/kiosk-hub/secret_key").exists()
+
+
+def _said(proc: subprocess.Popen) -> str:
+    """What the server has written to stderr so far, without waiting for more (for a failure message)."""
+    fd = proc.stderr.fileno()
+    os.set_blocking(fd, False)
+    out = b""
+    try:
+        while chunk := os.read(fd, 65536):
+            out += chunk
+    except BlockingIOError:
+        pass
+    return out.decode("utf-8", "replace")[-3000:]
 
 
 def _kiosk_hub(root: Path, args: str, check=True):
