@@ -55,7 +55,7 @@ def _ms(xs: list[float]) -> dict:
 
 def add_his(hub: NewHub, clients: list[tuple[str, list[str], str | None]]) -> dict[str, str]:
     """HIS clients (name, facilities, push URL) in one process, as `kiosk-hub his add` does; name -> token."""
-    code = ("import json, sys\nfrom kiosk_hub.cli import _setup\n_setup()\n"
+    code = ("import json, sys\nfrom kiosk_hub.boot import setup\nsetup()\n"
             "from kiosk_hub.fhir import clients, push\nout = {}\n"
             "for name, facs, url in json.load(sys.stdin):\n"
             "    c, t = clients.add(name, facs, actor='bench')\n"

@@ -152,7 +152,7 @@ class NewHub(Hub):
         self.cli("migrate")
         self.cli("facilities", "import", str(facilities_csv))
         # registry.services.enrol is what `kiosk-hub enrol` calls; one process enrols the whole fleet.
-        code = ("import json, sys\nfrom kiosk_hub.cli import _setup\n_setup()\n"
+        code = ("import json, sys\nfrom kiosk_hub.boot import setup\nsetup()\n"
                 "from kiosk_hub.registry.services import enrol\n"
                 "out = [dict(name=n, facility=f, token=enrol(f, n, actor='bench')[1]) for n, f in json.load(sys.stdin)]\n"
                 "json.dump(out, sys.stdout)\n")

@@ -21,8 +21,6 @@ from kiosk_hub.argtypes import ascii_float, ascii_int
 from kiosk_hub.boot import setup
 from kiosk_hub.errors import ServiceError, Unavailable, UsageError
 
-_setup = setup   # the name bench/fhir.py and bench/hub_load.py import
-
 
 # --- parser -----------------------------------------------------------------------------------------
 

@@ -19,7 +19,6 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TypedDict
 
 from kiosk import documents, eligibility, store
@@ -109,10 +108,6 @@ class CheckinService:
         self.facility_code = facility_code
         self.roster_key = roster_key
         self.rescan_window = rescan_window
-
-    @property
-    def db_path(self) -> Path:
-        return self.db.path
 
     @property
     def data_key(self) -> DataKey | None:

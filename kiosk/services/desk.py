@@ -11,7 +11,7 @@ or a `store.Tx` to join the caller's transaction); `now` defaults to its clock:
 
 - reading: :func:`queue_for`, :func:`get_row`, :func:`visit_by_number`, :func:`changes`, :func:`end_of_day`
   (a :class:`DayCounts`)
-- queue: :func:`change_state` (alias :func:`set_status`), :func:`call_next`
+- queue: :func:`change_state`, :func:`call_next`
 - visits: :func:`add_service`, :func:`correct`, :func:`record_change`
 - access: :func:`record_print`, :func:`record_view`, :func:`export_csv`
 - helpers: :func:`parse_services`, :func:`bhyt_answer`, :data:`STATES`, :data:`TRANSITIONS`
@@ -221,9 +221,6 @@ def change_state(db: UnitOfWork, visit_id: int, new_state: str, staff_id: int | 
     """Move a visit to `new_state` (one of STATES, along TRANSITIONS); the hub hears of it as a visit_update."""
     with transaction(db) as tx:
         return _set_status(tx, visit_id, new_state, staff_id, now_of(tx, now), reason)
-
-
-set_status = change_state  # the name the command line and the first console used
 
 
 def call_next(db: UnitOfWork, visit_date: str, staff_id: int | None, now: datetime | None = None,

@@ -95,8 +95,8 @@ def test_desk_actions_queue_numbered_updates_in_their_own_transaction(seeded, cl
         desk.add_service(c, v, "tiem_chung", sid, clock.now())
     clock.advance(minutes=10)
     with tx(seeded) as c:
-        desk.set_status(c, v, "done", sid, clock.now())
-        desk.set_status(c, v, "done", sid, clock.now())            # no change, no update
+        desk.change_state(c, v, "done", sid, clock.now())
+        desk.change_state(c, v, "done", sid, clock.now())            # no change, no update
     ups = bodies(seeded, "visit_update")
     for u in ups:
         check("VisitUpdate", u)
@@ -107,12 +107,12 @@ def test_desk_actions_queue_numbered_updates_in_their_own_transaction(seeded, cl
     assert ups[-1]["changed_at"] == "2026-11-26T02:45:00Z"
     # An action that fails after its update was queued leaves neither (and the next update is still 5).
     with pytest.raises(RuntimeError), tx(seeded) as c:
-        desk.set_status(c, v, "being_seen", sid, clock.now())
+        desk.change_state(c, v, "being_seen", sid, clock.now())
         raise RuntimeError("power cut")
     assert len(bodies(seeded, "visit_update")) == 4
     assert seeded.db.execute("SELECT status, update_seq FROM visits WHERE id = ?", [v]).fetchone() == ("done", 4)
     with tx(seeded) as c:
-        desk.set_status(c, v, "being_seen", sid, clock.now())
+        desk.change_state(c, v, "being_seen", sid, clock.now())
     assert bodies(seeded, "visit_update")[-1]["seq"] == 5
     # Outside a transaction the outbox refuses (a change without its update could be committed alone).
     with pytest.raises(RuntimeError, match="inside the record's transaction"):
@@ -124,7 +124,7 @@ def test_every_queue_state_is_sent_and_a_rescan_mismatch_too(seeded, clock):
     v = seeded.handle(ScanEvent(demo.ELIGIBLE_CCCD.encode())).visit_id
     for state in ("left", "waiting", "cancelled"):
         with tx(seeded) as c:
-            desk.set_status(c, v, state, sid, clock.now())
+            desk.change_state(c, v, state, sid, clock.now())
     other = demo.ELIGIBLE_CCCD.replace("Trần Thị Lan Anh", "Lê Thị Hồng")
     assert seeded.handle(ScanEvent(other.encode())).visit_id != v  # cancelled: a new visit, no mismatch
     w = seeded.handle(ScanEvent(demo.EXPIRED_CCCD.encode())).visit_id
@@ -185,7 +185,7 @@ def test_queue_actions_reach_the_hub_and_its_encounter(seeded, clock, hub):
     assert enc["status"] == "in-progress" and enc["serviceType"]["coding"][0]["code"] == "kham_benh"
     clock.advance(minutes=12)
     with tx(seeded) as c:
-        desk.set_status(c, v, "done", sid, clock.now())
+        desk.change_state(c, v, "done", sid, clock.now())
     sender.settings.batch_size = 100                 # the batch path
     assert sender.once().rejected == 0
     enc = encounter()
@@ -210,7 +210,7 @@ def test_updates_reach_the_hub_exactly_once_through_faults(seeded, clock, hub):
         clock.advance(seconds=30)
         with tx(seeded) as c:
             desk.call_next(c, day, sid, clock.now())
-            desk.set_status(c, v, ("done", "left", "cancelled")[i % 3], sid, clock.now())
+            desk.change_state(c, v, ("done", "left", "cancelled")[i % 3], sid, clock.now())
     up = requests.utils.urlparse(hub.url)
     proxy = FaultProxy(up.hostname, up.port, seed=15, fail_rate=0.2, drop_rate=0.2, reset_rate=0.05).start()
     try:

@@ -83,10 +83,10 @@ def test_visit_state_machine(seeded, clock):
         admin = staff.add(c, "A", "040190000111", ADMIN_PIN, clock.now(), is_admin=True)
         assert desk.call_next(c, "2026-11-26", admin.id, clock.now()).status == "being_seen"
         assert desk.call_next(c, "2026-11-26", admin.id, clock.now()) is None
-        desk.set_status(c, v, "done", admin.id, clock.now())
+        desk.change_state(c, v, "done", admin.id, clock.now())
         with pytest.raises(desk.DeskError):
-            desk.set_status(c, v, "cancelled", admin.id, clock.now())
-        desk.set_status(c, v, "being_seen", admin.id, clock.now())  # a mistaken "done" is undone
+            desk.change_state(c, v, "cancelled", admin.id, clock.now())
+        desk.change_state(c, v, "being_seen", admin.id, clock.now())  # a mistaken "done" is undone
     assert [h.action for h in desk.changes(conn, v)] == ["status", "status", "status"]
 
 

@@ -59,7 +59,7 @@ def test_a_kiosk_checkin_and_its_queue_actions_reach_the_his(live_hub, service, 
         assert enc["status"] == "in-progress" and enc["serviceType"]["coding"][0]["code"] == "kham_benh"
         clock.advance(minutes=12)
         with store.transaction(service.db) as c:
-            desk.set_status(c, v.visit_id, "done", sid, clock.now())
+            desk.change_state(c, v.visit_id, "done", sid, clock.now())
         sync_and_push()
         enc = his.encounters()[eid]
         assert enc["status"] == "finished" and "end" in enc["period"]
