@@ -118,14 +118,15 @@ class LiveHub:
                 self.proc.wait()
 
     def worker_pids(self) -> list[int]:
-        """The gunicorn workers: the children of this hub's master process."""
+        """The gunicorn workers: the live children of this hub's master process. A killed worker stays in /proc
+        as a zombie until the master reaps it; it is not a worker any more, so it is not counted."""
         pids = []
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
                 fields = stat.read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[1]) == self.proc.pid:
+            if int(fields[1]) == self.proc.pid and fields[0] != "Z":
                 pids.append(int(stat.parent.name))
         return pids
 
